@@ -1,0 +1,125 @@
+"""The domain's records. Plain dataclasses; the store decides how they are kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Every record belongs to one account in one region; nothing crosses scopes."""
+
+    account: str
+    region: str
+
+    def arn(self, resource: str) -> str:
+        return f"arn:aws:connect:{self.region}:{self.account}:{resource}"
+
+
+@dataclass(slots=True)
+class Instance:
+    id: str
+    alias: str | None
+    identity_management_type: str
+    inbound_calls: bool
+    outbound_calls: bool
+    directory_id: str | None
+    created_at: datetime
+    status: str = "ACTIVE"
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def arn(self, scope: Scope) -> str:
+        return scope.arn(f"instance/{self.id}")
+
+
+@dataclass(slots=True)
+class ContactFlow:
+    id: str
+    instance_id: str
+    name: str
+    type: str
+    content: str
+    status: str
+    description: str | None
+    content_sha256: str
+    modified_at: datetime
+    state: str = "ACTIVE"
+    version: int = 1
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def arn(self, scope: Scope) -> str:
+        return scope.arn(f"instance/{self.instance_id}/contact-flow/{self.id}")
+
+
+@dataclass(slots=True)
+class Contact:
+    id: str
+    instance_id: str
+    channel: str
+    initiation_method: str
+    flow_id: str
+    initiated_at: datetime
+    scheduled_end: datetime
+    initial_contact_id: str | None = None  # None: this contact starts its chain
+    previous_contact_id: str | None = None
+    related_contact_id: str | None = None
+    ended_at: datetime | None = None
+    disconnect_reason: str | None = None
+    customer_id: str | None = None
+    description: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)  # kept on the chain's initial contact
+    segment_attributes: dict[str, Any] = field(default_factory=dict)
+    content_types: list[str] = field(default_factory=lambda: ["text/plain"])
+    disconnect_on_customer_exit: list[str] = field(default_factory=list)
+    response_mode: str | None = None
+    streaming_id: str | None = None
+    initial_message: dict[str, str] | None = None
+    allowed_capabilities: dict[str, dict[str, str]] = field(default_factory=dict)
+    continued_from: str | None = None
+    last_updated: datetime | None = None
+
+    @property
+    def chain_id(self) -> str:
+        return self.initial_contact_id or self.id
+
+    def ended(self, now: datetime) -> bool:
+        return self.ended_at is not None or now >= self.scheduled_end
+
+    def end_time(self, now: datetime) -> datetime | None:
+        if self.ended_at is not None:
+            return self.ended_at
+        return self.scheduled_end if now >= self.scheduled_end else None
+
+    def end_reason(self, now: datetime) -> str | None:
+        if self.ended_at is not None:
+            return self.disconnect_reason
+        return "EXPIRED" if now >= self.scheduled_end else None
+
+    def arn(self, scope: Scope) -> str:
+        return scope.arn(f"instance/{self.instance_id}/contact/{self.id}")
+
+
+@dataclass(slots=True)
+class Participant:
+    id: str
+    contact_id: str
+    instance_id: str
+    role: str
+    display_name: str
+    joined_at: datetime
+    capabilities: dict[str, str] = field(default_factory=dict)
+    left_at: datetime | None = None
+
+    @property
+    def present(self) -> bool:
+        return self.left_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    after: str | None  # the key to continue after, None at the end

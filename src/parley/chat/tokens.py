@@ -1,0 +1,45 @@
+"""Participant tokens: derived from a server secret, never stored, verifiable on every node.
+
+A token is `base64url(kind || participant uuid || HMAC-SHA256(secret, kind || uuid)[:20])`:
+160 bits of MAC, so a guess succeeds with probability 2^-160; the same participant always gets
+the same token (an idempotent retry returns it verbatim); a database leak reveals no token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import uuid
+
+_MAC_BYTES = 20
+PARTICIPANT = b"P"
+CONNECTION = b"C"
+
+
+class TokenSigner:
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def _mac(self, kind: bytes, ident: bytes) -> bytes:
+        return hmac.new(self._secret, kind + ident, hashlib.sha256).digest()[:_MAC_BYTES]
+
+    def issue(self, kind: bytes, ident: str) -> str:
+        raw = uuid.UUID(ident).bytes
+        return base64.urlsafe_b64encode(kind + raw + self._mac(kind, raw)).decode().rstrip("=")
+
+    def read(self, kind: bytes, token: str) -> str | None:
+        """The id the token was issued for, or None for anything forged, truncated or of another kind."""
+        try:
+            blob = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except (ValueError, TypeError):
+            return None
+        if len(blob) != 1 + 16 + _MAC_BYTES or blob[:1] != kind:
+            return None
+        raw, mac = blob[1:17], blob[17:]
+        if not hmac.compare_digest(mac, self._mac(kind, raw)):
+            return None
+        return str(uuid.UUID(bytes=raw))
+
+    def participant_token(self, participant_id: str) -> str:
+        return self.issue(PARTICIPANT, participant_id)

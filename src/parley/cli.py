@@ -1,0 +1,110 @@
+"""`parley serve …`: parse flags, bind, serve with uvicorn (httptools + uvloop), say where."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+import uvloop
+
+from parley import __version__
+from parley.app import Parley, build_app
+from parley.settings import Settings, SettingsError, add_arguments, load
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parley", description="Amazon Connect chat and participants, self-hosted.")
+    parser.add_argument("--version", action="version", version=f"parley {__version__}")
+    commands = parser.add_subparsers(dest="command")
+    serve = commands.add_parser("serve", help="run the server (the default)")
+    add_arguments(serve)
+    return parser
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket; raises OSError at once when the address is taken or not ours."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    if host in ("0.0.0.0", "::"):
+        shown = "127.0.0.1"
+    return f"http://{shown}:{port}"
+
+
+async def serve(app: Parley, sock: socket.socket) -> None:
+    config = uvicorn.Config(
+        app,
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        http="httptools",
+        ws="none",
+        server_header=False,
+        date_header=True,
+        backlog=2048,
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not task.done():
+        await asyncio.sleep(0.005)
+    if server.started:
+        print(f"parley: listening on {url_of(sock)}", flush=True)
+    await task
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    if settings.log_level != "debug":
+        logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    if not words or (words[0] not in ("serve", "-h", "--help", "--version")):
+        words.insert(0, "serve")  # `parley` alone serves
+    args = _parser().parse_args(words)
+    flags = {k: v for k, v in vars(args).items() if k != "command"}
+    try:
+        settings = load(flags)
+        _configure_logging(settings)
+        app = build_app(settings)
+    except SettingsError as exc:
+        print(f"parley: {exc}", file=sys.stderr)
+        return 2
+    try:
+        sock = bind(settings.host, settings.port)
+    except OSError as exc:
+        print(f"parley: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}", file=sys.stderr)
+        app.close()
+        return 1
+    try:
+        uvloop.run(serve(app, sock))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.close()
+    return 0

@@ -1,0 +1,1 @@
+"""The AWS rest-json wire, driven by the botocore service models. Knows nothing about chat."""

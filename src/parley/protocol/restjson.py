@@ -1,0 +1,280 @@
+"""The rest-json codec: requests in, responses and errors out, all driven by the model.
+
+`parse_request` reads URI labels, query strings, headers and the JSON body by shape and validates
+the lot (`validate`). `serialize_response` writes the output shape: timestamps as epoch seconds,
+ISO8601Datetime strings as `yyyy-MM-ddTHH:mm:ss.SSSZ`, header members as headers, absent members
+dropped. `serialize_error` writes the error wire form every SDK reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from parley.protocol.errors import ServiceError
+from parley.protocol.spec import Member, OperationSpec, Shape
+from parley.protocol.validate import (
+    Converter,
+    Problems,
+    compile_members,
+    compile_shape,
+    fail,
+    member_path,
+    parse_timestamp,
+    problems_message,
+)
+
+Serializer = Callable[[Any], Any]
+Headers = list[tuple[bytes, bytes]]
+
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+def iso_ms(moment: datetime) -> str:
+    """`yyyy-MM-ddTHH:mm:ss.SSSZ`, always UTC, always three fraction digits (chatjs compares these as strings)."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def epoch_seconds(moment: datetime) -> float:
+    return round(moment.timestamp(), 3)
+
+
+# ---------------------------------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True, slots=True)
+class _InputCodec:
+    body: Converter | None
+    scalars: tuple[tuple[Member, Converter], ...]
+    required_scalars: tuple[Member, ...]
+
+
+_input_codecs: dict[tuple[str, str, bool], _InputCodec] = {}
+
+
+def _input_codec(op: OperationSpec, strict: bool) -> _InputCodec:
+    key = (op.service, op.name, strict)
+    codec = _input_codecs.get(key)
+    if codec is None:
+        codec = _compile_input(op, strict)
+        _input_codecs[key] = codec
+    return codec
+
+
+def _compile_input(op: OperationSpec, strict: bool) -> _InputCodec:
+    required = set(op.input_shape.required_members) if op.input_shape is not None else set()
+    body_members = {m.name: m.shape for m in op.input_members if m.location == "body"}
+    body = None
+    if body_members:
+        body_required = tuple(n for n in body_members if n in required)
+        body = compile_members(op.service, body_members, body_required, strict)
+    scalars = tuple(
+        (m, compile_shape(op.service, m.shape, strict)) for m in op.input_members if m.location != "body"
+    )
+    required_scalars = tuple(m for m, _ in scalars if m.name in required)
+    return _InputCodec(body, scalars, required_scalars)
+
+
+def _from_text(shape: Shape, text: str) -> Any:
+    """A query-string, header or label value converted to its shape's type (the validator checks it)."""
+    kind = shape.type_name
+    if kind in ("integer", "long"):
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    if kind in ("float", "double"):
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(text.lower(), text)
+    if kind == "timestamp":
+        return parse_timestamp(text) or text
+    return text
+
+
+def _scalar_value(
+    member: Member,
+    labels: Mapping[str, str],
+    query: Mapping[str, list[str]],
+    headers: Mapping[str, str],
+) -> Any:
+    if member.location == "uri":
+        return labels.get(member.wire_name)
+    if member.location == "querystring":
+        if member.shape.type_name == "map":
+            return {k: v[0] for k, v in query.items()}
+        values = query.get(member.wire_name)
+        if not values:
+            return None
+        if member.shape.type_name == "list":
+            return [_from_text(member.shape.member, v) for v in values]
+        return _from_text(member.shape, values[0])
+    if member.location == "header":
+        text = headers.get(member.wire_name.lower())
+        return None if text is None else _from_text(member.shape, text)
+    if member.location == "headers":
+        prefix = member.wire_name.lower()
+        return {k[len(prefix) :]: v for k, v in headers.items() if k.startswith(prefix)} or None
+    return None
+
+
+def _decode_body(op: OperationSpec, body: bytes, problems: Problems) -> Any:
+    if not body.strip():
+        return {}
+    if len(body) > MAX_BODY_BYTES:
+        problems.append(f"The request body is larger than {MAX_BODY_BYTES} bytes")
+        return {}
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        problems.append(f"The request body is not valid JSON: {exc}")
+        return {}
+
+
+def parse_request(
+    op: OperationSpec,
+    labels: Mapping[str, str],
+    query_string: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    strict: bool = False,
+    validation_error: str | None = None,
+) -> dict[str, Any]:
+    """The operation's input as a dict keyed by the model's member names; raises on any violation.
+
+    `validation_error` replaces the model's choice of error code (PARLEY_VALIDATION_ERROR).
+    """
+    codec = _input_codec(op, strict)
+    problems: Problems = []
+    params: dict[str, Any] = {}
+    if codec.body is not None:
+        decoded = _decode_body(op, body, problems)
+        if not problems:
+            params = codec.body(decoded, "", problems) or {}
+    elif strict and body.strip() not in (b"", b"{}"):
+        problems.append(f"{op.name} takes no request body")
+    if codec.scalars:
+        query = parse_qs(query_string, keep_blank_values=True) if query_string else {}
+        for member, convert in codec.scalars:
+            raw = _scalar_value(member, labels, query, headers)
+            if raw is not None:
+                params[member.name] = convert(raw, member_path("", member.name), problems)
+        for member in codec.required_scalars:
+            if params.get(member.name) is None:
+                fail(problems, None, member_path("", member.name), "not be null")
+    if problems:
+        raise ServiceError(validation_error or op.validation_error, 400, problems_message(problems))
+    return params
+
+
+# --------------------------------------------------------------------------------------------- responses
+
+_output_serializers: dict[tuple[str, str], Serializer] = {}
+
+
+def compile_output(namespace: str, shape: Shape) -> Serializer:
+    key = (namespace, shape.name)
+    found = _output_serializers.get(key)
+    if found is not None:
+        return found
+
+    def trampoline(value: Any) -> Any:
+        return real(value)
+
+    _output_serializers[key] = trampoline
+    real = _build_output(namespace, shape)
+    _output_serializers[key] = real
+    return real
+
+
+def _build_output(namespace: str, shape: Shape) -> Serializer:
+    kind = shape.type_name
+    if kind == "structure":
+        if getattr(shape, "is_document_type", False):
+            return _identity
+        members = tuple((n, compile_output(namespace, m)) for n, m in shape.members.items())
+        return lambda value: _serialize_structure(members, value)
+    if kind == "list":
+        item = compile_output(namespace, shape.member)
+        return lambda value: [item(v) for v in value]
+    if kind == "map":
+        val = compile_output(namespace, shape.value)
+        return lambda value: {str(k): val(v) for k, v in value.items()}
+    if kind == "timestamp":
+        return _serialize_timestamp
+    if kind == "blob":
+        return _serialize_blob
+    if kind == "string":
+        return _serialize_string
+    return _identity
+
+
+def _serialize_structure(members: tuple[tuple[str, Serializer], ...], value: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for name, serialize in members:
+        v = value.get(name)
+        if v is not None:
+            out[name] = serialize(v)
+    return out
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _serialize_timestamp(value: Any) -> Any:
+    return epoch_seconds(value) if isinstance(value, datetime) else value
+
+
+def _serialize_string(value: Any) -> Any:
+    return iso_ms(value) if isinstance(value, datetime) else value
+
+
+def _serialize_blob(value: Any) -> Any:
+    return base64.b64encode(value).decode("ascii") if isinstance(value, bytes | bytearray) else value
+
+
+def _header_text(value: Any) -> str:
+    if isinstance(value, datetime):
+        return iso_ms(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def serialize_response(op: OperationSpec, output: Mapping[str, Any]) -> tuple[int, Headers, bytes]:
+    """Status, extra headers and JSON body for a successful call."""
+    status = 200
+    headers: Headers = []
+    body: dict[str, Any] = {}
+    for member in op.output_members:
+        value = output.get(member.name)
+        if value is None:
+            continue
+        if member.location == "body":
+            body[member.name] = compile_output(op.service, member.shape)(value)
+        elif member.location == "header":
+            headers.append((member.wire_name.encode(), _header_text(value).encode()))
+        elif member.location == "statusCode":
+            status = int(value)
+    return status, headers, json_bytes(body)
+
+
+def json_bytes(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def serialize_error(error: ServiceError) -> tuple[int, Headers, bytes]:
+    """`X-Amzn-ErrorType` plus a body with `__type`, both message spellings and the shape's members."""
+    body: dict[str, Any] = {"__type": error.code, "message": error.message, "Message": error.message}
+    body.update(error.members)
+    return error.status, [(b"x-amzn-errortype", error.code.encode())], json_bytes(body)

@@ -1,0 +1,89 @@
+"""Maps (HTTP method, RAW path) to an operation and its URI labels.
+
+Built from each operation's `http.requestUri`. Matching happens on the raw, still
+percent-encoded path, segment by segment, so a label holding `%2F` (an ARN) stays one
+segment; labels are decoded only after the match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from parley.protocol.spec import OperationSpec
+
+
+@dataclass(slots=True)
+class _Node:
+    literals: dict[str, _Node] = field(default_factory=dict)
+    label: _Node | None = None
+    label_name: str = ""
+    operations: dict[str, OperationSpec] = field(default_factory=dict)  # by HTTP method
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    operation: OperationSpec
+    labels: dict[str, str]
+
+
+def _segments(path: str) -> list[str]:
+    return path.strip("/").split("/") if path.strip("/") else []
+
+
+class Router:
+    """A segment trie: literal segments are tried before labels, so `/contact/stop` wins over `/contact/{Id}`."""
+
+    def __init__(self, operations: Iterable[OperationSpec]) -> None:
+        self._root = _Node()
+        for op in operations:
+            self._add(op)
+
+    def _add(self, op: OperationSpec) -> None:
+        node = self._root
+        for segment in _segments(op.uri.split("?", 1)[0]):
+            if segment.startswith("{") and segment.endswith("}"):
+                name = segment[1:-1].rstrip("+")
+                if node.label is None:
+                    node.label = _Node()
+                    node.label_name = name
+                elif node.label_name != name:
+                    raise ValueError(f"conflicting labels {node.label_name!r} and {name!r} in {op.uri}")
+                node = node.label
+            else:
+                node = node.literals.setdefault(segment, _Node())
+        if op.method in node.operations:
+            raise ValueError(f"two operations on {op.method} {op.uri}")
+        node.operations[op.method] = op
+
+    def match(self, method: str, raw_path: str) -> Match | None:
+        segments = _segments(raw_path)
+        labels: dict[str, str] = {}
+        op = self._walk(self._root, segments, 0, method, labels)
+        if op is None:
+            return None
+        return Match(op, {name: unquote(value) for name, value in labels.items()})
+
+    def allows_path(self, raw_path: str) -> bool:
+        """True when some method is routed at this path (for 404 versus 405-like answers)."""
+        return any(self.match(m, raw_path) for m in ("GET", "POST", "PUT", "DELETE", "PATCH"))
+
+    def _walk(
+        self, node: _Node, segments: list[str], i: int, method: str, labels: dict[str, str]
+    ) -> OperationSpec | None:
+        if i == len(segments):
+            return node.operations.get(method)
+        segment = segments[i]
+        child = node.literals.get(segment)
+        if child is not None:
+            found = self._walk(child, segments, i + 1, method, labels)
+            if found is not None:
+                return found
+        if node.label is not None and segment:
+            labels[node.label_name] = segment
+            found = self._walk(node.label, segments, i + 1, method, labels)
+            if found is not None:
+                return found
+            del labels[node.label_name]
+        return None

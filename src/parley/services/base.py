@@ -1,0 +1,114 @@
+"""What every service shares: the request context, and running a domain unit of work with
+ClientToken replay and the translation of domain errors into the service's wire errors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol, TypeVar
+
+from parley.chat.errors import DomainError, IdempotencyMismatch, InvalidFlowContent
+from parley.chat.model import Scope
+from parley.chat.ports import UnitOfWork
+from parley.protocol import idempotency
+from parley.protocol.errors import ServiceError, modelled
+from parley.protocol.spec import OperationSpec
+from parley.settings import Settings
+
+T = TypeVar("T")
+Output = dict[str, Any]
+VALIDATION = "<validation>"  # in an error table: the operation's own validation error
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Complete before a handler runs."""
+
+    request_id: str
+    operation: OperationSpec
+    scope: Scope
+    now: datetime
+
+
+Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[Output]]
+
+
+class Store(Protocol):
+    async def run(self, unit: Callable[[UnitOfWork], T]) -> T: ...
+    async def read(self, unit: Callable[[UnitOfWork], T]) -> T: ...
+
+
+def validation_code(op: OperationSpec, settings: Settings) -> str:
+    """PARLEY_VALIDATION_ERROR: `auto` picks the model's choice for the operation."""
+    if settings.validation_error == "auto" or op.service != "connect":
+        return op.validation_error
+    return settings.validation_error
+
+
+def translate(
+    op: OperationSpec, error: DomainError, table: Mapping[type[DomainError], str], settings: Settings
+) -> ServiceError:
+    code = next((table[cls] for cls in type(error).__mro__ if cls in table), None)
+    if code is None:
+        raise error
+    if code == VALIDATION:
+        code = validation_code(op, settings)
+    members = {"problems": error.problems} if isinstance(error, InvalidFlowContent) else {}
+    return modelled(op.service, code, error.message, **members)
+
+
+class UnitRunner:
+    """Runs a unit of work for a handler; replays ClientToken retries; translates domain errors."""
+
+    def __init__(self, store: Store, settings: Settings, errors: Mapping[type[DomainError], str]) -> None:
+        self._store = store
+        self._settings = settings
+        self._errors = errors
+
+    async def write(
+        self, ctx: RequestContext, params: dict[str, Any], unit: Callable[[UnitOfWork], T], present: Callable[[T], Output]
+    ) -> Output:
+        member = ctx.operation.idempotency_member
+        token = params.get(member) if member else None
+        try:
+            if token is None or member is None:
+                return present(await self._store.run(unit))
+            return await self._store.run(self._idempotent(ctx, params, member, token, unit, present))
+        except DomainError as error:
+            raise translate(ctx.operation, error, self._errors, self._settings) from None
+
+    async def read(self, ctx: RequestContext, unit: Callable[[UnitOfWork], T], present: Callable[[T], Output]) -> Output:
+        try:
+            return present(await self._store.read(unit))
+        except DomainError as error:
+            raise translate(ctx.operation, error, self._errors, self._settings) from None
+
+    def _idempotent(
+        self,
+        ctx: RequestContext,
+        params: dict[str, Any],
+        member: str,
+        token: str,
+        unit: Callable[[UnitOfWork], T],
+        present: Callable[[T], Output],
+    ) -> Callable[[UnitOfWork], Output]:
+        key = idempotency.key(ctx.operation.qualified_name, str(params.get("InstanceId", "")), token)
+        print_ = idempotency.fingerprint(params, member)
+        expires = ctx.now + timedelta(seconds=self._settings.idempotency_ttl_seconds)
+        mismatch_is_new = self._settings.idempotency_mismatch == "new"
+
+        def replaying(uow: UnitOfWork) -> Output:
+            found = uow.get_idempotent(ctx.scope, key, ctx.now)
+            if found is not None:
+                if found[0] == print_:
+                    return idempotency.decode_output(found[1])
+                if not mismatch_is_new:
+                    raise IdempotencyMismatch(
+                        f"ClientToken {token!r} was already used with different parameters for {ctx.operation.name}"
+                    )
+            output = present(unit(uow))
+            uow.put_idempotent(ctx.scope, key, print_, idempotency.encode_output(output), expires)
+            return output
+
+        return replaying

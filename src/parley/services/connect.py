@@ -1,0 +1,379 @@
+"""The Connect service (`connect`, 2017-08-08): one async method per implemented operation.
+
+Handlers map: the parsed request (model member names) to a domain call, the domain's records
+to a dict keyed by the output shape's members. Rules live in `parley.chat`; formatting lives in
+the serializer. Operations absent from `handlers` answer 501 NotImplementedException.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.chat import contacts, flows, instances, participants, tags
+from parley.chat.errors import (
+    ActiveLimitExceeded,
+    CallNotActive,
+    ConstraintViolation,
+    DomainError,
+    Duplicate,
+    IdempotencyMismatch,
+    Invalid,
+    InvalidFlowContent,
+    NotFound,
+    NotPublished,
+    QuotaExceeded,
+    StateConflict,
+)
+from parley.chat.model import Contact, ContactFlow, Instance, Scope
+from parley.chat.policy import IdSource
+from parley.chat.tokens import TokenSigner
+from parley.protocol.errors import modelled
+from parley.protocol.pagination import InvalidToken, PageTokens
+from parley.services.base import VALIDATION, Handler, Output, RequestContext, Store, UnitRunner, validation_code
+from parley.settings import Settings
+
+ERRORS: dict[type[DomainError], str] = {
+    NotFound: "ResourceNotFoundException",
+    Invalid: "InvalidRequestException",
+    ConstraintViolation: VALIDATION,
+    StateConflict: "ConflictException",
+    QuotaExceeded: "ServiceQuotaExceededException",
+    ActiveLimitExceeded: "LimitExceededException",
+    Duplicate: "DuplicateResourceException",
+    NotPublished: "ContactFlowNotPublishedException",
+    InvalidFlowContent: "InvalidContactFlowException",
+    IdempotencyMismatch: "IdempotencyException",
+    CallNotActive: "ContactNotFoundException",
+}
+
+# PARLEY_CREATE_PARTICIPANT_ERRORS situations -> the domain error kind they name.
+PARTICIPANT_SITUATIONS: dict[str, type[DomainError]] = {
+    "not_found": NotFound,
+    "invalid": Invalid,
+    "conflict": StateConflict,
+    "quota": QuotaExceeded,
+}
+
+
+def _service_role(scope: Scope) -> str:
+    return f"arn:aws:iam::{scope.account}:role/aws-service-role/connect.amazonaws.com/AWSServiceRoleForAmazonConnect"
+
+
+def instance_summary(scope: Scope, instance: Instance) -> Output:
+    return {
+        "Id": instance.id,
+        "Arn": instance.arn(scope),
+        "IdentityManagementType": instance.identity_management_type,
+        "InstanceAlias": instance.alias,
+        "CreatedTime": instance.created_at,
+        "ServiceRole": _service_role(scope),
+        "InstanceStatus": instance.status,
+        "InboundCallsEnabled": instance.inbound_calls,
+        "OutboundCallsEnabled": instance.outbound_calls,
+        "InstanceAccessUrl": f"https://{instance.alias or instance.id}.my.connect.aws",
+    }
+
+
+def flow_summary(scope: Scope, flow: ContactFlow) -> Output:
+    return {
+        "Id": flow.id,
+        "Arn": flow.arn(scope),
+        "Name": flow.name,
+        "ContactFlowType": flow.type,
+        "ContactFlowState": flow.state,
+        "ContactFlowStatus": flow.status,
+    }
+
+
+def flow_detail(scope: Scope, flow: ContactFlow) -> Output:
+    return {
+        "Arn": flow.arn(scope),
+        "Id": flow.id,
+        "Name": flow.name,
+        "Type": flow.type,
+        "State": flow.state,
+        "Status": flow.status,
+        "Description": flow.description,
+        "Content": flow.content,
+        "Tags": flow.tags or None,
+        "FlowContentSha256": flow.content_sha256,
+        "Version": flow.version,
+        "LastModifiedTime": flow.modified_at,
+        "LastModifiedRegion": scope.region,
+    }
+
+
+def contact_detail(scope: Scope, contact: Contact, ctx: RequestContext) -> Output:
+    return {
+        "Arn": contact.arn(scope),
+        "Id": contact.id,
+        "InitialContactId": contact.initial_contact_id,
+        "PreviousContactId": contact.previous_contact_id,
+        "RelatedContactId": contact.related_contact_id,
+        "InitiationMethod": contact.initiation_method,
+        "Channel": contact.channel,
+        "Description": contact.description,
+        "InitiationTimestamp": contact.initiated_at,
+        "ConnectedToSystemTimestamp": contact.initiated_at,
+        "LastUpdateTimestamp": contact.last_updated or contact.initiated_at,
+        "DisconnectTimestamp": contact.end_time(ctx.now),
+        "DisconnectReason": contact.end_reason(ctx.now),
+        "CustomerId": contact.customer_id,
+        "SegmentAttributes": contact.segment_attributes or None,
+        "Attributes": contact.attributes or None,
+    }
+
+
+class ConnectService:
+    name = "connect"
+
+    def __init__(self, store: Store, settings: Settings, ids: IdSource, signer: TokenSigner, pages: PageTokens) -> None:
+        self._settings = settings
+        self._policy = settings.policy
+        self._ids = ids
+        self._signer = signer
+        self._pages = pages
+        self._units = UnitRunner(store, settings, ERRORS)
+        self._participant_units = UnitRunner(store, settings, self._participant_errors(settings))
+        self.handlers: dict[str, Handler] = {
+            "CreateInstance": self.create_instance,
+            "DescribeInstance": self.describe_instance,
+            "ListInstances": self.list_instances,
+            "DeleteInstance": self.delete_instance,
+            "CreateContactFlow": self.create_contact_flow,
+            "DescribeContactFlow": self.describe_contact_flow,
+            "ListContactFlows": self.list_contact_flows,
+            "StartChatContact": self.start_chat_contact,
+            "CreateParticipant": self.create_participant,
+            "StopContact": self.stop_contact,
+            "DescribeContact": self.describe_contact,
+            "GetContactAttributes": self.get_contact_attributes,
+            "UpdateContactAttributes": self.update_contact_attributes,
+            "TagResource": self.tag_resource,
+            "UntagResource": self.untag_resource,
+            "ListTagsForResource": self.list_tags_for_resource,
+        }
+
+    @staticmethod
+    def _participant_errors(settings: Settings) -> dict[type[DomainError], str]:
+        table = dict(ERRORS)
+        for situation, code in settings.create_participant_errors.items():
+            table[PARTICIPANT_SITUATIONS[situation]] = code
+        return table
+
+    # -- pagination ----------------------------------------------------------------------------
+    def _after(self, ctx: RequestContext, binding: str, token: str | None) -> str | None:
+        if token is None:
+            return None
+        try:
+            return self._pages.decode(f"{ctx.scope.account}/{ctx.scope.region}/{binding}", token)
+        except InvalidToken as exc:
+            code = validation_code(ctx.operation, self._settings)
+            raise modelled("connect", code, f"{exc}: {token[:16]}...") from None
+
+    def _next(self, ctx: RequestContext, binding: str, after: str | None) -> str | None:
+        if after is None:
+            return None
+        return self._pages.encode(f"{ctx.scope.account}/{ctx.scope.region}/{binding}", after)
+
+    # -- instances -----------------------------------------------------------------------------
+    async def create_instance(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        spec = instances.NewInstance(
+            identity_management_type=req["IdentityManagementType"],
+            inbound_calls=req["InboundCallsEnabled"],
+            outbound_calls=req["OutboundCallsEnabled"],
+            alias=req.get("InstanceAlias"),
+            directory_id=req.get("DirectoryId"),
+            tags=req.get("Tags"),
+        )
+        return await self._units.write(
+            ctx,
+            req,
+            lambda repo: instances.create_instance(repo, ctx.scope, spec, ctx.now, self._ids, self._policy),
+            lambda inst: {"Id": inst.id, "Arn": inst.arn(ctx.scope)},
+        )
+
+    async def describe_instance(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        def present(inst: Instance) -> Output:
+            return {"Instance": {**instance_summary(ctx.scope, inst), "Tags": inst.tags or None}}
+
+        return await self._units.read(
+            ctx, lambda repo: instances.require_instance(repo, ctx.scope, req["InstanceId"]), present
+        )
+
+    async def list_instances(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        after = self._after(ctx, "instances", req.get("NextToken"))
+        limit = req.get("MaxResults") or 10
+        return await self._units.read(
+            ctx,
+            lambda repo: instances.list_instances(repo, ctx.scope, after, limit),
+            lambda page: {
+                "InstanceSummaryList": [instance_summary(ctx.scope, i) for i in page.items],
+                "NextToken": self._next(ctx, "instances", page.after),
+            },
+        )
+
+    async def delete_instance(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        return await self._units.write(
+            ctx,
+            req,
+            lambda repo: instances.delete_instance(repo, ctx.scope, req["InstanceId"], ctx.now),
+            lambda _: {},
+        )
+
+    # -- flows ---------------------------------------------------------------------------------
+    async def create_contact_flow(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        spec = flows.NewFlow(
+            name=req["Name"],
+            type=req["Type"],
+            content=req["Content"],
+            status=req.get("Status") or "PUBLISHED",
+            description=req.get("Description"),
+            tags=req.get("Tags"),
+        )
+        return await self._units.write(
+            ctx,
+            req,
+            lambda repo: flows.create_flow(repo, ctx.scope, req["InstanceId"], spec, ctx.now, self._ids),
+            lambda flow: {
+                "ContactFlowId": flow.id,
+                "ContactFlowArn": flow.arn(ctx.scope),
+                "FlowContentSha256": flow.content_sha256,
+            },
+        )
+
+    async def describe_contact_flow(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        return await self._units.read(
+            ctx,
+            lambda repo: flows.describe_flow(repo, ctx.scope, req["InstanceId"], req["ContactFlowId"]),
+            lambda flow: {"ContactFlow": flow_detail(ctx.scope, flow)},
+        )
+
+    async def list_contact_flows(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        types = frozenset(req.get("ContactFlowTypes") or ())
+        binding = f"flows/{req['InstanceId']}/{','.join(sorted(types))}"
+        after = self._after(ctx, binding, req.get("NextToken"))
+        limit = req.get("MaxResults") or 100
+        return await self._units.read(
+            ctx,
+            lambda repo: flows.list_flows(repo, ctx.scope, req["InstanceId"], types, after, limit),
+            lambda page: {
+                "ContactFlowSummaryList": [flow_summary(ctx.scope, f) for f in page.items],
+                "NextToken": self._next(ctx, binding, page.after),
+            },
+        )
+
+    # -- contacts ------------------------------------------------------------------------------
+    async def start_chat_contact(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        spec = contacts.NewChat(
+            instance_id=req["InstanceId"],
+            flow_id=req["ContactFlowId"],
+            display_name=req["ParticipantDetails"]["DisplayName"],
+            attributes=req.get("Attributes") or {},
+            initial_message=req.get("InitialMessage"),
+            duration_minutes=req.get("ChatDurationInMinutes"),
+            content_types=req.get("SupportedMessagingContentTypes"),
+            persistent_chat=req.get("PersistentChat"),
+            related_contact_id=req.get("RelatedContactId"),
+            segment_attributes=req.get("SegmentAttributes") or {},
+            customer_id=req.get("CustomerId"),
+            disconnect_on_customer_exit=req.get("DisconnectOnCustomerExit") or [],
+            connection_types=req.get("ConnectionTypes") or [],
+            response_mode=(req.get("ParticipantConfiguration") or {}).get("ResponseMode"),
+            streaming_endpoint=(req.get("ChatStreamingConfiguration") or {}).get("StreamingEndpointArn"),
+        )
+
+        def present(started: contacts.StartedChat) -> Output:
+            return {
+                "ContactId": started.contact.id,
+                "ParticipantId": started.customer.id,
+                "ParticipantToken": self._signer.participant_token(started.customer.id),
+                "ContinuedFromContactId": started.contact.continued_from,
+                "StreamingId": started.contact.streaming_id,
+            }
+
+        return await self._units.write(
+            ctx, req, lambda repo: contacts.start_chat(repo, ctx.scope, spec, ctx.now, self._ids, self._policy), present
+        )
+
+    async def create_participant(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        details = req["ParticipantDetails"]
+        spec = participants.NewParticipant(
+            role=details.get("ParticipantRole"),
+            display_name=details.get("DisplayName"),
+            capabilities=details.get("ParticipantCapabilities") or {},
+        )
+
+        def present(added: participants.AddedParticipant) -> Output:
+            return {
+                "ParticipantId": added.participant.id,
+                "ParticipantCredentials": {
+                    "ParticipantToken": self._signer.participant_token(added.participant.id),
+                    "Expiry": added.contact.scheduled_end,
+                },
+            }
+
+        return await self._participant_units.write(
+            ctx,
+            req,
+            lambda repo: participants.add_participant(
+                repo, ctx.scope, req["InstanceId"], req["ContactId"], spec, ctx.now, self._ids, self._policy
+            ),
+            present,
+        )
+
+    async def stop_contact(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        reason = (req.get("DisconnectReason") or {}).get("Code")
+        return await self._units.write(
+            ctx,
+            req,
+            lambda repo: contacts.stop_contact(
+                repo, ctx.scope, req["InstanceId"], req["ContactId"], reason, ctx.now, self._policy
+            ),
+            lambda _: {},
+        )
+
+    async def describe_contact(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        return await self._units.read(
+            ctx,
+            lambda repo: contacts.find_contact(repo, ctx.scope, req["InstanceId"], req["ContactId"]),
+            lambda contact: {"Contact": contact_detail(ctx.scope, contact, ctx)},
+        )
+
+    async def get_contact_attributes(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        return await self._units.read(
+            ctx,
+            lambda repo: contacts.get_attributes(repo, ctx.scope, req["InstanceId"], req["InitialContactId"]),
+            lambda attributes: {"Attributes": attributes},
+        )
+
+    async def update_contact_attributes(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        return await self._units.write(
+            ctx,
+            req,
+            lambda repo: contacts.update_attributes(
+                repo, ctx.scope, req["InstanceId"], req["InitialContactId"], req["Attributes"], ctx.now
+            ),
+            lambda _: {},
+        )
+
+    # -- tags ----------------------------------------------------------------------------------
+    async def tag_resource(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        return await self._units.write(
+            ctx, req, lambda repo: tags.tag_resource(repo, ctx.scope, req["resourceArn"], req["tags"]), lambda _: {}
+        )
+
+    async def untag_resource(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        return await self._units.write(
+            ctx,
+            req,
+            lambda repo: tags.untag_resource(repo, ctx.scope, req["resourceArn"], req["tagKeys"]),
+            lambda _: {},
+        )
+
+    async def list_tags_for_resource(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        return await self._units.read(
+            ctx, lambda repo: tags.list_tags(repo, ctx.scope, req["resourceArn"]), lambda found: {"tags": found}
+        )
+
+

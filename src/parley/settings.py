@@ -1,0 +1,176 @@
+"""Settings: the ONLY reader of os.environ.
+
+Every flag has a `PARLEY_*` environment twin; precedence is flag > environment > default.
+The result is one frozen `Settings` object handed to `app.build_app`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from parley.chat.policy import Policy
+
+TRUE = frozenset({"1", "true", "yes", "on"})
+FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+class SettingsError(ValueError):
+    """A flag or environment value that cannot be used; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 4599
+    data_dir: str | None = None
+    log_level: str = "info"
+    strict: bool = False
+    account_id: str = "123456789012"
+    region: str = "us-east-1"
+    secret: str | None = None  # hex; default: generated and kept with the data
+    seed: int | None = None
+    validation_error: str = "auto"  # PARLEY_VALIDATION_ERROR: auto | InvalidRequestException | ...
+    idempotency_ttl_seconds: int = 7 * 24 * 3600
+    idempotency_mismatch: str = "error"  # PARLEY_IDEMPOTENCY_MISMATCH: error | new
+    create_participant_errors: Mapping[str, str] = field(default_factory=dict)
+    sqlite_synchronous: str = "FULL"
+    policy: Policy = field(default_factory=Policy)
+
+
+# name -> (env var, parser, help)
+def _bool(text: str) -> bool:
+    low = text.strip().lower()
+    if low in TRUE:
+        return True
+    if low in FALSE:
+        return False
+    raise SettingsError(f"expected a boolean (1/0, true/false, yes/no), got {text!r}")
+
+
+def _choice(*allowed: str) -> type[str] | object:
+    def parse(text: str) -> str:
+        if text not in allowed:
+            raise SettingsError(f"expected one of {', '.join(allowed)}, got {text!r}")
+        return text
+
+    return parse
+
+
+def _mapping(text: str) -> dict[str, str]:
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise SettingsError(f"expected situation=ErrorCode pairs, got {part!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _nonnegative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise SettingsError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise SettingsError(f"expected a port from 0 to 65535, got {text!r}")
+    return value
+
+
+# (field, flag, env, parser, help)
+OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
+    ("host", "--host", "PARLEY_HOST", str, "bind address"),
+    ("port", "--port", "PARLEY_PORT", _port, "port; 0 picks a free one"),
+    ("data_dir", "--data-dir", "PARLEY_DATA_DIR", str, "directory for a durable SQLite store (default: in memory)"),
+    ("log_level", "--log-level", "PARLEY_LOG_LEVEL", _choice("debug", "info", "warning", "error"), "log level"),
+    ("strict", "--strict", "PARLEY_STRICT", _bool, "refuse unknown request members"),
+    ("account_id", "--account-id", "PARLEY_ACCOUNT_ID", str, "account when the access key id is not 12 digits"),
+    ("region", "--region", "PARLEY_REGION", str, "region when the request names none"),
+    ("secret", "--secret", "PARLEY_SECRET", str, "hex key signing tokens (default: generated, kept with the data)"),
+    ("seed", "--seed", "PARLEY_SEED", int, "seed for reproducible ids and tokens"),
+    ("validation_error", "--validation-error", "PARLEY_VALIDATION_ERROR", str, "auto or a fixed error code"),
+    ("idempotency_ttl_seconds", "--idempotency-ttl", "PARLEY_IDEMPOTENCY_TTL", _nonnegative, "ClientToken lifetime"),
+    (
+        "idempotency_mismatch",
+        "--idempotency-mismatch",
+        "PARLEY_IDEMPOTENCY_MISMATCH",
+        _choice("error", "new"),
+        "same ClientToken, other parameters",
+    ),
+    (
+        "create_participant_errors",
+        "--create-participant-errors",
+        "PARLEY_CREATE_PARTICIPANT_ERRORS",
+        _mapping,
+        "override CreateParticipant errors: ended=,blocked=,quota=,invalid=",
+    ),
+    (
+        "sqlite_synchronous",
+        "--sqlite-synchronous",
+        "PARLEY_SQLITE_SYNCHRONOUS",
+        _choice("FULL", "NORMAL"),
+        "durable store fsync",
+    ),
+)
+
+POLICY_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
+    ("quota_instances", "--quota-instances", "PARLEY_QUOTA_INSTANCES", _nonnegative, "instances per account; 0=no cap"),
+    (
+        "quota_active_chats",
+        "--quota-active-chats",
+        "PARLEY_QUOTA_ACTIVE_CHATS",
+        _nonnegative,
+        "active chats per instance; 0=no cap",
+    ),
+    (
+        "chat_capabilities",
+        "--chat-capabilities",
+        "PARLEY_CHAT_CAPABILITIES",
+        _choice("ignore", "reject"),
+        "ParticipantCapabilities on a chat",
+    ),
+    ("stop_ended", "--stop-ended", "PARLEY_STOP_ENDED", _choice("error", "ok"), "StopContact on an ended chat"),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    for name, flag, env, _, text in (*OPTIONS, *POLICY_OPTIONS):
+        if name == "strict":
+            parser.add_argument(flag, dest=name, action="store_const", const="true", help=f"{text} [{env}]")
+        else:
+            parser.add_argument(flag, dest=name, help=f"{text} [{env}]")
+
+
+def _resolve(
+    options: Sequence[tuple[str, str, str, object, str]], args: Mapping[str, str | None], environ: Mapping[str, str]
+) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for name, flag, env, parse, _ in options:
+        raw = args.get(name)
+        source = flag
+        if raw is None:
+            raw = environ.get(env)
+            source = env
+        if raw is None:
+            continue
+        try:
+            values[name] = parse(raw)  # type: ignore[operator]
+        except (ValueError, SettingsError) as exc:
+            raise SettingsError(f"{source}: {exc}") from None
+    return values
+
+
+def load(args: Mapping[str, str | None] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from parsed flags (a name -> text mapping) and the environment."""
+    args = args or {}
+    environ = os.environ if environ is None else environ
+    values = _resolve(OPTIONS, args, environ)
+    policy = dataclasses.replace(Policy(), **_resolve(POLICY_OPTIONS, args, environ))  # type: ignore[arg-type]
+    return Settings(policy=policy, **values)  # type: ignore[arg-type]

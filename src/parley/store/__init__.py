@@ -1,0 +1,1 @@
+"""Persistence: the unit-of-work stores behind the domain's `Repo` port."""

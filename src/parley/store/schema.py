@@ -1,0 +1,34 @@
+"""The SQLite schema. Every table is scoped by (account, region); records are JSON documents
+with the columns the queries need beside them."""
+
+from __future__ import annotations
+
+VERSION = 1
+
+STATEMENTS: tuple[str, ...] = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS instances (
+        account TEXT NOT NULL, region TEXT NOT NULL, id TEXT NOT NULL, alias TEXT,
+        doc TEXT NOT NULL, PRIMARY KEY (account, region, id))""",
+    "CREATE INDEX IF NOT EXISTS instances_alias ON instances (account, region, alias)",
+    """CREATE TABLE IF NOT EXISTS flows (
+        account TEXT NOT NULL, region TEXT NOT NULL, instance_id TEXT NOT NULL, id TEXT NOT NULL,
+        name TEXT NOT NULL, type TEXT NOT NULL, doc TEXT NOT NULL,
+        PRIMARY KEY (account, region, instance_id, id))""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS flows_name ON flows (account, region, instance_id, name)",
+    """CREATE TABLE IF NOT EXISTS contacts (
+        account TEXT NOT NULL, region TEXT NOT NULL, id TEXT NOT NULL, instance_id TEXT NOT NULL,
+        chain_id TEXT NOT NULL, channel TEXT NOT NULL, active INTEGER NOT NULL,
+        scheduled_end REAL NOT NULL, initiated REAL NOT NULL, doc TEXT NOT NULL,
+        PRIMARY KEY (account, region, id))""",
+    """CREATE INDEX IF NOT EXISTS contacts_active
+        ON contacts (account, region, instance_id, channel, active, scheduled_end)""",
+    "CREATE INDEX IF NOT EXISTS contacts_chain ON contacts (account, region, chain_id, initiated)",
+    """CREATE TABLE IF NOT EXISTS participants (
+        account TEXT NOT NULL, region TEXT NOT NULL, id TEXT NOT NULL, contact_id TEXT NOT NULL,
+        doc TEXT NOT NULL, PRIMARY KEY (account, region, id))""",
+    "CREATE INDEX IF NOT EXISTS participants_contact ON participants (account, region, contact_id)",
+    """CREATE TABLE IF NOT EXISTS idempotency (
+        account TEXT NOT NULL, region TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+        response TEXT NOT NULL, expires REAL NOT NULL, PRIMARY KEY (account, region, key))""",
+)

@@ -1,0 +1,179 @@
+"""The SQLite store: units of work over the `Repo` port.
+
+In memory (no data directory), a unit of work runs inline on the event loop: there is no disk
+to wait for, and running it inline makes every unit atomic with respect to the others.
+
+Durable (`--data-dir`), every writing unit goes to ONE writer thread, which drains whatever is
+queued, runs each unit in its own SAVEPOINT, and commits the batch once (WAL, synchronous=FULL):
+group commit, so an fsync is shared by every request in the batch. A response is sent only after
+its batch has committed. Read-only units run inline on a second connection (WAL readers never
+wait for the writer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import queue
+import secrets
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from parley.chat.ports import UnitOfWork
+from parley.store import schema
+from parley.store.sqlite_repo import SqliteRepo
+
+T = TypeVar("T")
+Unit = Callable[[UnitOfWork], T]
+log = logging.getLogger("parley.store")
+
+MAX_BATCH = 256
+
+
+def _connect(path: str, synchronous: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, cached_statements=256)
+    if path != ":memory:":
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+        conn.execute("PRAGMA busy_timeout=5000")
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > schema.VERSION:
+        raise RuntimeError(f"the database schema is version {version}; this Parley knows {schema.VERSION}")
+    for statement in schema.STATEMENTS:
+        conn.execute(statement)
+    conn.execute(f"PRAGMA user_version={schema.VERSION}")
+
+
+def _run_unit(conn: sqlite3.Connection, repo: SqliteRepo, unit: Unit[T]) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = unit(repo)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+def _deliver(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for future, result, error in outcomes:
+        if future.cancelled():
+            continue
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+
+
+class SqliteStore:
+    def __init__(self, data_dir: str | None, synchronous: str = "FULL") -> None:
+        self.path = os.path.join(data_dir, "parley.sqlite3") if data_dir else ":memory:"
+        self.durable = data_dir is not None
+        if data_dir:
+            os.makedirs(data_dir, exist_ok=True)
+        self._conn = _connect(self.path, synchronous)
+        _migrate(self._conn)
+        self._repo = SqliteRepo(self._conn)
+        self._queue: queue.SimpleQueue[tuple[Unit[Any], asyncio.Future[Any]] | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._reader: sqlite3.Connection | None = None
+        self._reader_repo: SqliteRepo | None = None
+        if self.durable:
+            self._reader = _connect(self.path, synchronous)
+            self._reader_repo = SqliteRepo(self._reader)
+            self._writer = threading.Thread(target=self._write_loop, name="parley-sqlite-writer", daemon=True)
+            self._writer.start()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def secret(self) -> bytes:
+        """The server secret kept with the data, so tokens outlive a restart; created on first use."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key='secret'").fetchone()
+        if row:
+            return bytes.fromhex(row[0])
+        value = secrets.token_bytes(32)
+        self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?)", (value.hex(),))
+        row = self._conn.execute("SELECT value FROM meta WHERE key='secret'").fetchone()
+        return bytes.fromhex(row[0])
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join(timeout=10)
+            self._writer = None
+        if self._reader is not None:
+            self._reader.close()
+        self._conn.close()
+
+    # -- units of work --------------------------------------------------------------------------
+    async def run(self, unit: Unit[T]) -> T:
+        """Runs a writing unit atomically; returns once it is committed."""
+        if not self.durable:
+            return _run_unit(self._conn, self._repo, unit)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put((unit, future))
+        return await future
+
+    async def read(self, unit: Unit[T]) -> T:
+        """Runs a read-only unit on a consistent snapshot."""
+        if self._reader is None or self._reader_repo is None:
+            return _run_unit(self._conn, self._repo, unit)
+        self._reader.execute("BEGIN")
+        try:
+            return unit(self._reader_repo)
+        finally:
+            self._reader.execute("COMMIT")
+
+    # -- the writer thread ----------------------------------------------------------------------
+    def _write_loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            batch = [job]
+            stop = False
+            while len(batch) < MAX_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            self._commit_batch(batch)
+            if stop:
+                return
+
+    def _commit_batch(self, batch: list[tuple[Unit[Any], asyncio.Future[Any]]]) -> None:
+        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for unit, future in batch:
+                outcomes.append((future, *self._run_in_savepoint(conn, unit)))
+            conn.execute("COMMIT")
+        except BaseException as exc:  # the batch is lost as a whole: every caller learns it
+            log.exception("group commit failed")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            outcomes = [(future, None, exc) for _, future in batch]
+        # One wake-up of the event loop per batch, not per request.
+        batch[0][1].get_loop().call_soon_threadsafe(_deliver, outcomes)
+
+    def _run_in_savepoint(self, conn: sqlite3.Connection, unit: Unit[Any]) -> tuple[Any, BaseException | None]:
+        conn.execute("SAVEPOINT unit")
+        try:
+            result = unit(self._repo)
+        except Exception as exc:
+            conn.execute("ROLLBACK TO unit")
+            conn.execute("RELEASE unit")
+            return None, exc
+        conn.execute("RELEASE unit")
+        return result, None

@@ -1,0 +1,169 @@
+"""The `Repo` and `Idempotency` ports over one sqlite3 connection, inside a transaction the caller holds."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TypeVar
+from datetime import datetime
+
+from parley.chat.model import Contact, ContactFlow, Instance, Page, Participant, Scope
+from parley.store.codec import dump, load
+
+T = TypeVar("T")
+
+
+class SqliteRepo:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._db = conn
+
+    # instances -------------------------------------------------------------------------------
+    def get_instance(self, scope: Scope, instance_id: str) -> Instance | None:
+        row = self._db.execute(
+            "SELECT doc FROM instances WHERE account=? AND region=? AND id=?",
+            (scope.account, scope.region, instance_id),
+        ).fetchone()
+        return load(Instance, row[0]) if row else None
+
+    def put_instance(self, scope: Scope, instance: Instance) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO instances (account, region, id, alias, doc) VALUES (?,?,?,?,?)",
+            (scope.account, scope.region, instance.id, instance.alias, dump(instance)),
+        )
+
+    def delete_instance(self, scope: Scope, instance_id: str) -> None:
+        key = (scope.account, scope.region, instance_id)
+        self._db.execute("DELETE FROM instances WHERE account=? AND region=? AND id=?", key)
+        self._db.execute("DELETE FROM flows WHERE account=? AND region=? AND instance_id=?", key)
+
+    def list_instances(self, scope: Scope, after: str | None, limit: int) -> Page[Instance]:
+        rows = self._db.execute(
+            "SELECT id, doc FROM instances WHERE account=? AND region=? AND id>? ORDER BY id LIMIT ?",
+            (scope.account, scope.region, after or "", limit + 1),
+        ).fetchall()
+        return _page([load(Instance, r[1]) for r in rows], [r[0] for r in rows], limit)
+
+    def count_instances(self, scope: Scope) -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM instances WHERE account=? AND region=?", (scope.account, scope.region)
+        ).fetchone()
+        return int(row[0])
+
+    def alias_taken(self, scope: Scope, alias: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM instances WHERE account=? AND region=? AND alias=?", (scope.account, scope.region, alias)
+        ).fetchone()
+        return row is not None
+
+    # flows -----------------------------------------------------------------------------------
+    def get_flow(self, scope: Scope, instance_id: str, flow_id: str) -> ContactFlow | None:
+        row = self._db.execute(
+            "SELECT doc FROM flows WHERE account=? AND region=? AND instance_id=? AND id=?",
+            (scope.account, scope.region, instance_id, flow_id),
+        ).fetchone()
+        return load(ContactFlow, row[0]) if row else None
+
+    def put_flow(self, scope: Scope, flow: ContactFlow) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO flows (account, region, instance_id, id, name, type, doc) VALUES (?,?,?,?,?,?,?)",
+            (scope.account, scope.region, flow.instance_id, flow.id, flow.name, flow.type, dump(flow)),
+        )
+
+    def flow_name_taken(self, scope: Scope, instance_id: str, name: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM flows WHERE account=? AND region=? AND instance_id=? AND name=?",
+            (scope.account, scope.region, instance_id, name),
+        ).fetchone()
+        return row is not None
+
+    def list_flows(
+        self, scope: Scope, instance_id: str, types: frozenset[str], after: str | None, limit: int
+    ) -> Page[ContactFlow]:
+        sql = "SELECT id, doc FROM flows WHERE account=? AND region=? AND instance_id=? AND id>?"
+        args: list[object] = [scope.account, scope.region, instance_id, after or ""]
+        if types:
+            sql += f" AND type IN ({','.join('?' * len(types))})"
+            args.extend(sorted(types))
+        rows = self._db.execute(sql + " ORDER BY id LIMIT ?", (*args, limit + 1)).fetchall()
+        return _page([load(ContactFlow, r[1]) for r in rows], [r[0] for r in rows], limit)
+
+    # contacts --------------------------------------------------------------------------------
+    def get_contact(self, scope: Scope, contact_id: str) -> Contact | None:
+        row = self._db.execute(
+            "SELECT doc FROM contacts WHERE account=? AND region=? AND id=?", (scope.account, scope.region, contact_id)
+        ).fetchone()
+        return load(Contact, row[0]) if row else None
+
+    def put_contact(self, scope: Scope, contact: Contact) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO contacts (account, region, id, instance_id, chain_id, channel, active,"
+            " scheduled_end, initiated, doc) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                scope.account,
+                scope.region,
+                contact.id,
+                contact.instance_id,
+                contact.chain_id,
+                contact.channel,
+                0 if contact.ended_at else 1,
+                contact.scheduled_end.timestamp(),
+                contact.initiated_at.timestamp(),
+                dump(contact),
+            ),
+        )
+
+    def count_active_contacts(self, scope: Scope, instance_id: str, channel: str, now: datetime, cap: int) -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM contacts WHERE account=? AND region=? AND instance_id=?"
+            " AND channel=? AND active=1 AND scheduled_end>? LIMIT ?)",
+            (scope.account, scope.region, instance_id, channel, now.timestamp(), cap),
+        ).fetchone()
+        return int(row[0])
+
+    def active_contacts(self, scope: Scope, instance_id: str) -> list[Contact]:
+        rows = self._db.execute(
+            "SELECT doc FROM contacts WHERE account=? AND region=? AND instance_id=? AND active=1",
+            (scope.account, scope.region, instance_id),
+        ).fetchall()
+        return [load(Contact, r[0]) for r in rows]
+
+    def latest_in_chain(self, scope: Scope, chain_id: str) -> Contact | None:
+        row = self._db.execute(
+            "SELECT doc FROM contacts WHERE account=? AND region=? AND chain_id=? ORDER BY initiated DESC LIMIT 1",
+            (scope.account, scope.region, chain_id),
+        ).fetchone()
+        return load(Contact, row[0]) if row else None
+
+    # participants ----------------------------------------------------------------------------
+    def participants(self, scope: Scope, contact_id: str) -> list[Participant]:
+        rows = self._db.execute(
+            "SELECT doc FROM participants WHERE account=? AND region=? AND contact_id=?",
+            (scope.account, scope.region, contact_id),
+        ).fetchall()
+        return [load(Participant, r[0]) for r in rows]
+
+    def put_participant(self, scope: Scope, participant: Participant) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO participants (account, region, id, contact_id, doc) VALUES (?,?,?,?,?)",
+            (scope.account, scope.region, participant.id, participant.contact_id, dump(participant)),
+        )
+
+    # idempotency -----------------------------------------------------------------------------
+    def get_idempotent(self, scope: Scope, key: str, now: datetime) -> tuple[str, str] | None:
+        row = self._db.execute(
+            "SELECT fingerprint, response FROM idempotency WHERE account=? AND region=? AND key=? AND expires>?",
+            (scope.account, scope.region, key, now.timestamp()),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def put_idempotent(self, scope: Scope, key: str, fingerprint: str, response: str, expires: datetime) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO idempotency (account, region, key, fingerprint, response, expires)"
+            " VALUES (?,?,?,?,?,?)",
+            (scope.account, scope.region, key, fingerprint, response, expires.timestamp()),
+        )
+
+
+def _page(items: list[T], keys: list[str], limit: int) -> Page[T]:
+    if len(items) > limit:
+        return Page(items[:limit], keys[limit - 1])
+    return Page(items, None)

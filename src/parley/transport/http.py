@@ -1,0 +1,136 @@
+"""The HTTP edge for both AWS services: one linear function per request.
+
+route (method + raw path) -> context -> parse and validate -> handler -> serialize. Every failure
+becomes the wire error the model declares; an unexpected exception is logged with its traceback
+and answered with the service's internal error, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from parley import __version__
+from parley.chat.model import Scope
+from parley.clock import Clock
+from parley.protocol.errors import ServiceError, internal_error, not_implemented, unknown_operation
+from parley.protocol.restjson import Headers, serialize_error, serialize_response
+from parley.protocol.restjson import parse_request as parse_wire
+from parley.protocol.routing import Router
+from parley.services.base import Handler, RequestContext, validation_code
+from parley.settings import Settings
+from parley.transport.access_log import AccessLog
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("parley.http")
+BASE_HEADERS: Headers = [(b"content-type", b"application/json"), (b"x-parley-version", __version__.encode())]
+MAX_BODY = 16 * 1024 * 1024
+
+
+def caller_scope(headers: Mapping[str, str], settings: Settings) -> Scope:
+    """Account from a 12-digit access key id, region from the SigV4 credential scope; else the defaults."""
+    auth = headers.get("authorization", "")
+    start = auth.find("Credential=")
+    if start < 0:
+        return Scope(settings.account_id, settings.region)
+    parts = auth[start + 11 :].split(",", 1)[0].split("/")
+    account = parts[0] if len(parts[0]) == 12 and parts[0].isdigit() else settings.account_id
+    region = parts[2] if len(parts) > 2 and parts[2] else settings.region
+    return Scope(account, region)
+
+
+async def read_body(receive: Receive, limit: int = MAX_BODY) -> bytes | None:
+    """The whole body, or None when it is larger than `limit`."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks) if size <= limit else None
+
+
+async def respond(send: Send, status: int, headers: Headers, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*BASE_HEADERS, *headers, (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class AwsHttp:
+    """Serves every operation of both models on one port."""
+
+    def __init__(
+        self,
+        router: Router,
+        handlers: Mapping[str, Mapping[str, Handler]],
+        settings: Settings,
+        clock: Clock,
+        access_log: AccessLog,
+    ) -> None:
+        self._router = router
+        self._handlers = handlers
+        self._settings = settings
+        self._clock = clock
+        self._log = access_log
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        method: str = scope["method"]
+        raw = scope.get("raw_path")
+        path = raw.decode("latin-1") if raw else scope["path"]
+        name = f"unknown {method} {path}"
+        try:
+            status, headers, body, name = await self._handle(scope, receive, method, path, request_id)
+        except ServiceError as error:
+            status, headers, body = serialize_error(error)
+        headers.append((b"x-amzn-requestid", request_id.encode()))
+        await respond(send, status, headers, body)
+        self._log.request(name, status, started, request_id)
+
+    async def _handle(
+        self, scope: dict[str, Any], receive: Receive, method: str, path: str, request_id: str
+    ) -> tuple[int, Headers, bytes, str]:
+        match = self._router.match(method, path)
+        if match is None:
+            await read_body(receive)
+            raise unknown_operation(method, path)
+        op = match.operation
+        handler = self._handlers.get(op.service, {}).get(op.name)
+        body = await read_body(receive)
+        if handler is None:
+            status, headers, payload = serialize_error(not_implemented(op.qualified_name))
+            log.warning("unimplemented operation %s called", op.qualified_name)
+            return status, headers, payload, op.qualified_name
+        headers_in = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        try:
+            if body is None:
+                raise ServiceError(validation_code(op, self._settings), 400, f"Request body exceeds {MAX_BODY} bytes")
+            query = scope.get("query_string", b"").decode("latin-1")
+            params = parse_wire(
+                op, match.labels, query, headers_in, body, self._settings.strict, validation_code(op, self._settings)
+            )
+            ctx = RequestContext(request_id, op, caller_scope(headers_in, self._settings), self._clock.now())
+            output = await handler(ctx, params)
+            status, headers, payload = serialize_response(op, output)
+        except ServiceError as error:
+            status, headers, payload = serialize_error(error)
+        except Exception:
+            log.exception("%s failed (request %s)", op.qualified_name, request_id)
+            status, headers, payload = serialize_error(internal_error(op.service))
+        return status, headers, payload, op.qualified_name
