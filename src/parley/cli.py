@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import uvicorn
 import uvloop
@@ -48,6 +50,15 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
+class _Server(uvicorn.Server):
+    """uvicorn re-raises a captured SIGTERM after shutting down, which would skip closing the store;
+    Parley handles the signals itself (see `serve`) and exits 0 after a graceful stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def serve(app: Parley, sock: socket.socket) -> None:
     config = uvicorn.Config(
         app,
@@ -61,7 +72,10 @@ async def serve(app: Parley, sock: socket.socket) -> None:
         backlog=2048,
         timeout_graceful_shutdown=5,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not task.done():
         await asyncio.sleep(0.005)
@@ -98,7 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         sock = bind(settings.host, settings.port)
     except OSError as exc:
-        print(f"parley: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}", file=sys.stderr)
+        print(
+            f"parley: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
         app.close()
         return 1
     try:

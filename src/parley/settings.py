@@ -88,15 +88,45 @@ def _port(text: str) -> int:
 OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
     ("host", "--host", "PARLEY_HOST", str, "bind address"),
     ("port", "--port", "PARLEY_PORT", _port, "port; 0 picks a free one"),
-    ("data_dir", "--data-dir", "PARLEY_DATA_DIR", str, "directory for a durable SQLite store (default: in memory)"),
-    ("log_level", "--log-level", "PARLEY_LOG_LEVEL", _choice("debug", "info", "warning", "error"), "log level"),
+    (
+        "data_dir",
+        "--data-dir",
+        "PARLEY_DATA_DIR",
+        str,
+        "directory for a durable SQLite store (default: in memory)",
+    ),
+    (
+        "log_level",
+        "--log-level",
+        "PARLEY_LOG_LEVEL",
+        _choice("debug", "info", "warning", "error"),
+        "log level",
+    ),
     ("strict", "--strict", "PARLEY_STRICT", _bool, "refuse unknown request members"),
-    ("account_id", "--account-id", "PARLEY_ACCOUNT_ID", str, "account when the access key id is not 12 digits"),
+    (
+        "account_id",
+        "--account-id",
+        "PARLEY_ACCOUNT_ID",
+        str,
+        "account when the access key id is not 12 digits",
+    ),
     ("region", "--region", "PARLEY_REGION", str, "region when the request names none"),
-    ("secret", "--secret", "PARLEY_SECRET", str, "hex key signing tokens (default: generated, kept with the data)"),
+    (
+        "secret",
+        "--secret",
+        "PARLEY_SECRET",
+        str,
+        "hex key signing tokens (default: generated, kept with the data)",
+    ),
     ("seed", "--seed", "PARLEY_SEED", int, "seed for reproducible ids and tokens"),
     ("validation_error", "--validation-error", "PARLEY_VALIDATION_ERROR", str, "auto or a fixed error code"),
-    ("idempotency_ttl_seconds", "--idempotency-ttl", "PARLEY_IDEMPOTENCY_TTL", _nonnegative, "ClientToken lifetime"),
+    (
+        "idempotency_ttl_seconds",
+        "--idempotency-ttl",
+        "PARLEY_IDEMPOTENCY_TTL",
+        _nonnegative,
+        "ClientToken lifetime",
+    ),
     (
         "idempotency_mismatch",
         "--idempotency-mismatch",
@@ -121,7 +151,13 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
 )
 
 POLICY_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
-    ("quota_instances", "--quota-instances", "PARLEY_QUOTA_INSTANCES", _nonnegative, "instances per account; 0=no cap"),
+    (
+        "quota_instances",
+        "--quota-instances",
+        "PARLEY_QUOTA_INSTANCES",
+        _nonnegative,
+        "instances per account; 0=no cap",
+    ),
     (
         "quota_active_chats",
         "--quota-active-chats",
@@ -136,7 +172,13 @@ POLICY_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         _choice("ignore", "reject"),
         "ParticipantCapabilities on a chat",
     ),
-    ("stop_ended", "--stop-ended", "PARLEY_STOP_ENDED", _choice("error", "ok"), "StopContact on an ended chat"),
+    (
+        "stop_ended",
+        "--stop-ended",
+        "PARLEY_STOP_ENDED",
+        _choice("error", "ok"),
+        "StopContact on an ended chat",
+    ),
 )
 
 
@@ -149,7 +191,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _resolve(
-    options: Sequence[tuple[str, str, str, object, str]], args: Mapping[str, str | None], environ: Mapping[str, str]
+    options: Sequence[tuple[str, str, str, object, str]],
+    args: Mapping[str, str | None],
+    environ: Mapping[str, str],
 ) -> dict[str, object]:
     values: dict[str, object] = {}
     for name, flag, env, parse, _ in options:

@@ -87,7 +87,7 @@ def check_content_types(types: list[str] | None) -> list[str]:
 
 def _check_segment_attributes(segment: dict[str, Any], types: list[str]) -> None:
     subtype = (segment.get("connect:Subtype") or {}).get("ValueString")
-    if subtype == "connect:Guide" and not INTERACTIVE <= set(types):
+    if subtype == "connect:Guide" and not set(types) >= INTERACTIVE:
         raise Invalid(
             "SegmentAttributes connect:Subtype=connect:Guide requires SupportedMessagingContentTypes to include "
             "both interactive content types"
@@ -179,7 +179,13 @@ def start_chat(repo: Repo, scope: Scope, spec: NewChat, now: datetime, ids: IdSo
 
 
 def stop_contact(
-    repo: Repo, scope: Scope, instance_id: str, contact_id: str, reason: str | None, now: datetime, policy: Policy
+    repo: Repo,
+    scope: Scope,
+    instance_id: str,
+    contact_id: str,
+    reason: str | None,
+    now: datetime,
+    policy: Policy,
 ) -> Contact:
     contact = find_contact(repo, scope, instance_id, contact_id)
     if contact.ended(now):

@@ -37,9 +37,7 @@ def check_content(content: str) -> None:
         raise InvalidFlowContent(problem, [{"message": problem}])
 
 
-def create_flow(
-    repo: Repo, scope: Scope, instance_id: str, spec: NewFlow, now: datetime, ids: IdSource
-) -> ContactFlow:
+def create_flow(repo: Repo, scope: Scope, instance_id: str, spec: NewFlow, now: datetime, ids: IdSource) -> ContactFlow:
     instance = require_instance(repo, scope, instance_id)
     if spec.status == "PUBLISHED":
         check_content(spec.content)

@@ -12,7 +12,9 @@ MAX_TAGS = 50
 def _resolve(repo: Repo, scope: Scope, arn: str) -> Instance | ContactFlow:
     prefix = scope.arn("instance/")
     if not arn.startswith(prefix):
-        raise NotFound(f"Resource not found: {arn} (not an instance or flow of account {scope.account} in {scope.region})")
+        raise NotFound(
+            f"Resource not found: {arn} (not an instance or flow of account {scope.account} in {scope.region})"
+        )
     parts = arn[len(prefix) :].split("/")
     instance = repo.get_instance(scope, parts[0])
     if instance is not None and len(parts) == 1:

@@ -50,5 +50,7 @@ def not_implemented(qualified_name: str) -> ServiceError:
 
 def unknown_operation(method: str, raw_path: str) -> ServiceError:
     return ServiceError(
-        "UnknownOperationException", 404, f"No Connect or Participant Service operation at {method} {raw_path}"
+        "UnknownOperationException",
+        404,
+        f"No Connect or Participant Service operation at {method} {raw_path}",
     )

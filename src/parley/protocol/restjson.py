@@ -74,9 +74,7 @@ def _compile_input(op: OperationSpec, strict: bool) -> _InputCodec:
     if body_members:
         body_required = tuple(n for n in body_members if n in required)
         body = compile_members(op.service, body_members, body_required, strict)
-    scalars = tuple(
-        (m, compile_shape(op.service, m.shape, strict)) for m in op.input_members if m.location != "body"
-    )
+    scalars = tuple((m, compile_shape(op.service, m.shape, strict)) for m in op.input_members if m.location != "body")
     required_scalars = tuple(m for m, _ in scalars if m.name in required)
     return _InputCodec(body, scalars, required_scalars)
 

@@ -67,7 +67,11 @@ class UnitRunner:
         self._errors = errors
 
     async def write(
-        self, ctx: RequestContext, params: dict[str, Any], unit: Callable[[UnitOfWork], T], present: Callable[[T], Output]
+        self,
+        ctx: RequestContext,
+        params: dict[str, Any],
+        unit: Callable[[UnitOfWork], T],
+        present: Callable[[T], Output],
     ) -> Output:
         member = ctx.operation.idempotency_member
         token = params.get(member) if member else None
@@ -78,7 +82,9 @@ class UnitRunner:
         except DomainError as error:
             raise translate(ctx.operation, error, self._errors, self._settings) from None
 
-    async def read(self, ctx: RequestContext, unit: Callable[[UnitOfWork], T], present: Callable[[T], Output]) -> Output:
+    async def read(
+        self, ctx: RequestContext, unit: Callable[[UnitOfWork], T], present: Callable[[T], Output]
+    ) -> Output:
         try:
             return present(await self._store.read(unit))
         except DomainError as error:

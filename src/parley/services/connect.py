@@ -29,7 +29,15 @@ from parley.chat.policy import IdSource
 from parley.chat.tokens import TokenSigner
 from parley.protocol.errors import modelled
 from parley.protocol.pagination import InvalidToken, PageTokens
-from parley.services.base import VALIDATION, Handler, Output, RequestContext, Store, UnitRunner, validation_code
+from parley.services.base import (
+    VALIDATION,
+    Handler,
+    Output,
+    RequestContext,
+    Store,
+    UnitRunner,
+    validation_code,
+)
 from parley.settings import Settings
 
 ERRORS: dict[type[DomainError], str] = {
@@ -293,7 +301,10 @@ class ConnectService:
             }
 
         return await self._units.write(
-            ctx, req, lambda repo: contacts.start_chat(repo, ctx.scope, spec, ctx.now, self._ids, self._policy), present
+            ctx,
+            req,
+            lambda repo: contacts.start_chat(repo, ctx.scope, spec, ctx.now, self._ids, self._policy),
+            present,
         )
 
     async def create_participant(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
@@ -360,7 +371,10 @@ class ConnectService:
     # -- tags ----------------------------------------------------------------------------------
     async def tag_resource(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         return await self._units.write(
-            ctx, req, lambda repo: tags.tag_resource(repo, ctx.scope, req["resourceArn"], req["tags"]), lambda _: {}
+            ctx,
+            req,
+            lambda repo: tags.tag_resource(repo, ctx.scope, req["resourceArn"], req["tags"]),
+            lambda _: {},
         )
 
     async def untag_resource(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
@@ -373,7 +387,7 @@ class ConnectService:
 
     async def list_tags_for_resource(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         return await self._units.read(
-            ctx, lambda repo: tags.list_tags(repo, ctx.scope, req["resourceArn"]), lambda found: {"tags": found}
+            ctx,
+            lambda repo: tags.list_tags(repo, ctx.scope, req["resourceArn"]),
+            lambda found: {"tags": found},
         )
-
-

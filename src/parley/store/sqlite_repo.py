@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import TypeVar
 from datetime import datetime
+from typing import TypeVar
 
 from parley.chat.model import Contact, ContactFlow, Instance, Page, Participant, Scope
 from parley.store.codec import dump, load
@@ -50,7 +50,8 @@ class SqliteRepo:
 
     def alias_taken(self, scope: Scope, alias: str) -> bool:
         row = self._db.execute(
-            "SELECT 1 FROM instances WHERE account=? AND region=? AND alias=?", (scope.account, scope.region, alias)
+            "SELECT 1 FROM instances WHERE account=? AND region=? AND alias=?",
+            (scope.account, scope.region, alias),
         ).fetchone()
         return row is not None
 
@@ -89,7 +90,8 @@ class SqliteRepo:
     # contacts --------------------------------------------------------------------------------
     def get_contact(self, scope: Scope, contact_id: str) -> Contact | None:
         row = self._db.execute(
-            "SELECT doc FROM contacts WHERE account=? AND region=? AND id=?", (scope.account, scope.region, contact_id)
+            "SELECT doc FROM contacts WHERE account=? AND region=? AND id=?",
+            (scope.account, scope.region, contact_id),
         ).fetchone()
         return load(Contact, row[0]) if row else None
 

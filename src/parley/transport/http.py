@@ -123,7 +123,13 @@ class AwsHttp:
                 raise ServiceError(validation_code(op, self._settings), 400, f"Request body exceeds {MAX_BODY} bytes")
             query = scope.get("query_string", b"").decode("latin-1")
             params = parse_wire(
-                op, match.labels, query, headers_in, body, self._settings.strict, validation_code(op, self._settings)
+                op,
+                match.labels,
+                query,
+                headers_in,
+                body,
+                self._settings.strict,
+                validation_code(op, self._settings),
             )
             ctx = RequestContext(request_id, op, caller_scope(headers_in, self._settings), self._clock.now())
             output = await handler(ctx, params)
