@@ -15,7 +15,6 @@ FORBIDDEN_IN_CHAT = (
     "botocore",
     "uvicorn",
     "sqlite3",
-    "json",
     "starlette",
     "psycopg",
     "redis",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 import sqlite3
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
