@@ -9,6 +9,7 @@ dropped. `serialize_error` writes the error wire form every SDK reads.
 from __future__ import annotations
 
 import base64
+import email.utils
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -95,8 +96,17 @@ def _from_text(shape: Shape, text: str) -> Any:
     if kind == "boolean":
         return {"true": True, "false": False}.get(text.lower(), text)
     if kind == "timestamp":
-        return parse_timestamp(text) or text
+        return parse_timestamp(text) or _http_date(text) or text
     return text
+
+
+def _http_date(text: str) -> datetime | None:
+    """An RFC 822 date (`Tue, 02 Jan 2024 10:00:00 GMT`): how SDKs send a header timestamp by default."""
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _scalar_value(
@@ -106,7 +116,8 @@ def _scalar_value(
     headers: Mapping[str, str],
 ) -> Any:
     if member.location == "uri":
-        return labels.get(member.wire_name)
+        label = labels.get(member.wire_name)
+        return None if label is None else _from_text(member.shape, label)
     if member.location == "querystring":
         if member.shape.type_name == "map":
             return {k: v[0] for k, v in query.items()}
@@ -208,7 +219,9 @@ def _build_output(namespace: str, shape: Shape) -> Serializer:
         val = compile_output(namespace, shape.value)
         return lambda value: {str(k): val(v) for k, v in value.items()}
     if kind == "timestamp":
-        return _serialize_timestamp
+        # A `timestampFormat: iso8601` trait is how the SDKs parse it: JS v3 rejects a number there.
+        iso = shape.serialization.get("timestampFormat") == "iso8601"
+        return _serialize_string if iso else _serialize_timestamp
     if kind == "blob":
         return _serialize_blob
     if kind == "string":
