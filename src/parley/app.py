@@ -7,18 +7,25 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from parley.bus.memory import MemoryBus
 from parley.chat.tokens import TokenSigner
 from parley.clock import SystemClock
 from parley.ids import IdGenerator
 from parley.protocol.pagination import PageTokens
 from parley.protocol.routing import Router
 from parley.protocol.spec import error_shape, load_operations
+from parley.services.admin import AdminService
 from parley.services.connect import PARTICIPANT_SITUATIONS, ConnectService
+from parley.services.connections import ConnectionIssuer
+from parley.services.participant import ParticipantService
+from parley.services.push import Pusher
 from parley.settings import Settings, SettingsError
 from parley.store.sqlite import SqliteStore
+from parley.timers import Deadlines
 from parley.transport.access_log import AccessLog
 from parley.transport.admin import Admin
 from parley.transport.http import AwsHttp, Receive, Send
+from parley.transport.websocket import ChatSockets
 
 log = logging.getLogger("parley")
 
@@ -52,6 +59,8 @@ class Parley:
     store: SqliteStore
     aws: AwsHttp
     admin: Admin
+    sockets: ChatSockets
+    deadlines: Deadlines
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -60,6 +69,8 @@ class Parley:
                 await self.admin(scope, receive, send)
             else:
                 await self.aws(scope, receive, send)
+        elif kind == "websocket":
+            await self.sockets(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
@@ -67,12 +78,19 @@ class Parley:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                await self._rearm()
                 self.admin.ready = True
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.admin.ready = False
+                self.deadlines.cancel_all()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def _rearm(self) -> None:
+        """A durable store's live contacts get their timers back (chat end, connect windows)."""
+        for scope, contact in await self.store.read(lambda repo: repo.live_contacts()):
+            self.deadlines.arm(scope, contact.id, contact.initiated_at)  # due at once: the check re-arms it
 
     def close(self) -> None:
         self.store.close()
@@ -83,9 +101,21 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     store = SqliteStore(settings.data_dir, settings.sqlite_synchronous)
     secret = _secret(settings, store)
     ids = IdGenerator(settings.seed)
-    connect = ConnectService(store, settings, ids, TokenSigner(secret), PageTokens(secret))
+    clock = SystemClock()
+    signer, pages = TokenSigner(secret), PageTokens(secret)
+    bus = MemoryBus()
+    pusher = Pusher(bus)
+    deadlines = Deadlines(clock)
+    issuer = ConnectionIssuer(signer, settings.policy)
+    connect = ConnectService(store, settings, ids, signer, pages, pusher, deadlines, issuer)
+    participant = ParticipantService(store, settings, ids, signer, pages, pusher, deadlines, issuer)
+    deadlines.bind(participant.check_deadlines)
     router = Router([*load_operations("connect").values(), *load_operations("connectparticipant").values()])
-    handlers = {"connect": connect.handlers, "connectparticipant": {}}
-    log_lines = access_log or AccessLog(enabled=settings.log_level in ("debug", "info"))
-    aws = AwsHttp(router, handlers, settings, SystemClock(), log_lines)
-    return Parley(settings, store, aws, Admin())
+    handlers = {"connect": connect.handlers, "connectparticipant": participant.handlers}
+    log_lines = access_log or AccessLog(
+        enabled=settings.log_level in ("debug", "info"), debug=settings.log_level == "debug"
+    )
+    aws = AwsHttp(router, handlers, settings, clock, log_lines)
+    sockets = ChatSockets(signer, store, bus, clock, log_lines)
+    admin = Admin(AdminService(store, ids, signer, pusher, clock))
+    return Parley(settings, store, aws, admin, sockets, deadlines)

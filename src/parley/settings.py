@@ -32,6 +32,7 @@ class Settings:
     account_id: str = "123456789012"
     region: str = "us-east-1"
     secret: str | None = None  # hex; default: generated and kept with the data
+    public_url: str | None = None  # base of returned WebSocket URLs; default: from the Host header
     seed: int | None = None
     validation_error: str = "auto"  # PARLEY_VALIDATION_ERROR: auto | InvalidRequestException | ...
     idempotency_ttl_seconds: int = 7 * 24 * 3600

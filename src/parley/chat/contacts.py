@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from parley.chat import events
+from parley.chat.conversation import end_contact, record
 from parley.chat.errors import (
     ActiveLimitExceeded,
     CallNotActive,
@@ -16,7 +18,7 @@ from parley.chat.errors import (
 )
 from parley.chat.flows import find_flow
 from parley.chat.instances import require_instance
-from parley.chat.model import Contact, Participant, Scope
+from parley.chat.model import Contact, Item, Participant, Scope
 from parley.chat.policy import IdSource, Policy
 from parley.chat.ports import Repo
 
@@ -30,7 +32,7 @@ CONTENT_TYPES = (
 INTERACTIVE = frozenset(CONTENT_TYPES[3:])
 ATTRIBUTE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 ATTRIBUTES_MAX_BYTES = 32768
-CONNECTION_TYPES_SERVED: frozenset[str] = frozenset()  # the Participant Service arrives with its own issue
+CONNECTION_TYPES_SERVED = frozenset({"WEBSOCKET", "CONNECTION_CREDENTIALS"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,13 @@ class NewChat:
 class StartedChat:
     contact: Contact
     customer: Participant
+    items: list[Item]
+
+
+@dataclass(frozen=True, slots=True)
+class StoppedContact:
+    contact: Contact
+    items: list[Item]
 
 
 def check_attributes(attributes: dict[str, str], member: str = "Attributes") -> None:
@@ -136,10 +145,7 @@ def start_chat(repo: Repo, scope: Scope, spec: NewChat, now: datetime, ids: IdSo
     _check_segment_attributes(spec.segment_attributes, types)
     unserved = [t for t in spec.connection_types if t not in CONNECTION_TYPES_SERVED]
     if unserved:
-        raise Invalid(
-            f"ConnectionTypes {unserved} cannot be returned: this Parley does not serve the Participant Service "
-            "yet. Omit ConnectionTypes and call CreateParticipantConnection later."
-        )
+        raise Invalid(f"ConnectionTypes {unserved} cannot be returned for a chat contact")
     if spec.related_contact_id and not spec.persistent_chat:
         find_contact(repo, scope, flow.instance_id, spec.related_contact_id)
     source = _persistent_source(repo, scope, spec, flow.instance_id, now)
@@ -172,10 +178,19 @@ def start_chat(repo: Repo, scope: Scope, spec: NewChat, now: datetime, ids: IdSo
         role="CUSTOMER",
         display_name=spec.display_name,
         joined_at=now,
+        joined_announced=True,
+        connected_at=now if spec.connection_types else None,
     )
     repo.put_contact(scope, contact)
     repo.put_participant(scope, customer)
-    return StartedChat(contact, customer)
+    items: list[Item] = []
+    record(repo, scope, items, events.participant_event(events.JOINED, contact, customer, now, ids))
+    if spec.initial_message:
+        message = spec.initial_message
+        record(
+            repo, scope, items, events.message(contact, customer, message["ContentType"], message["Content"], now, ids)
+        )
+    return StartedChat(contact, customer, items)
 
 
 def stop_contact(
@@ -185,20 +200,17 @@ def stop_contact(
     contact_id: str,
     reason: str | None,
     now: datetime,
+    ids: IdSource,
     policy: Policy,
-) -> Contact:
+) -> StoppedContact:
     contact = find_contact(repo, scope, instance_id, contact_id)
     if contact.ended(now):
         if contact.channel == "VOICE":
             raise CallNotActive(f"Contact {contact_id} is not active")
         if policy.stop_ended == "ok":
-            return contact
+            return StoppedContact(contact, [])
         raise Invalid(f"Contact {contact_id} has already ended")
-    contact.ended_at = now
-    contact.disconnect_reason = reason or "API"
-    contact.last_updated = now
-    repo.put_contact(scope, contact)
-    return contact
+    return StoppedContact(contact, end_contact(repo, scope, contact, reason or "API", now, ids))
 
 
 def _chain_root(repo: Repo, scope: Scope, instance_id: str, contact_id: str) -> Contact:

@@ -55,3 +55,17 @@ class IdempotencyMismatch(DomainError):
 
 class CallNotActive(DomainError):
     """StopContact on a voice contact that is not active (ContactNotFoundException, 410)."""
+
+
+class AccessDenied(DomainError):
+    """A token that no longer opens anything: its participant left, or its chat ended."""
+
+    def __init__(self, message: str = "Access denied") -> None:
+        super().__init__(message)
+
+
+class UnknownToken(AccessDenied):
+    """A token that never opened anything here: forged, garbage, of another kind or region."""
+
+    def __init__(self) -> None:
+        super().__init__("User is not authorized to access this resource with an explicit deny")

@@ -113,10 +113,32 @@ class Participant:
     joined_at: datetime
     capabilities: dict[str, str] = field(default_factory=dict)
     left_at: datetime | None = None
+    connected_at: datetime | None = None  # first CreateParticipantConnection with ConnectParticipant
+    joined_announced: bool = False  # participant.joined was emitted
 
     @property
     def present(self) -> bool:
         return self.left_at is None
+
+
+@dataclass(slots=True)
+class Item:
+    """A transcript entry or a live-only event. `persisted` items are what GetTranscript returns."""
+
+    id: str
+    contact_id: str
+    chain_id: str
+    type: str  # MESSAGE | EVENT | ATTACHMENT | MESSAGEMETADATA
+    at: datetime
+    content_type: str | None = None
+    content: str | None = None
+    participant_id: str | None = None
+    display_name: str | None = None
+    role: str | None = None
+    attachments: list[dict[str, str]] | None = None
+    message_metadata: dict[str, Any] | None = None
+    persisted: bool = True
+    seq: int = 0  # arrival order, assigned by the store
 
 
 @dataclass(frozen=True, slots=True)

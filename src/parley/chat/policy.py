@@ -16,3 +16,8 @@ class Policy:
     stop_ended: str = "error"  # PARLEY_STOP_ENDED: error | ok
     call_participant_cap: int = 6
     default_chat_minutes: int = 1500
+    bot_connect_timeout: int = 15  # PARLEY_BOT_CONNECT_TIMEOUT seconds; 0 = off
+    customer_connect_timeout: int = 300  # PARLEY_CUSTOMER_CONNECT_TIMEOUT seconds; 0 = off
+    message_limits: str = "current"  # PARLEY_MESSAGE_LIMITS: current | legacy
+    receipts_multiparty: str = "conflict"  # PARLEY_RECEIPTS_MULTIPARTY: conflict | drop
+    connection_token_seconds: int = 86400  # ConnectionCredentials.Expiry: 1 day [M-P]

@@ -1,8 +1,9 @@
-"""Participant tokens: derived from a server secret, never stored, verifiable on every node.
+"""Tokens: derived from a server secret, never stored, verifiable on every node.
 
-A token is `base64url(kind || participant uuid || HMAC-SHA256(secret, kind || uuid)[:20])`:
+A token is `base64url(kind || participant uuid || [expiry] || HMAC-SHA256(secret, all before)[:20])`:
 160 bits of MAC, so a guess succeeds with probability 2^-160; the same participant always gets
-the same token (an idempotent retry returns it verbatim); a database leak reveals no token.
+the same ParticipantToken (an idempotent retry returns it verbatim); a database leak reveals none.
+A ConnectionToken and a WebSocket credential also carry the moment they stop (or started) being valid.
 """
 
 from __future__ import annotations
@@ -10,11 +11,23 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import struct
 import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 _MAC_BYTES = 20
 PARTICIPANT = b"P"
 CONNECTION = b"C"
+WEBSOCKET = b"W"
+
+
+@dataclass(frozen=True, slots=True)
+class Stamped:
+    """A participant id and the instant the token carries (expiry or issue time)."""
+
+    participant_id: str
+    moment: datetime
 
 
 class TokenSigner:
@@ -43,3 +56,20 @@ class TokenSigner:
 
     def participant_token(self, participant_id: str) -> str:
         return self.issue(PARTICIPANT, participant_id)
+
+    def issue_stamped(self, kind: bytes, ident: str, moment: datetime) -> str:
+        raw = uuid.UUID(ident).bytes + struct.pack(">Q", int(moment.timestamp() * 1000))
+        return base64.urlsafe_b64encode(kind + raw + self._mac(kind, raw)).decode().rstrip("=")
+
+    def read_stamped(self, kind: bytes, token: str) -> Stamped | None:
+        try:
+            blob = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except (ValueError, TypeError):
+            return None
+        if len(blob) != 1 + 24 + _MAC_BYTES or blob[:1] != kind:
+            return None
+        raw, mac = blob[1:25], blob[25:]
+        if not hmac.compare_digest(mac, self._mac(kind, raw)):
+            return None
+        (millis,) = struct.unpack(">Q", raw[16:])
+        return Stamped(str(uuid.UUID(bytes=raw[:16])), datetime.fromtimestamp(millis / 1000, UTC))

@@ -144,7 +144,10 @@ def _decode_body(op: OperationSpec, body: bytes, problems: Problems) -> Any:
         return {}
     try:
         return json.loads(body)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        problems.append("The request body is nested too deeply to decode")
+        return {}
+    except ValueError as exc:
         problems.append(f"The request body is not valid JSON: {exc}")
         return {}
 
@@ -168,7 +171,10 @@ def parse_request(
     if codec.body is not None:
         decoded = _decode_body(op, body, problems)
         if not problems:
-            params = codec.body(decoded, "", problems) or {}
+            try:
+                params = codec.body(decoded, "", problems) or {}
+            except RecursionError:  # a recursive shape nested deeper than the interpreter's stack
+                problems.append("The request body is nested too deeply")
     elif strict and body.strip() not in (b"", b"{}"):
         problems.append(f"{op.name} takes no request body")
     if codec.scalars:
@@ -281,7 +287,8 @@ def serialize_response(op: OperationSpec, output: Mapping[str, Any]) -> tuple[in
 
 
 def json_bytes(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    # backslashreplace writes an unpaired surrogate as its JSON escape instead of failing to encode
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 def serialize_error(error: ServiceError) -> tuple[int, Headers, bytes]:

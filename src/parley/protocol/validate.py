@@ -27,6 +27,8 @@ Problems = list[str]
 Converter = Callable[[Any, str, Problems], Any]
 
 _MISSING = object()
+MAX_REPORTED = 10  # problems spelled out in a message; the rest are only counted
+_MORE = "(more)"  # placeholder for a problem past MAX_REPORTED: counted, never formatted
 _cache: dict[tuple[str, str, bool], Converter] = {}
 unsupported_patterns: dict[str, str] = {}  # shape name -> pattern the regex engine refused
 
@@ -50,7 +52,15 @@ def compile_shape(namespace: str, shape: Shape, strict: bool) -> Converter:
 
 def problems_message(problems: Problems) -> str:
     noun = "error" if len(problems) == 1 else "errors"
-    return f"{len(problems)} validation {noun} detected: " + "; ".join(problems)
+    text = f"{len(problems)} validation {noun} detected: " + "; ".join(problems[:MAX_REPORTED])
+    if len(problems) > MAX_REPORTED:
+        text += f"; and {len(problems) - MAX_REPORTED} more"
+    return text
+
+
+def report(problems: Problems, make: Callable[[], str]) -> None:
+    """Adds a problem; past MAX_REPORTED only counts it, so a huge bad list cannot make a huge message."""
+    problems.append(make() if len(problems) < MAX_REPORTED else _MORE)
 
 
 def member_path(parent: str, name: str) -> str:
@@ -62,14 +72,22 @@ def show(value: Any) -> str:
     """How a rejected value is quoted in a message: short, never the whole of a huge string."""
     if value is None:
         return "null"
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, default=str)
+        except RecursionError:
+            text = "[...]" if isinstance(value, list) else "{...}"
     if len(text) > 64:
         text = text[:61] + "..."
+    if not text.isascii():  # an unpaired surrogate cannot be sent as UTF-8: show it escaped
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return f"'{text}'"
 
 
 def fail(problems: Problems, value: Any, path: str, rule: str) -> None:
-    problems.append(f"Value {show(value)} at '{path}' failed to satisfy constraint: Member must {rule}")
+    report(problems, lambda: f"Value {show(value)} at '{path}' failed to satisfy constraint: Member must {rule}")
 
 
 def _build(namespace: str, shape: Shape, strict: bool) -> Converter:
@@ -115,7 +133,7 @@ def structure_converter(
             converter = members.get(name)
             if converter is None:
                 if strict:
-                    problems.append(f"Unknown member '{member_path(path, str(name))}' is not allowed (--strict)")
+                    _unknown_member(problems, member_path(path, str(name)))
                 continue
             if raw is None:
                 continue
@@ -124,10 +142,17 @@ def structure_converter(
             if name not in out:
                 fail(problems, None, member_path(path, name), "not be null")
         if is_union and len(out) != 1:
-            problems.append(f"Value at '{path}' failed to satisfy constraint: Member must have exactly one member set")
+            report(
+                problems,
+                lambda: f"Value at '{path}' failed to satisfy constraint: Member must have exactly one member set",
+            )
         return out
 
     return convert
+
+
+def _unknown_member(problems: Problems, path: str) -> None:
+    report(problems, lambda: f"Unknown member {show(path)} is not allowed (--strict)")
 
 
 def _count_bounds(shape: Shape) -> tuple[int | None, int | None]:
@@ -192,6 +217,17 @@ def _utf16_length(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
 
 
+def _is_unicode(text: str) -> bool:
+    """False for a string holding an unpaired surrogate (JSON allows `"\\ud800"`; UTF-8 cannot carry it)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _string(shape: Shape) -> Converter:
     low, high = _count_bounds(shape)
     enum = frozenset(shape.metadata.get("enum") or ())
@@ -204,6 +240,9 @@ def _string(shape: Shape) -> Converter:
             return value
         if not isinstance(value, str):
             fail(problems, value, path, "be of type string")
+            return None
+        if not _is_unicode(value):
+            fail(problems, value, path, "be valid Unicode text (it holds an unpaired surrogate)")
             return None
         if low is not None or high is not None:
             _check_count(value, _utf16_length(value), path, low, high, problems)

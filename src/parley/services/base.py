@@ -29,6 +29,7 @@ class RequestContext:
     operation: OperationSpec
     scope: Scope
     now: datetime
+    base_url: str = "http://127.0.0.1:4599"  # where this server is reached, for URLs it hands out
 
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[Output]]
@@ -61,10 +62,17 @@ def translate(
 class UnitRunner:
     """Runs a unit of work for a handler; replays ClientToken retries; translates domain errors."""
 
-    def __init__(self, store: Store, settings: Settings, errors: Mapping[type[DomainError], str]) -> None:
-        self._store = store
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        errors: Mapping[type[DomainError], str],
+        mismatch_is_new: bool | None = None,
+    ) -> None:
+        self.store = store
         self._settings = settings
         self._errors = errors
+        self._mismatch_is_new = settings.idempotency_mismatch == "new" if mismatch_is_new is None else mismatch_is_new
 
     async def write(
         self,
@@ -72,13 +80,15 @@ class UnitRunner:
         params: dict[str, Any],
         unit: Callable[[UnitOfWork], T],
         present: Callable[[T], Output],
+        owner: Scope | None = None,
     ) -> Output:
+        """`owner` scopes ClientTokens (default: the caller's account and region, and the InstanceId)."""
         member = ctx.operation.idempotency_member
         token = params.get(member) if member else None
         try:
             if token is None or member is None:
-                return present(await self._store.run(unit))
-            return await self._store.run(self._idempotent(ctx, params, member, token, unit, present))
+                return present(await self.store.run(unit))
+            return await self.store.run(self._idempotent(ctx, params, member, token, unit, present, owner))
         except DomainError as error:
             raise translate(ctx.operation, error, self._errors, self._settings) from None
 
@@ -86,7 +96,7 @@ class UnitRunner:
         self, ctx: RequestContext, unit: Callable[[UnitOfWork], T], present: Callable[[T], Output]
     ) -> Output:
         try:
-            return present(await self._store.read(unit))
+            return present(await self.store.read(unit))
         except DomainError as error:
             raise translate(ctx.operation, error, self._errors, self._settings) from None
 
@@ -98,14 +108,16 @@ class UnitRunner:
         token: str,
         unit: Callable[[UnitOfWork], T],
         present: Callable[[T], Output],
+        owner: Scope | None,
     ) -> Callable[[UnitOfWork], Output]:
         key = idempotency.key(ctx.operation.qualified_name, str(params.get("InstanceId", "")), token)
         print_ = idempotency.fingerprint(params, member)
         expires = ctx.now + timedelta(seconds=self._settings.idempotency_ttl_seconds)
-        mismatch_is_new = self._settings.idempotency_mismatch == "new"
+        mismatch_is_new = self._mismatch_is_new
+        scope = owner or ctx.scope
 
         def replaying(uow: UnitOfWork) -> Output:
-            found = uow.get_idempotent(ctx.scope, key, ctx.now)
+            found = uow.get_idempotent(scope, key, ctx.now)
             if found is not None:
                 if found[0] == print_:
                     return idempotency.decode_output(found[1])
@@ -114,7 +126,7 @@ class UnitRunner:
                         f"ClientToken {token!r} was already used with different parameters for {ctx.operation.name}"
                     )
             output = present(unit(uow))
-            uow.put_idempotent(ctx.scope, key, print_, idempotency.encode_output(output), expires)
+            uow.put_idempotent(scope, key, print_, idempotency.encode_output(output), expires)
             return output
 
         return replaying

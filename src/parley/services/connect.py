@@ -7,9 +7,10 @@ the serializer. Operations absent from `handlers` answer 501 NotImplementedExcep
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from parley.chat import contacts, flows, instances, participants, tags
+from parley.chat import contacts, conversation, flows, instances, participants, tags
 from parley.chat.errors import (
     ActiveLimitExceeded,
     CallNotActive,
@@ -38,7 +39,10 @@ from parley.services.base import (
     UnitRunner,
     validation_code,
 )
+from parley.services.connections import ConnectionIssuer
+from parley.services.push import AfterCommit, Pusher
 from parley.settings import Settings
+from parley.timers import Deadlines
 
 ERRORS: dict[type[DomainError], str] = {
     NotFound: "ResourceNotFoundException",
@@ -135,12 +139,25 @@ def contact_detail(scope: Scope, contact: Contact, ctx: RequestContext) -> Outpu
 class ConnectService:
     name = "connect"
 
-    def __init__(self, store: Store, settings: Settings, ids: IdSource, signer: TokenSigner, pages: PageTokens) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        ids: IdSource,
+        signer: TokenSigner,
+        pages: PageTokens,
+        pusher: Pusher,
+        deadlines: Deadlines,
+        issuer: ConnectionIssuer,
+    ) -> None:
         self._settings = settings
         self._policy = settings.policy
         self._ids = ids
         self._signer = signer
         self._pages = pages
+        self._pusher = pusher
+        self._deadlines = deadlines
+        self._issuer = issuer
         self._units = UnitRunner(store, settings, ERRORS)
         self._participant_units = UnitRunner(store, settings, self._participant_errors(settings))
         self.handlers: dict[str, Handler] = {
@@ -291,21 +308,28 @@ class ConnectService:
             streaming_endpoint=(req.get("ChatStreamingConfiguration") or {}).get("StreamingEndpointArn"),
         )
 
-        def present(started: contacts.StartedChat) -> Output:
+        effects = AfterCommit()
+
+        def unit(repo: Any) -> tuple[contacts.StartedChat, datetime | None]:
+            started = contacts.start_chat(repo, ctx.scope, spec, ctx.now, self._ids, self._policy)
+            return started, conversation.next_deadline(repo, ctx.scope, started.contact, ctx.now, self._policy)
+
+        def present(result: tuple[contacts.StartedChat, datetime | None]) -> Output:
+            started, deadline = result
+            effects.items.extend(started.items)
+            effects.deadlines.append((ctx.scope, started.contact.id, deadline))
             return {
                 "ContactId": started.contact.id,
                 "ParticipantId": started.customer.id,
                 "ParticipantToken": self._signer.participant_token(started.customer.id),
                 "ContinuedFromContactId": started.contact.continued_from,
                 "StreamingId": started.contact.streaming_id,
+                **self._issuer.blocks(ctx, started.customer.id, spec.connection_types),
             }
 
-        return await self._units.write(
-            ctx,
-            req,
-            lambda repo: contacts.start_chat(repo, ctx.scope, spec, ctx.now, self._ids, self._policy),
-            present,
-        )
+        output = await self._units.write(ctx, req, unit, present)
+        effects.apply(self._pusher, self._deadlines)
+        return output
 
     async def create_participant(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         details = req["ParticipantDetails"]
@@ -314,8 +338,17 @@ class ConnectService:
             display_name=details.get("DisplayName"),
             capabilities=details.get("ParticipantCapabilities") or {},
         )
+        effects = AfterCommit()
 
-        def present(added: participants.AddedParticipant) -> Output:
+        def unit(repo: Any) -> tuple[participants.AddedParticipant, datetime | None]:
+            added = participants.add_participant(
+                repo, ctx.scope, req["InstanceId"], req["ContactId"], spec, ctx.now, self._ids, self._policy
+            )
+            return added, conversation.next_deadline(repo, ctx.scope, added.contact, ctx.now, self._policy)
+
+        def present(result: tuple[participants.AddedParticipant, datetime | None]) -> Output:
+            added, deadline = result
+            effects.deadlines.append((ctx.scope, added.contact.id, deadline))
             return {
                 "ParticipantId": added.participant.id,
                 "ParticipantCredentials": {
@@ -324,25 +357,29 @@ class ConnectService:
                 },
             }
 
-        return await self._participant_units.write(
-            ctx,
-            req,
-            lambda repo: participants.add_participant(
-                repo, ctx.scope, req["InstanceId"], req["ContactId"], spec, ctx.now, self._ids, self._policy
-            ),
-            present,
-        )
+        output = await self._participant_units.write(ctx, req, unit, present)
+        effects.apply(self._pusher, self._deadlines)
+        return output
 
     async def stop_contact(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         reason = (req.get("DisconnectReason") or {}).get("Code")
-        return await self._units.write(
+        effects = AfterCommit()
+
+        def present(stopped: contacts.StoppedContact) -> Output:
+            effects.items.extend(stopped.items)
+            effects.deadlines.append((ctx.scope, stopped.contact.id, None))
+            return {}
+
+        output = await self._units.write(
             ctx,
             req,
             lambda repo: contacts.stop_contact(
-                repo, ctx.scope, req["InstanceId"], req["ContactId"], reason, ctx.now, self._policy
+                repo, ctx.scope, req["InstanceId"], req["ContactId"], reason, ctx.now, self._ids, self._policy
             ),
-            lambda _: {},
+            present,
         )
+        effects.apply(self._pusher, self._deadlines)
+        return output
 
     async def describe_contact(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         return await self._units.read(

@@ -3,7 +3,7 @@ with the columns the queries need beside them."""
 
 from __future__ import annotations
 
-VERSION = 1
+VERSION = 2
 
 STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -23,11 +23,19 @@ STATEMENTS: tuple[str, ...] = (
         PRIMARY KEY (account, region, id))""",
     """CREATE INDEX IF NOT EXISTS contacts_active
         ON contacts (account, region, instance_id, channel, active, scheduled_end)""",
+    "CREATE INDEX IF NOT EXISTS contacts_id ON contacts (id)",
     "CREATE INDEX IF NOT EXISTS contacts_chain ON contacts (account, region, chain_id, initiated)",
     """CREATE TABLE IF NOT EXISTS participants (
         account TEXT NOT NULL, region TEXT NOT NULL, id TEXT NOT NULL, contact_id TEXT NOT NULL,
         doc TEXT NOT NULL, PRIMARY KEY (account, region, id))""",
     "CREATE INDEX IF NOT EXISTS participants_contact ON participants (account, region, contact_id)",
+    "CREATE INDEX IF NOT EXISTS participants_id ON participants (id)",
+    """CREATE TABLE IF NOT EXISTS items (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, region TEXT NOT NULL,
+        chain_id TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, persisted INTEGER NOT NULL,
+        doc TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS items_chain ON items (account, region, chain_id, persisted, seq)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS items_id ON items (id)",
     """CREATE TABLE IF NOT EXISTS idempotency (
         account TEXT NOT NULL, region TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
         response TEXT NOT NULL, expires REAL NOT NULL, PRIMARY KEY (account, region, key))""",

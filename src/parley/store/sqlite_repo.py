@@ -6,7 +6,7 @@ import sqlite3
 from datetime import datetime
 from typing import TypeVar
 
-from parley.chat.model import Contact, ContactFlow, Instance, Page, Participant, Scope
+from parley.chat.model import Contact, ContactFlow, Instance, Item, Page, Participant, Scope
 from parley.store.codec import dump, load
 
 T = TypeVar("T")
@@ -148,6 +148,46 @@ class SqliteRepo:
             "INSERT OR REPLACE INTO participants (account, region, id, contact_id, doc) VALUES (?,?,?,?,?)",
             (scope.account, scope.region, participant.id, participant.contact_id, dump(participant)),
         )
+
+    def find_participant(self, participant_id: str) -> tuple[Scope, Participant] | None:
+        row = self._db.execute("SELECT account, region, doc FROM participants WHERE id=?", (participant_id,)).fetchone()
+        return (Scope(row[0], row[1]), load(Participant, row[2])) if row else None
+
+    # items -----------------------------------------------------------------------------------
+    def append_item(self, scope: Scope, item: Item) -> Item:
+        cursor = self._db.execute(
+            "INSERT INTO items (account, region, chain_id, id, type, persisted, doc) VALUES (?,?,?,?,?,?,?)",
+            (scope.account, scope.region, item.chain_id, item.id, item.type, int(item.persisted), dump(item)),
+        )
+        item.seq = int(cursor.lastrowid or 0)
+        return item
+
+    def update_item(self, scope: Scope, item: Item) -> None:
+        self._db.execute(
+            "UPDATE items SET persisted=?, doc=? WHERE account=? AND region=? AND seq=?",
+            (int(item.persisted), dump(item), scope.account, scope.region, item.seq),
+        )
+
+    def chain_items(self, scope: Scope, chain_id: str, types: frozenset[str] | None = None) -> list[Item]:
+        sql = "SELECT seq, doc FROM items WHERE account=? AND region=? AND chain_id=? AND persisted=1"
+        args: list[object] = [scope.account, scope.region, chain_id]
+        if types:
+            sql += f" AND type IN ({','.join('?' * len(types))})"
+            args.extend(sorted(types))
+        items = []
+        for seq, doc in self._db.execute(sql + " ORDER BY seq", args).fetchall():
+            item = load(Item, doc)
+            item.seq = seq
+            items.append(item)
+        return items
+
+    def find_contact_any(self, contact_id: str) -> tuple[Scope, Contact] | None:
+        row = self._db.execute("SELECT account, region, doc FROM contacts WHERE id=?", (contact_id,)).fetchone()
+        return (Scope(row[0], row[1]), load(Contact, row[2])) if row else None
+
+    def live_contacts(self) -> list[tuple[Scope, Contact]]:
+        rows = self._db.execute("SELECT account, region, doc FROM contacts WHERE active=1").fetchall()
+        return [(Scope(r[0], r[1]), load(Contact, r[2])) for r in rows]
 
     # idempotency -----------------------------------------------------------------------------
     def get_idempotent(self, scope: Scope, key: str, now: datetime) -> tuple[str, str] | None:

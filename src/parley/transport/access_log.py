@@ -18,8 +18,9 @@ def timestamp(moment: float) -> str:
 
 
 class AccessLog:
-    def __init__(self, enabled: bool, stream: TextIO | None = None) -> None:
+    def __init__(self, enabled: bool, stream: TextIO | None = None, debug: bool = False) -> None:
         self.enabled = enabled
+        self.debug = debug
         self._stream = stream or sys.stdout
 
     def request(self, name: str, status: int, started: float, request_id: str, extra: str = "") -> None:
@@ -29,3 +30,9 @@ class AccessLog:
         level = "INFO" if status < 500 else "ERROR"
         line = f"{timestamp(time.time())} {level} {name} {status} {elapsed_ms:.1f}ms req={request_id}{extra}\n"
         self._stream.write(line)
+
+    def event(self, name: str, extra: str = "", debug: bool = False) -> None:
+        """A WebSocket lifecycle line (`ws.open`, `ws.subscribe`, `ws.close <code>`)."""
+        if not self.enabled or (debug and not self.debug):
+            return
+        self._stream.write(f"{timestamp(time.time())} INFO {name}{extra}\n")

@@ -1,29 +1,78 @@
-"""The admin namespace `/_parley/`: health and readiness for now (conventions.md §4)."""
+"""The admin namespace `/_parley/` (conventions.md §4): health, readiness, and agent actions.
+
+JSON in and out; errors are `{"error": "<Code>", "message": "…"}` with a 4xx status.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from typing import Any
 
 from parley import __version__
+from parley.chat.errors import DomainError, NotFound
 from parley.protocol.restjson import json_bytes
+from parley.services.admin import ROLES, AdminService
 from parley.transport.http import Receive, Send, read_body, respond
+
+PARTICIPANT_ACTION = re.compile(r"^/_parley/contacts/([^/]+)/(agent|supervisor)$")
+
+
+class AdminError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
 
 
 class Admin:
-    def __init__(self) -> None:
+    def __init__(self, actions: AdminService) -> None:
         self._started = time.monotonic()
+        self._actions = actions
         self.ready = False
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        await read_body(receive)
-        path: str = scope["path"]
-        if path == "/_parley/health" and scope["method"] == "GET":
-            uptime = round(time.monotonic() - self._started, 3)
-            await respond(send, 200, [], json_bytes({"status": "ok", "version": __version__, "uptime": uptime}))
-        elif path == "/_parley/ready" and scope["method"] == "GET":
-            status = 200 if self.ready else 503
-            await respond(send, status, [], json_bytes({"ready": self.ready}))
-        else:
-            body = {"error": "NotFound", "message": f"No admin endpoint at {scope['method']} {path}"}
-            await respond(send, 404, [], json_bytes(body))
+        body = await read_body(receive, 1024 * 1024)
+        try:
+            status, payload = await self._route(scope["method"], scope["path"], body or b"")
+        except AdminError as error:
+            status, payload = error.status, {"error": error.code, "message": error.message}
+        except NotFound as error:
+            status, payload = 404, {"error": "NotFound", "message": error.message}
+        except DomainError as error:
+            status, payload = 409, {"error": type(error).__name__, "message": error.message}
+        await respond(send, status, [], json_bytes(payload))
+
+    async def _route(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        if path == "/_parley/health" and method == "GET":
+            return 200, {"status": "ok", "version": __version__, "uptime": round(time.monotonic() - self._started, 3)}
+        if path == "/_parley/ready" and method == "GET":
+            return (200 if self.ready else 503), {"ready": self.ready}
+        match = PARTICIPANT_ACTION.match(path)
+        if match and method == "POST":
+            return 200, await self._participant_action(match.group(1), match.group(2), _json_object(body))
+        raise AdminError(404, "NotFound", f"No admin endpoint at {method} {path}")
+
+    async def _participant_action(self, contact_id: str, kind: str, request: dict[str, Any]) -> dict[str, Any]:
+        action = request.get("action")
+        if action == "join":
+            name = request.get("displayName") or kind.title()
+            if not isinstance(name, str) or not 1 <= len(name) <= 256:
+                raise AdminError(400, "InvalidRequest", "displayName must be a string of 1 to 256 characters")
+            return await self._actions.join(contact_id, kind, name)
+        if action == "leave":
+            participant_id = request.get("participantId")
+            if not isinstance(participant_id, str):
+                raise AdminError(400, "InvalidRequest", "leave needs participantId")
+            return await self._actions.leave(contact_id, participant_id)
+        raise AdminError(400, "InvalidRequest", f"action must be join or leave for an {kind} ({sorted(ROLES)})")
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError:
+        raise AdminError(400, "InvalidRequest", "The body is not JSON") from None
+    if not isinstance(value, dict):
+        raise AdminError(400, "InvalidRequest", "The body must be a JSON object")
+    return value

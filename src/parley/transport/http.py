@@ -45,6 +45,27 @@ def caller_scope(headers: Mapping[str, str], settings: Settings) -> Scope:
     return Scope(account, region)
 
 
+LOOPBACK_NAMES = ("localhost", "::1", "[::1]")
+
+
+def public_base(headers: Mapping[str, str], scope: dict[str, Any], settings: Settings) -> str:
+    """Where clients reach this server: --public-url, else the Host header with loopback names as
+    127.0.0.1 (chatjs accepts `ws://127.0.0.1:<port>` and no other plain-ws host; stream.md §1)."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host = headers.get("host")
+    if not host:
+        server = scope.get("server") or ("127.0.0.1", 4599)
+        host = f"{server[0]}:{server[1]}"
+    name, _, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
+    if not name:
+        name, port = host, ""
+    if name in LOOPBACK_NAMES or name.startswith("127."):
+        name = "127.0.0.1"
+    scheme = "https" if scope.get("scheme") == "https" else "http"
+    return f"{scheme}://{name}:{port}" if port else f"{scheme}://{name}"
+
+
 async def read_body(receive: Receive, limit: int = MAX_BODY) -> bytes | None:
     """The whole body, or None when it is larger than `limit`."""
     chunks: list[bytes] = []
@@ -99,6 +120,9 @@ class AwsHttp:
             status, headers, body, name = await self._handle(scope, receive, method, path, request_id)
         except ServiceError as error:
             status, headers, body = serialize_error(error)
+        except Exception:  # a failure outside the handler's own guard: still a wire error, never a bare 500
+            log.exception("%s failed (request %s)", name, request_id)
+            status, headers, body = serialize_error(internal_error("connect"))
         headers.append((b"x-amzn-requestid", request_id.encode()))
         await respond(send, status, headers, body)
         self._log.request(name, status, started, request_id)
@@ -131,7 +155,13 @@ class AwsHttp:
                 self._settings.strict,
                 validation_code(op, self._settings),
             )
-            ctx = RequestContext(request_id, op, caller_scope(headers_in, self._settings), self._clock.now())
+            ctx = RequestContext(
+                request_id,
+                op,
+                caller_scope(headers_in, self._settings),
+                self._clock.now(),
+                public_base(headers_in, scope, self._settings),
+            )
             output = await handler(ctx, params)
             status, headers, payload = serialize_response(op, output)
         except ServiceError as error:

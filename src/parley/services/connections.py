@@ -1,0 +1,54 @@
+"""The connection blocks both services hand out: a WebSocket URL and ConnectionCredentials."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from parley.chat.policy import Policy
+from parley.chat.tokens import CONNECTION, WEBSOCKET, TokenSigner
+from parley.services.base import Output, RequestContext
+
+WEBSOCKET_URL_SECONDS = 100  # "a connect expiry timeout of 100s" [M-P]
+MAX_TOKEN_DAYS = 23  # chatjs's setTimeout overflows past ~24.8 days (stream.md §6)
+MIN_TOKEN_SECONDS = 120  # chatjs refreshes 60 s before expiry; less than that makes it spin
+
+
+def wall_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def websocket_base(base_url: str) -> str:
+    if base_url.startswith("https://"):
+        return "wss://" + base_url[len("https://") :]
+    return "ws://" + base_url.removeprefix("http://")
+
+
+class ConnectionIssuer:
+    def __init__(self, signer: TokenSigner, policy: Policy) -> None:
+        self._signer = signer
+        self._policy = policy
+
+    def expiry(self, ctx: RequestContext) -> datetime:
+        """Every Expiry sent to a client counts from max(virtual, wall) (stream.md §6)."""
+        seconds = min(max(self._policy.connection_token_seconds, MIN_TOKEN_SECONDS), MAX_TOKEN_DAYS * 86400)
+        return max(ctx.now, wall_now()) + timedelta(seconds=seconds)
+
+    def websocket(self, ctx: RequestContext, participant_id: str) -> Output:
+        issued = wall_now()  # URL age is real elapsed time, never the virtual clock
+        credential = self._signer.issue_stamped(WEBSOCKET, participant_id, issued)
+        return {
+            "Url": f"{websocket_base(ctx.base_url)}/ws/chat?auth={credential}",
+            "ConnectionExpiry": max(ctx.now, issued) + timedelta(seconds=WEBSOCKET_URL_SECONDS),
+        }
+
+    def credentials(self, ctx: RequestContext, participant_id: str) -> Output:
+        expiry = self.expiry(ctx)
+        return {"ConnectionToken": self._signer.issue_stamped(CONNECTION, participant_id, expiry), "Expiry": expiry}
+
+    def blocks(self, ctx: RequestContext, participant_id: str, types: list[str]) -> Output:
+        out: Output = {}
+        if "WEBSOCKET" in types:
+            out["Websocket"] = self.websocket(ctx, participant_id)
+        if "CONNECTION_CREDENTIALS" in types:
+            out["ConnectionCredentials"] = self.credentials(ctx, participant_id)
+        return out

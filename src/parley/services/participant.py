@@ -1,0 +1,242 @@
+"""The Participant Service (`connectparticipant`, 2018-09-07): one async method per operation.
+
+Authorised by `X-Amz-Bearer`: the ParticipantToken for CreateParticipantConnection, a
+ConnectionToken for everything else. Any SigV4 signature is ignored. Items an operation creates
+are pushed to the contact's sockets once its unit of work has committed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from parley.chat import conversation, events
+from parley.chat.errors import (
+    AccessDenied,
+    ConstraintViolation,
+    DomainError,
+    Invalid,
+    NotFound,
+    QuotaExceeded,
+    StateConflict,
+)
+from parley.chat.model import Item, Scope
+from parley.chat.policy import IdSource
+from parley.chat.tokens import CONNECTION, PARTICIPANT, TokenSigner
+from parley.chat.transcript import TranscriptQuery
+from parley.protocol.errors import modelled
+from parley.protocol.pagination import InvalidToken, PageTokens
+from parley.protocol.validate import parse_timestamp
+from parley.services.base import VALIDATION, Handler, Output, RequestContext, Store, UnitRunner
+from parley.services.connections import ConnectionIssuer, wall_now
+from parley.services.push import Pusher, item_output
+from parley.settings import Settings
+from parley.timers import Deadlines
+
+ERRORS: dict[type[DomainError], str] = {
+    AccessDenied: "AccessDeniedException",
+    NotFound: VALIDATION,
+    Invalid: VALIDATION,
+    ConstraintViolation: VALIDATION,
+    StateConflict: "ConflictException",
+    QuotaExceeded: "ServiceQuotaExceededException",
+}
+
+
+class ParticipantService:
+    name = "connectparticipant"
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        ids: IdSource,
+        signer: TokenSigner,
+        pages: PageTokens,
+        pusher: Pusher,
+        deadlines: Deadlines,
+        issuer: ConnectionIssuer,
+    ) -> None:
+        self._settings = settings
+        self._policy = settings.policy
+        self._ids = ids
+        self._signer = signer
+        self._pages = pages
+        self._pusher = pusher
+        self._deadlines = deadlines
+        self._issuer = issuer
+        self._units = UnitRunner(store, settings, ERRORS, mismatch_is_new=True)
+        self.handlers: dict[str, Handler] = {
+            "CreateParticipantConnection": self.create_participant_connection,
+            "SendMessage": self.send_message,
+            "SendEvent": self.send_event,
+            "GetTranscript": self.get_transcript,
+            "DisconnectParticipant": self.disconnect_participant,
+        }
+
+    # -- tokens --------------------------------------------------------------------------------
+    def _connection_participant(self, ctx: RequestContext, token: str) -> str | None:
+        stamped = self._signer.read_stamped(CONNECTION, token)
+        if stamped is None:
+            return None
+        if stamped.moment <= max(ctx.now, wall_now()):
+            raise modelled(self.name, "AccessDeniedException", "Access denied: the ConnectionToken has expired")
+        return stamped.participant_id
+
+    def _owner(self, participant_id: str | None) -> Scope:
+        """Participant ClientTokens are kept per participant (participant-api.md §7)."""
+        return Scope("participant", participant_id or "-")
+
+    def _after_commit(self, items: list[Item]) -> None:
+        self._pusher.push(items)
+
+    # -- operations ----------------------------------------------------------------------------
+    async def create_participant_connection(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        participant_id = self._signer.read(PARTICIPANT, req["ParticipantToken"])
+        types: list[str] = req.get("Type") or []
+        pending: list[Item] = []
+
+        def unit(repo: Any) -> tuple[conversation.Outcome, datetime | None]:
+            caller = conversation.resolve(repo, participant_id, ctx.now)
+            outcome = conversation.connect(repo, caller, types, bool(req.get("ConnectParticipant")), ctx.now, self._ids)
+            deadline = conversation.next_deadline(repo, caller.scope, caller.contact, ctx.now, self._policy)
+            return outcome, deadline
+
+        def present(result: tuple[conversation.Outcome, datetime | None]) -> Output:
+            outcome, deadline = result
+            pending.extend(outcome.items)
+            deadlines.append((outcome.caller.scope, outcome.caller.contact.id, deadline))
+            return self._issuer.blocks(ctx, outcome.caller.participant.id, types)
+
+        deadlines: list[tuple[Scope, str, datetime | None]] = []
+        output = await self._units.write(ctx, req, unit, present)
+        self._after_commit(pending)
+        for scope, contact_id, when in deadlines:
+            self._deadlines.arm(scope, contact_id, when)
+        return output
+
+    async def send_message(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        participant_id = self._connection_participant(ctx, req["ConnectionToken"])
+        pending: list[Item] = []
+
+        def unit(repo: Any) -> conversation.Outcome:
+            caller = conversation.resolve(repo, participant_id, ctx.now)
+            return conversation.send_message(
+                repo, caller, req["ContentType"], req["Content"], ctx.now, self._ids, self._policy
+            )
+
+        def present(outcome: conversation.Outcome) -> Output:
+            pending.extend(outcome.items)
+            assert outcome.item is not None
+            return {"Id": outcome.item.id, "AbsoluteTime": outcome.item.at}
+
+        output = await self._units.write(ctx, req, unit, present, owner=self._owner(participant_id))
+        self._after_commit(pending)
+        return output
+
+    async def send_event(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        participant_id = self._connection_participant(ctx, req["ConnectionToken"])
+        pending: list[Item] = []
+
+        def unit(repo: Any) -> conversation.Outcome:
+            caller = conversation.resolve(repo, participant_id, ctx.now)
+            return conversation.send_event(
+                repo, caller, req["ContentType"], req.get("Content"), ctx.now, self._ids, self._policy
+            )
+
+        def present(outcome: conversation.Outcome) -> Output:
+            pending.extend(outcome.items)
+            item = outcome.item
+            assert item is not None
+            return {"Id": item.id, "AbsoluteTime": item.at}
+
+        output = await self._units.write(ctx, req, unit, present, owner=self._owner(participant_id))
+        self._after_commit([i for i in pending if i.content_type != events.ACKNOWLEDGED])
+        return output
+
+    async def disconnect_participant(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        participant_id = self._connection_participant(ctx, req["ConnectionToken"])
+        pending: list[Item] = []
+
+        def unit(repo: Any) -> conversation.Outcome:
+            caller = conversation.resolve(repo, participant_id, ctx.now)
+            return conversation.disconnect(repo, caller, ctx.now, self._ids)
+
+        def present(outcome: conversation.Outcome) -> Output:
+            pending.extend(outcome.items)
+            return {}
+
+        output = await self._units.write(ctx, req, unit, present, owner=self._owner(participant_id))
+        self._after_commit(pending)
+        return output
+
+    async def get_transcript(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        participant_id = self._connection_participant(ctx, req["ConnectionToken"])
+        query = self._transcript_query(ctx, req, participant_id)
+        binding = self._transcript_binding(req, participant_id)
+
+        def unit(repo: Any) -> tuple[conversation.Caller, Any]:
+            caller = conversation.resolve(repo, participant_id, ctx.now)
+            return caller, conversation.transcript(repo, caller, req.get("ContactId"), query)
+
+        def present(result: tuple[conversation.Caller, Any]) -> Output:
+            caller, found = result
+            current = caller.contact.chain_id
+            return {
+                "InitialContactId": current,
+                "Transcript": [item_output(i, related=i.chain_id != current) for i in found.items],
+                "NextToken": None if found.continue_at is None else self._pages.encode(binding, str(found.continue_at)),
+            }
+
+        return await self._units.read(ctx, unit, present)
+
+    def _transcript_binding(self, req: dict[str, Any], participant_id: str | None) -> str:
+        start = req.get("StartPosition") or {}
+        parts = (participant_id, req.get("MaxResults"), req.get("ScanDirection"), req.get("SortOrder"), sorted(start))
+        return "transcript/" + "/".join(str(p) for p in parts)
+
+    def _transcript_query(
+        self, ctx: RequestContext, req: dict[str, Any], participant_id: str | None
+    ) -> TranscriptQuery:
+        start = req.get("StartPosition") or {}
+        if len(start) > 1:
+            raise modelled(self.name, "ValidationException", "StartPosition takes one of Id, AbsoluteTime, MostRecent")
+        start_time = None
+        if "AbsoluteTime" in start:
+            start_time = parse_timestamp(start["AbsoluteTime"])
+            if start_time is None:
+                raise modelled(
+                    self.name, "ValidationException", "StartPosition.AbsoluteTime is not an ISO-8601 instant"
+                )
+        continue_at = None
+        if req.get("NextToken"):
+            try:
+                continue_at = int(self._pages.decode(self._transcript_binding(req, participant_id), req["NextToken"]))
+            except (InvalidToken, ValueError):
+                raise modelled(self.name, "ValidationException", "NextToken is invalid for this request") from None
+        return TranscriptQuery(
+            max_results=10 if req.get("MaxResults") is None else req["MaxResults"],
+            scan_direction=req.get("ScanDirection"),
+            sort_order=req.get("SortOrder") or "DESCENDING",
+            start_id=start.get("Id"),
+            start_time=start_time,
+            most_recent=start.get("MostRecent"),
+            continue_at=continue_at,
+        )
+
+    # -- deadlines -----------------------------------------------------------------------------
+    async def check_deadlines(self, scope: Scope, contact_id: str) -> datetime | None:
+        """Run by the timers: enforce what is due, answer the contact's next deadline."""
+        pending: list[Item] = []
+        now = wall_now()
+
+        def unit(repo: Any) -> datetime | None:
+            pending.extend(conversation.enforce_deadlines(repo, scope, contact_id, now, self._ids, self._policy))
+            contact = repo.get_contact(scope, contact_id)
+            if contact is None:
+                return None
+            return conversation.next_deadline(repo, scope, contact, now, self._policy)
+
+        following = await self._units.store.run(unit)
+        self._after_commit(pending)
+        return following
