@@ -116,6 +116,6 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
         enabled=settings.log_level in ("debug", "info"), debug=settings.log_level == "debug"
     )
     aws = AwsHttp(router, handlers, settings, clock, log_lines)
-    sockets = ChatSockets(signer, store, bus, clock, log_lines)
-    admin = Admin(AdminService(store, ids, signer, pusher, clock))
+    sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox)
+    admin = Admin(AdminService(store, ids, signer, pusher, clock), bus)
     return Parley(settings, store, aws, admin, sockets, deadlines)

@@ -39,6 +39,7 @@ class Settings:
     idempotency_mismatch: str = "error"  # PARLEY_IDEMPOTENCY_MISMATCH: error | new
     create_participant_errors: Mapping[str, str] = field(default_factory=dict)
     sqlite_synchronous: str = "FULL"
+    ws_outbox: int = 1000  # frames queued for one socket before it is dropped as too slow
     policy: Policy = field(default_factory=Policy)
 
 
@@ -142,6 +143,7 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         _mapping,
         "override CreateParticipant errors: ended=,blocked=,quota=,invalid=",
     ),
+    ("ws_outbox", "--ws-outbox", "PARLEY_WS_OUTBOX", _nonnegative, "frames queued per socket before dropping it"),
     (
         "sqlite_synchronous",
         "--sqlite-synchronous",
@@ -179,6 +181,29 @@ POLICY_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "PARLEY_STOP_ENDED",
         _choice("error", "ok"),
         "StopContact on an ended chat",
+    ),
+    ("bot_connect_timeout", "--bot-connect-timeout", "PARLEY_BOT_CONNECT_TIMEOUT", _nonnegative, "seconds; 0=off"),
+    (
+        "customer_connect_timeout",
+        "--customer-connect-timeout",
+        "PARLEY_CUSTOMER_CONNECT_TIMEOUT",
+        _nonnegative,
+        "seconds the customer has to connect before the chat ends; 0=off",
+    ),
+    ("message_limits", "--message-limits", "PARLEY_MESSAGE_LIMITS", _choice("current", "legacy"), "SendMessage"),
+    (
+        "receipts_multiparty",
+        "--receipts-multiparty",
+        "PARLEY_RECEIPTS_MULTIPARTY",
+        _choice("conflict", "drop"),
+        "receipts with more than two participants",
+    ),
+    (
+        "connection_token_seconds",
+        "--connection-token-seconds",
+        "PARLEY_CONNECTION_TOKEN_SECONDS",
+        _nonnegative,
+        "ConnectionCredentials lifetime; at least 120 s is served",
     ),
 )
 

@@ -48,13 +48,14 @@ def first_json_value(text: str) -> Any:
 
 
 class ChatSocket:
-    """One accepted socket: its outbox and writer. The bus sees it as a Subscriber."""
+    """One accepted socket: its outbox and writer task. The bus sees it as a Subscriber."""
 
     def __init__(self, send: Send, limit: int = OUTBOX_LIMIT) -> None:
         self._send = send
         self._limit = limit
         self._outbox: asyncio.Queue[str | int] = asyncio.Queue()
         self.close_code: int | None = None
+        self.writer = asyncio.get_running_loop().create_task(self._write_loop())
 
     def offer(self, frame: str) -> bool:
         if self.close_code is not None:
@@ -65,9 +66,13 @@ class ChatSocket:
         return True
 
     def close_soon(self, grace: float, code: int) -> None:
+        if code == 1008:  # too slow: its writer may be stuck in send(), so stop it now
+            self.close_code = code
+            self.writer.cancel()
+            return
         asyncio.get_running_loop().call_later(grace, self._outbox.put_nowait, code)
 
-    async def write_loop(self) -> None:
+    async def _write_loop(self) -> None:
         while True:
             frame = await self._outbox.get()
             if isinstance(frame, int):
@@ -78,7 +83,16 @@ class ChatSocket:
 
 
 class ChatSockets:
-    def __init__(self, signer: TokenSigner, store: Store, bus: MemoryBus, clock: Clock, access_log: AccessLog) -> None:
+    def __init__(
+        self,
+        signer: TokenSigner,
+        store: Store,
+        bus: MemoryBus,
+        clock: Clock,
+        access_log: AccessLog,
+        outbox_limit: int = OUTBOX_LIMIT,
+    ) -> None:
+        self._outbox_limit = outbox_limit
         self._signer = signer
         self._store = store
         self._bus = bus
@@ -110,22 +124,21 @@ class ChatSockets:
             self._log.event("ws.refused", f" path={scope['path']}")
             return
         await send({"type": "websocket.accept"})
-        socket = ChatSocket(send)
+        socket = ChatSocket(send, self._outbox_limit)
         contact_id = caller.contact.id
         self._log.event("ws.open", f" contact={contact_id} participant={caller.participant.id}")
-        writer = asyncio.get_running_loop().create_task(socket.write_loop())
-        code = 1000
+        reader = asyncio.get_running_loop().create_task(self._read_loop(receive, socket, contact_id))
         try:
-            code = await self._read_loop(receive, socket, contact_id, writer)
+            # Whichever ends first ends the socket: the client leaving, or the server closing it.
+            await asyncio.wait({reader, socket.writer}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             self._bus.unsubscribe(contact_id, socket)
-            if not writer.done():
-                writer.cancel()
-            self._log.event("ws.close", f" {socket.close_code or code} contact={contact_id}")
+            for task in (reader, socket.writer):
+                task.cancel()
+            code = socket.close_code or (reader.result() if reader.done() and not reader.cancelled() else 1000)
+            self._log.event("ws.close", f" {code} contact={contact_id}")
 
-    async def _read_loop(
-        self, receive: Receive, socket: ChatSocket, contact_id: str, writer: asyncio.Task[None]
-    ) -> int:
+    async def _read_loop(self, receive: Receive, socket: ChatSocket, contact_id: str) -> int:
         while True:
             message = await receive()
             if message["type"] == "websocket.disconnect":
