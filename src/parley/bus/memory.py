@@ -46,5 +46,13 @@ class MemoryBus:
         for subscriber in self._topics.pop(contact_id, ()):
             subscriber.close_soon(grace, 1000)
 
+    def drop(self, contact_id: str, code: int) -> int:
+        """Fault injection: every subscribed socket of the contact closes now with `code`, after the
+        frames already queued for it, as if the network had dropped. Returns how many were closed."""
+        subscribers = self._topics.pop(contact_id, set())
+        for subscriber in subscribers:
+            subscriber.close_soon(0, code)
+        return len(subscribers)
+
     def subscribers(self, contact_id: str) -> int:
         return len(self._topics.get(contact_id, ()))

@@ -1,4 +1,4 @@
-"""The admin namespace `/_parley/` (conventions.md §4): health, readiness, and agent actions.
+"""The admin namespace `/_parley/` (conventions.md §4): health, readiness, agent actions, socket faults.
 
 JSON in and out; errors are `{"error": "<Code>", "message": "…"}` with a 4xx status.
 """
@@ -11,12 +11,15 @@ import time
 from typing import Any
 
 from parley import __version__
+from parley.bus.memory import MemoryBus
 from parley.chat.errors import DomainError, NotFound
 from parley.protocol.restjson import json_bytes
 from parley.services.admin import ROLES, AdminService
 from parley.transport.http import Receive, Send, read_body, respond
 
 PARTICIPANT_ACTION = re.compile(r"^/_parley/contacts/([^/]+)/(agent|supervisor)$")
+SOCKETS_ACTION = re.compile(r"^/_parley/contacts/([^/]+)/sockets$")
+DROP_CODE = 4000  # application-defined close code: the admin API dropped the socket
 
 
 class AdminError(Exception):
@@ -26,9 +29,10 @@ class AdminError(Exception):
 
 
 class Admin:
-    def __init__(self, actions: AdminService) -> None:
+    def __init__(self, actions: AdminService, bus: MemoryBus) -> None:
         self._started = time.monotonic()
         self._actions = actions
+        self._bus = bus
         self.ready = False
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -51,6 +55,9 @@ class Admin:
         match = PARTICIPANT_ACTION.match(path)
         if match and method == "POST":
             return 200, await self._participant_action(match.group(1), match.group(2), _json_object(body))
+        match = SOCKETS_ACTION.match(path)
+        if match and method == "POST":
+            return 200, self._sockets_action(match.group(1), _json_object(body))
         raise AdminError(404, "NotFound", f"No admin endpoint at {method} {path}")
 
     async def _participant_action(self, contact_id: str, kind: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -66,6 +73,12 @@ class Admin:
                 raise AdminError(400, "InvalidRequest", "leave needs participantId")
             return await self._actions.leave(contact_id, participant_id)
         raise AdminError(400, "InvalidRequest", f"action must be join or leave for an {kind} ({sorted(ROLES)})")
+
+    def _sockets_action(self, contact_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        """`drop`: close every subscribed socket of the contact at once, as a network drop would."""
+        if request.get("action") != "drop":
+            raise AdminError(400, "InvalidRequest", "action must be drop")
+        return {"dropped": self._bus.drop(contact_id, DROP_CODE)}
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
