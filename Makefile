@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The chatjs interop tests (tests/interop/) run amazon-connect-chatjs under Node, pinned by this lockfile.
+CHATJS := tests/interop/chatjs
+NODE_STAMP := $(CHATJS)/node_modules/.installed-$(shell cat $(CHATJS)/package-lock.json | cksum | cut -d' ' -f1)
 
 .PHONY: serve test lint bench format clean
 
@@ -13,6 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
+$(NODE_STAMP): $(CHATJS)/package.json $(CHATJS)/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is missing: install Node.js 20 and npm for the chatjs tests in $(CHATJS)" >&2; exit 1; }
+	npm ci --prefix $(CHATJS) --no-audit --no-fund
+	touch $@
+
 serve: $(STAMP)
 	$(BIN)/parley serve
 
@@ -21,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy --strict src
 
-test: lint
+test: lint $(NODE_STAMP)
 	$(BIN)/pytest -n 2 --dist loadfile
 
 format: $(STAMP)
@@ -33,4 +41,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(CHATJS)/node_modules
