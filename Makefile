@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # The chatjs interop tests (tests/interop/) run amazon-connect-chatjs under Node, pinned by this lockfile.
 CHATJS := tests/interop/chatjs
 NODE_STAMP := $(CHATJS)/node_modules/.installed-$(shell cat $(CHATJS)/package-lock.json | cksum | cut -d' ' -f1)
+LINTED := src tests $(wildcard bench)
 
 .PHONY: serve test lint bench format clean
 
@@ -17,7 +18,8 @@ $(STAMP): pyproject.toml
 	touch $@
 
 $(NODE_STAMP): $(CHATJS)/package.json $(CHATJS)/package-lock.json
-	@command -v npm >/dev/null || { echo "make: npm is missing: install Node.js 20 and npm for the chatjs tests in $(CHATJS)" >&2; exit 1; }
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; } || \
+		{ echo "make: npm is missing: install Node.js 20 and npm for the chatjs tests in $(CHATJS)" >&2; exit 1; }
 	npm ci --prefix $(CHATJS) --no-audit --no-fund
 	touch $@
 
@@ -25,16 +27,16 @@ serve: $(STAMP)
 	$(BIN)/parley serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy --strict src
 
 test: lint $(NODE_STAMP)
 	$(BIN)/pytest -n 2 --dist loadfile
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format $(LINTED)
+	$(BIN)/ruff check --fix $(LINTED)
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
