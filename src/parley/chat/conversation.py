@@ -228,12 +228,20 @@ def transcript(repo: Repo, caller: Caller, contact_id: str | None, query: Transc
     return page(items, query)
 
 
-def next_deadline(repo: Repo, scope: Scope, contact: Contact, now: datetime, policy: Policy) -> datetime | None:
-    """When this contact next needs attention (its end, a bot's or the customer's connect deadline)."""
+def next_deadline(
+    repo: Repo,
+    scope: Scope,
+    contact: Contact,
+    now: datetime,
+    policy: Policy,
+    participants: list[Participant] | None = None,
+) -> datetime | None:
+    """When this contact next needs attention (its end, a bot's or the customer's connect deadline).
+    `participants`, when the caller has just read them, saves reading them again."""
     if contact.ended(now) and contact.ended_at is not None:
         return None
     moments = [contact.scheduled_end]
-    for p in repo.participants(scope, contact.id):
+    for p in repo.participants(scope, contact.id) if participants is None else participants:
         if p.present and p.connected_at is None:
             if p.role == "CUSTOM_BOT" and policy.bot_connect_timeout:
                 moments.append(p.joined_at + timedelta(seconds=policy.bot_connect_timeout))

@@ -25,6 +25,7 @@ class NewParticipant:
 class AddedParticipant:
     participant: Participant
     contact: Contact
+    present: list[Participant]  # everyone present now, the new participant included
 
 
 def _check_chat(present: list[Participant], spec: NewParticipant, policy: Policy) -> None:
@@ -84,4 +85,4 @@ def add_participant(
         capabilities=dict(spec.capabilities) if contact.channel != "CHAT" else {},
     )
     repo.put_participant(scope, participant)
-    return AddedParticipant(participant, contact)
+    return AddedParticipant(participant, contact, [*present, participant])

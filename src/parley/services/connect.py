@@ -344,7 +344,8 @@ class ConnectService:
             added = participants.add_participant(
                 repo, ctx.scope, req["InstanceId"], req["ContactId"], spec, ctx.now, self._ids, self._policy
             )
-            return added, conversation.next_deadline(repo, ctx.scope, added.contact, ctx.now, self._policy)
+            deadline = conversation.next_deadline(repo, ctx.scope, added.contact, ctx.now, self._policy, added.present)
+            return added, deadline
 
         def present(result: tuple[participants.AddedParticipant, datetime | None]) -> Output:
             added, deadline = result
