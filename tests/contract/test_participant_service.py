@@ -454,3 +454,19 @@ def test_a_slow_socket_is_dropped_without_slowing_the_others() -> None:
             slow.close()
     finally:
         server.stop()
+
+
+def test_a_departed_participants_socket_hears_nothing_more(parley: RunningParley) -> None:
+    chat = new_chat(parley)
+    _, bot = add_bot(chat)
+    assert bot is not None and bot.websocket_url
+    bot_socket = Socket(bot.websocket_url)
+    try:
+        chat.cp.disconnect_participant(ConnectionToken=bot.connection_token)
+        left = bot_socket.until(EVENT + "participant.left")
+        assert left["ParticipantId"] == bot.participant_id
+        chat.cp.send_message(ConnectionToken=chat.customer.connection_token, ContentType="text/plain", Content="x")
+        with pytest.raises(TimeoutError):
+            bot_socket.until("text/plain", timeout=0.5)
+    finally:
+        bot_socket.close()

@@ -13,6 +13,8 @@ log = logging.getLogger("parley.bus")
 
 
 class Subscriber(Protocol):
+    participant_id: str
+
     def offer(self, frame: str) -> bool:
         """Queue a frame; False when the subscriber cannot keep up."""
         ...
@@ -53,6 +55,13 @@ class MemoryBus:
         for subscriber in subscribers:
             subscriber.close_soon(0, code)
         return len(subscribers)
+
+    def leave(self, contact_id: str, participant_id: str, grace: float) -> None:
+        """A participant left: its sockets stop receiving now and close (1000) after `grace` seconds."""
+        for subscriber in tuple(self._topics.get(contact_id, ())):
+            if subscriber.participant_id == participant_id:
+                self.unsubscribe(contact_id, subscriber)
+                subscriber.close_soon(grace, 1000)
 
     def subscribers(self, contact_id: str) -> int:
         return len(self._topics.get(contact_id, ()))

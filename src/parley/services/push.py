@@ -19,6 +19,7 @@ WIRE_ROLES = {"LEX_BOT": "SYSTEM"}
 class Bus(Protocol):
     def publish(self, contact_id: str, frame: str) -> None: ...
     def end(self, contact_id: str, grace: float) -> None: ...
+    def leave(self, contact_id: str, participant_id: str, grace: float) -> None: ...
 
 
 def item_output(item: Item, related: bool = False) -> dict[str, Any]:
@@ -54,10 +55,15 @@ class Pusher:
         self._grace = ended_grace
 
     def push(self, items: list[Item]) -> None:
+        ends = any(item.content_type == events.ENDED for item in items)
         for item in items:
             self._bus.publish(item.contact_id, frame(item))
             if item.content_type == events.ENDED:
                 self._bus.end(item.contact_id, self._grace)
+            elif item.content_type == events.LEFT and item.participant_id and not ends:
+                # Its own sockets got the participant.left above; they hear nothing more. (When the
+                # chat ends too, everyone, the leaver included, must still get chat.ended.)
+                self._bus.leave(item.contact_id, item.participant_id, self._grace)
 
 
 class Timers(Protocol):

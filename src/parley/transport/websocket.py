@@ -50,7 +50,8 @@ def first_json_value(text: str) -> Any:
 class ChatSocket:
     """One accepted socket: its outbox and writer task. The bus sees it as a Subscriber."""
 
-    def __init__(self, send: Send, limit: int = OUTBOX_LIMIT) -> None:
+    def __init__(self, send: Send, participant_id: str, limit: int = OUTBOX_LIMIT) -> None:
+        self.participant_id = participant_id
         self._send = send
         self._limit = limit
         self._outbox: asyncio.Queue[str | int] = asyncio.Queue()
@@ -124,7 +125,7 @@ class ChatSockets:
             self._log.event("ws.refused", f" path={scope['path']}")
             return
         await send({"type": "websocket.accept"})
-        socket = ChatSocket(send, self._outbox_limit)
+        socket = ChatSocket(send, caller.participant.id, self._outbox_limit)
         contact_id = caller.contact.id
         self._log.event("ws.open", f" contact={contact_id} participant={caller.participant.id}")
         reader = asyncio.get_running_loop().create_task(self._read_loop(receive, socket, contact_id))
