@@ -1,0 +1,62 @@
+"""The baseline: a plain ASGI callable on the same stack as `parley serve` (uvicorn, httptools, uvloop).
+
+It reads the request body fully and answers a small JSON body. Run as a script it prints
+`bare: listening on http://127.0.0.1:PORT` once it serves, like `parley serve` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import uvicorn
+import uvloop
+
+BODY = b'{"ParticipantCredentials":{"ParticipantToken":"bare","Expiry":"2030-01-01T00:00:00.000Z"},"ParticipantId":"x"}'
+HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
+
+
+async def app(
+    scope: dict[str, Any],
+    receive: Callable[[], Awaitable[dict[str, Any]]],
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+) -> None:
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+    await send({"type": "http.response.body", "body": BODY})
+
+
+async def serve(port: int) -> None:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    config = uvicorn.Config(
+        app,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        http="httptools",
+        ws="none",
+        server_header=False,
+        date_header=True,
+        backlog=2048,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not task.done():
+        await asyncio.sleep(0.005)
+    if server.started:
+        print(f"bare: listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
+    await task
+
+
+if __name__ == "__main__":
+    uvloop.run(serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0))
