@@ -52,13 +52,18 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
 
 def _run_unit(conn: sqlite3.Connection, repo: SqliteRepo, unit: Unit[T]) -> T:
-    conn.execute("BEGIN IMMEDIATE")
+    """One unit inside the in-memory store's everlasting transaction: a SAVEPOINT, released or rolled back.
+
+    An in-memory database has nothing to make durable, and SQLite's COMMIT on it costs time that grows
+    with the database (169 µs at 43k chats, measured in bench/), so the memory store never commits."""
+    conn.execute("SAVEPOINT unit")
     try:
         result = unit(repo)
     except BaseException:
-        conn.execute("ROLLBACK")
+        conn.execute("ROLLBACK TO unit")
+        conn.execute("RELEASE unit")
         raise
-    conn.execute("COMMIT")
+    conn.execute("RELEASE unit")
     return result
 
 
@@ -80,6 +85,8 @@ class SqliteStore:
             os.makedirs(data_dir, exist_ok=True)
         self._conn = _connect(self.path, synchronous)
         _migrate(self._conn)
+        if not self.durable:
+            self._conn.execute("BEGIN")
         self._repo = SqliteRepo(self._conn)
         self._queue: queue.SimpleQueue[tuple[Unit[Any], asyncio.Future[Any]] | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
