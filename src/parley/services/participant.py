@@ -7,10 +7,11 @@ are pushed to the contact's sockets once its unit of work has committed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from parley.chat import conversation, events
+from parley.chat import conversation
 from parley.chat.errors import (
     AccessDenied,
     ConstraintViolation,
@@ -115,60 +116,53 @@ class ParticipantService:
             self._deadlines.arm(scope, contact_id, when)
         return output
 
-    async def send_message(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+    async def _act(
+        self,
+        ctx: RequestContext,
+        req: dict[str, Any],
+        act: Callable[[Any, conversation.Caller], conversation.Outcome],
+        answer: Callable[[conversation.Outcome], Output],
+    ) -> Output:
+        """The shape of every ConnectionToken operation that changes the chat: verify the token, resolve the
+        caller inside the unit of work, act, answer; push what it created once committed."""
         participant_id = self._connection_participant(ctx, req["ConnectionToken"])
         pending: list[Item] = []
 
         def unit(repo: Any) -> conversation.Outcome:
-            caller = conversation.resolve(repo, participant_id, ctx.now)
-            return conversation.send_message(
-                repo, caller, req["ContentType"], req["Content"], ctx.now, self._ids, self._policy
-            )
+            return act(repo, conversation.resolve(repo, participant_id, ctx.now))
 
         def present(outcome: conversation.Outcome) -> Output:
             pending.extend(outcome.items)
-            assert outcome.item is not None
-            return {"Id": outcome.item.id, "AbsoluteTime": outcome.item.at}
+            return answer(outcome)
 
         output = await self._units.write(ctx, req, unit, present, owner=self._owner(participant_id))
         self._after_commit(pending)
         return output
+
+    async def send_message(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        return await self._act(
+            ctx,
+            req,
+            lambda repo, caller: conversation.send_message(
+                repo, caller, req["ContentType"], req["Content"], ctx.now, self._ids, self._policy
+            ),
+            _item_answer,
+        )
 
     async def send_event(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
-        participant_id = self._connection_participant(ctx, req["ConnectionToken"])
-        pending: list[Item] = []
-
-        def unit(repo: Any) -> conversation.Outcome:
-            caller = conversation.resolve(repo, participant_id, ctx.now)
-            return conversation.send_event(
+        return await self._act(
+            ctx,
+            req,
+            lambda repo, caller: conversation.send_event(
                 repo, caller, req["ContentType"], req.get("Content"), ctx.now, self._ids, self._policy
-            )
-
-        def present(outcome: conversation.Outcome) -> Output:
-            pending.extend(outcome.items)
-            item = outcome.item
-            assert item is not None
-            return {"Id": item.id, "AbsoluteTime": item.at}
-
-        output = await self._units.write(ctx, req, unit, present, owner=self._owner(participant_id))
-        self._after_commit([i for i in pending if i.content_type != events.ACKNOWLEDGED])
-        return output
+            ),
+            _item_answer,
+        )
 
     async def disconnect_participant(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
-        participant_id = self._connection_participant(ctx, req["ConnectionToken"])
-        pending: list[Item] = []
-
-        def unit(repo: Any) -> conversation.Outcome:
-            caller = conversation.resolve(repo, participant_id, ctx.now)
-            return conversation.disconnect(repo, caller, ctx.now, self._ids)
-
-        def present(outcome: conversation.Outcome) -> Output:
-            pending.extend(outcome.items)
-            return {}
-
-        output = await self._units.write(ctx, req, unit, present, owner=self._owner(participant_id))
-        self._after_commit(pending)
-        return output
+        return await self._act(
+            ctx, req, lambda repo, caller: conversation.disconnect(repo, caller, ctx.now, self._ids), lambda _: {}
+        )
 
     async def get_transcript(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         participant_id = self._connection_participant(ctx, req["ConnectionToken"])
@@ -240,3 +234,9 @@ class ParticipantService:
         following = await self._units.store.run(unit)
         self._after_commit(pending)
         return following
+
+
+def _item_answer(outcome: conversation.Outcome) -> Output:
+    """SendMessage's and SendEvent's answer: the item's Id and AbsoluteTime."""
+    assert outcome.item is not None
+    return {"Id": outcome.item.id, "AbsoluteTime": outcome.item.at}
