@@ -65,10 +65,6 @@ class Router:
             return None
         return Match(op, {name: unquote(value) for name, value in labels.items()})
 
-    def allows_path(self, raw_path: str) -> bool:
-        """True when some method is routed at this path (for 404 versus 405-like answers)."""
-        return any(self.match(m, raw_path) for m in ("GET", "POST", "PUT", "DELETE", "PATCH"))
-
     def _walk(
         self, node: _Node, segments: list[str], i: int, method: str, labels: dict[str, str]
     ) -> OperationSpec | None:

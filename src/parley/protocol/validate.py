@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,11 +27,10 @@ from parley.protocol.spec import Shape
 Problems = list[str]
 Converter = Callable[[Any, str, Problems], Any]
 
-_MISSING = object()
 MAX_REPORTED = 10  # problems spelled out in a message; the rest are only counted
 _MORE = "(more)"  # placeholder for a problem past MAX_REPORTED: counted, never formatted
 _cache: dict[tuple[str, str, bool], Converter] = {}
-unsupported_patterns: dict[str, str] = {}  # shape name -> pattern the regex engine refused
+log = logging.getLogger("parley.validate")
 
 
 def compile_shape(namespace: str, shape: Shape, strict: bool) -> Converter:
@@ -208,8 +208,8 @@ def _compile_pattern(shape: Shape) -> Any:
         return None
     try:
         return regex.compile(pattern)
-    except regex.error:
-        unsupported_patterns[shape.name] = pattern
+    except regex.error as exc:
+        log.warning("pattern of %s is not enforced: the regex engine refuses %r (%s)", shape.name, pattern, exc)
         return None
 
 

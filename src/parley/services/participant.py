@@ -21,7 +21,7 @@ from parley.chat.errors import (
     QuotaExceeded,
     StateConflict,
 )
-from parley.chat.model import Item, Scope
+from parley.chat.model import Scope
 from parley.chat.policy import IdSource
 from parley.chat.tokens import CONNECTION, PARTICIPANT, TokenSigner
 from parley.chat.transcript import TranscriptQuery
@@ -30,7 +30,7 @@ from parley.protocol.pagination import InvalidToken, PageTokens
 from parley.protocol.validate import parse_timestamp
 from parley.services.base import VALIDATION, Handler, Output, RequestContext, Store, UnitRunner
 from parley.services.connections import ConnectionIssuer, wall_now
-from parley.services.push import Pusher, item_output
+from parley.services.push import AfterCommit, Pusher, item_output
 from parley.settings import Settings
 from parley.timers import Deadlines
 
@@ -88,14 +88,11 @@ class ParticipantService:
         """Participant ClientTokens are kept per participant (participant-api.md §7)."""
         return Scope("participant", participant_id or "-")
 
-    def _after_commit(self, items: list[Item]) -> None:
-        self._pusher.push(items)
-
     # -- operations ----------------------------------------------------------------------------
     async def create_participant_connection(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         participant_id = self._signer.read(PARTICIPANT, req["ParticipantToken"])
         types: list[str] = req.get("Type") or []
-        pending: list[Item] = []
+        effects = AfterCommit()
 
         def unit(repo: Any) -> tuple[conversation.Outcome, datetime | None]:
             caller = conversation.resolve(repo, participant_id, ctx.now)
@@ -105,15 +102,12 @@ class ParticipantService:
 
         def present(result: tuple[conversation.Outcome, datetime | None]) -> Output:
             outcome, deadline = result
-            pending.extend(outcome.items)
-            deadlines.append((outcome.caller.scope, outcome.caller.contact.id, deadline))
+            effects.items.extend(outcome.items)
+            effects.deadlines.append((outcome.caller.scope, outcome.caller.contact.id, deadline))
             return self._issuer.blocks(ctx, outcome.caller.participant.id, types)
 
-        deadlines: list[tuple[Scope, str, datetime | None]] = []
         output = await self._units.write(ctx, req, unit, present)
-        self._after_commit(pending)
-        for scope, contact_id, when in deadlines:
-            self._deadlines.arm(scope, contact_id, when)
+        effects.apply(self._pusher, self._deadlines)
         return output
 
     async def _act(
@@ -126,17 +120,17 @@ class ParticipantService:
         """The shape of every ConnectionToken operation that changes the chat: verify the token, resolve the
         caller inside the unit of work, act, answer; push what it created once committed."""
         participant_id = self._connection_participant(ctx, req["ConnectionToken"])
-        pending: list[Item] = []
+        effects = AfterCommit()
 
         def unit(repo: Any) -> conversation.Outcome:
             return act(repo, conversation.resolve(repo, participant_id, ctx.now))
 
         def present(outcome: conversation.Outcome) -> Output:
-            pending.extend(outcome.items)
+            effects.items.extend(outcome.items)
             return answer(outcome)
 
         output = await self._units.write(ctx, req, unit, present, owner=self._owner(participant_id))
-        self._after_commit(pending)
+        effects.apply(self._pusher, self._deadlines)
         return output
 
     async def send_message(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
@@ -166,8 +160,8 @@ class ParticipantService:
 
     async def get_transcript(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         participant_id = self._connection_participant(ctx, req["ConnectionToken"])
-        query = self._transcript_query(ctx, req, participant_id)
         binding = self._transcript_binding(req, participant_id)
+        query = self._transcript_query(req, binding)
 
         def unit(repo: Any) -> tuple[conversation.Caller, Any]:
             caller = conversation.resolve(repo, participant_id, ctx.now)
@@ -189,9 +183,7 @@ class ParticipantService:
         parts = (participant_id, req.get("MaxResults"), req.get("ScanDirection"), req.get("SortOrder"), sorted(start))
         return "transcript/" + "/".join(str(p) for p in parts)
 
-    def _transcript_query(
-        self, ctx: RequestContext, req: dict[str, Any], participant_id: str | None
-    ) -> TranscriptQuery:
+    def _transcript_query(self, req: dict[str, Any], binding: str) -> TranscriptQuery:
         start = req.get("StartPosition") or {}
         if len(start) > 1:
             raise modelled(self.name, "ValidationException", "StartPosition takes one of Id, AbsoluteTime, MostRecent")
@@ -205,7 +197,7 @@ class ParticipantService:
         continue_at = None
         if req.get("NextToken"):
             try:
-                continue_at = int(self._pages.decode(self._transcript_binding(req, participant_id), req["NextToken"]))
+                continue_at = int(self._pages.decode(binding, req["NextToken"]))
             except (InvalidToken, ValueError):
                 raise modelled(self.name, "ValidationException", "NextToken is invalid for this request") from None
         return TranscriptQuery(
@@ -221,18 +213,18 @@ class ParticipantService:
     # -- deadlines -----------------------------------------------------------------------------
     async def check_deadlines(self, scope: Scope, contact_id: str) -> datetime | None:
         """Run by the timers: enforce what is due, answer the contact's next deadline."""
-        pending: list[Item] = []
+        effects = AfterCommit()
         now = wall_now()
 
         def unit(repo: Any) -> datetime | None:
-            pending.extend(conversation.enforce_deadlines(repo, scope, contact_id, now, self._ids, self._policy))
+            effects.items.extend(conversation.enforce_deadlines(repo, scope, contact_id, now, self._ids, self._policy))
             contact = repo.get_contact(scope, contact_id)
             if contact is None:
                 return None
             return conversation.next_deadline(repo, scope, contact, now, self._policy)
 
         following = await self._units.store.run(unit)
-        self._after_commit(pending)
+        effects.apply(self._pusher, self._deadlines)
         return following
 
 
