@@ -10,7 +10,7 @@ from typing import Any
 from parley.bus.memory import MemoryBus
 from parley.chat.model import Scope
 from parley.chat.tokens import TokenSigner
-from parley.clock import SystemClock
+from parley.clock import Clock, SystemClock, VirtualClock, parse_instant
 from parley.ids import IdGenerator
 from parley.protocol.pagination import PageTokens
 from parley.protocol.routing import Router
@@ -54,6 +54,14 @@ def _check(settings: Settings) -> None:
         raise SettingsError(f"PARLEY_VALIDATION_ERROR: {settings.validation_error!r} is not a Connect error")
 
 
+def _clock(settings: Settings) -> Clock:
+    if settings.clock == "virtual":
+        return VirtualClock(parse_instant(settings.clock_start) if settings.clock_start else None)
+    if settings.clock_start:
+        raise SettingsError("--clock-start / PARLEY_CLOCK_START needs --clock virtual")
+    return SystemClock()
+
+
 @dataclass
 class Parley:
     """The ASGI application plus what must be closed when it stops."""
@@ -65,6 +73,7 @@ class Parley:
     hosted: Hosted
     sockets: ChatSockets
     deadlines: Deadlines
+    clock: Clock
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -86,6 +95,8 @@ class Parley:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 await self._rearm()
+                if self.clock.virtual:
+                    await self.deadlines.fire_due()
                 self.admin.ready = True
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -108,7 +119,7 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     store = SqliteStore(settings.data_dir, settings.sqlite_synchronous)
     secret = _secret(settings, store)
     ids = IdGenerator(settings.seed)
-    clock = SystemClock()
+    clock = _clock(settings)
     signer, pages = TokenSigner(secret), PageTokens(secret)
     bus = MemoryBus()
     pusher = Pusher(bus)
@@ -123,8 +134,10 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     log_lines = access_log or AccessLog(
         enabled=settings.log_level in ("debug", "info"), debug=settings.log_level == "debug"
     )
-    aws = AwsHttp(router, handlers, settings, clock, log_lines)
+    request_ids = IdGenerator(None if settings.seed is None else settings.seed + 1)
+    aws = AwsHttp(router, handlers, settings, clock, log_lines, request_ids)
     sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox)
-    admin = Admin(AdminService(store, ids, signer, pusher, clock), bus, Scope(settings.account_id, settings.region))
+    actions = AdminService(store, ids, signer, pusher, clock)
+    admin = Admin(actions, bus, Scope(settings.account_id, settings.region), clock, deadlines)
     hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
-    return Parley(settings, store, aws, admin, hosted, sockets, deadlines)
+    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock)

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from parley.chat.policy import Policy
+from parley.clock import parse_instant
 
 TRUE = frozenset({"1", "true", "yes", "on"})
 FALSE = frozenset({"0", "false", "no", "off", ""})
@@ -40,6 +41,8 @@ class Settings:
     create_participant_errors: Mapping[str, str] = field(default_factory=dict)
     sqlite_synchronous: str = "FULL"
     ws_outbox: int = 1000  # frames queued for one socket before it is dropped as too slow
+    clock: str = "real"  # PARLEY_CLOCK: real | virtual (moves only through /_parley/clock)
+    clock_start: str | None = None  # ISO-8601 instant a virtual clock starts at (default: now)
     policy: Policy = field(default_factory=Policy)
 
 
@@ -77,6 +80,14 @@ def _nonnegative(text: str) -> int:
     if value < 0:
         raise SettingsError(f"expected a whole number >= 0, got {text!r}")
     return value
+
+
+def _instant(text: str) -> str:
+    try:
+        parse_instant(text)
+    except ValueError:
+        raise SettingsError(f"expected an ISO-8601 instant like 2026-01-01T00:00:00Z, got {text!r}") from None
+    return text
 
 
 def _port(text: str) -> int:
@@ -120,7 +131,16 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         str,
         "hex key signing tokens (default: generated, kept with the data)",
     ),
+    (
+        "public_url",
+        "--public-url",
+        "PARLEY_PUBLIC_URL",
+        str,
+        "base URL clients reach Parley at, for the URLs it hands out (default: from the Host header)",
+    ),
     ("seed", "--seed", "PARLEY_SEED", int, "seed for reproducible ids and tokens"),
+    ("clock", "--clock", "PARLEY_CLOCK", _choice("real", "virtual"), "virtual: moves only through /_parley/clock"),
+    ("clock_start", "--clock-start", "PARLEY_CLOCK_START", _instant, "ISO-8601 instant a virtual clock starts at"),
     ("validation_error", "--validation-error", "PARLEY_VALIDATION_ERROR", str, "auto or a fixed error code"),
     (
         "idempotency_ttl_seconds",

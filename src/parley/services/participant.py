@@ -304,10 +304,9 @@ class ParticipantService:
         )
 
     # -- deadlines -----------------------------------------------------------------------------
-    async def check_deadlines(self, scope: Scope, contact_id: str) -> datetime | None:
+    async def check_deadlines(self, scope: Scope, contact_id: str, now: datetime) -> datetime | None:
         """Run by the timers: enforce what is due, answer the contact's next deadline."""
         effects = AfterCommit()
-        now = wall_now()
 
         def unit(repo: Any) -> datetime | None:
             effects.items.extend(conversation.enforce_deadlines(repo, scope, contact_id, now, self._ids, self._policy))

@@ -8,14 +8,17 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import timedelta
 from typing import Any
 
 from parley import __version__
 from parley.bus.memory import MemoryBus
 from parley.chat.errors import DomainError, NotFound
 from parley.chat.model import Scope
-from parley.protocol.restjson import json_bytes
+from parley.clock import Clock, VirtualClock, parse_duration, parse_instant
+from parley.protocol.restjson import iso_ms, json_bytes
 from parley.services.admin import ROLES, AdminService
+from parley.timers import Deadlines
 from parley.transport.http import Receive, Send, read_body, respond
 
 PARTICIPANT_ACTION = re.compile(r"^/_parley/contacts/([^/]+)/(agent|supervisor)$")
@@ -31,8 +34,12 @@ class AdminError(Exception):
 
 
 class Admin:
-    def __init__(self, actions: AdminService, bus: MemoryBus, default_scope: Scope) -> None:
+    def __init__(
+        self, actions: AdminService, bus: MemoryBus, default_scope: Scope, clock: Clock, deadlines: Deadlines
+    ) -> None:
         self._started = time.monotonic()
+        self._clock = clock
+        self._deadlines = deadlines
         self._default_scope = default_scope
         self._actions = actions
         self._bus = bus
@@ -61,6 +68,10 @@ class Admin:
         match = SOCKETS_ACTION.match(path)
         if match and method == "POST":
             return 200, self._sockets_action(match.group(1), _json_object(body))
+        if path == "/_parley/clock" and method == "GET":
+            return 200, self._clock_state()
+        if path == "/_parley/clock" and method == "POST":
+            return 200, await self._move_clock(_json_object(body))
         match = AUTH_ACTION.match(path)
         if match and method == "POST":
             return 200, await self._authentication_action(match.group(1), _json_object(body))
@@ -81,6 +92,28 @@ class Admin:
                 raise AdminError(400, "InvalidRequest", "leave needs participantId")
             return await self._actions.leave(contact_id, participant_id)
         raise AdminError(400, "InvalidRequest", f"action must be join or leave for an {kind} ({sorted(ROLES)})")
+
+    def _clock_state(self) -> dict[str, Any]:
+        return {"now": iso_ms(self._clock.now()), "virtual": self._clock.virtual}
+
+    async def _move_clock(self, request: dict[str, Any]) -> dict[str, Any]:
+        """`{"advance":"PT90S"}` (or seconds) or `{"set":"2026-01-01T00:00:00.000Z"}`; due timers fire first."""
+        if not isinstance(self._clock, VirtualClock):
+            raise AdminError(400, "InvalidRequest", "The clock is real: start Parley with --clock virtual to move it")
+        advance, moment = request.get("advance"), request.get("set")
+        if (advance is None) == (moment is None):
+            raise AdminError(400, "InvalidRequest", 'Give one of {"advance":"PT90S"} or {"set":"<ISO-8601 instant>"}')
+        try:
+            if moment is not None:
+                self._clock.set(parse_instant(str(moment)))
+            elif isinstance(advance, int | float) and not isinstance(advance, bool):
+                self._clock.advance(timedelta(seconds=advance))
+            else:
+                self._clock.advance(parse_duration(str(advance)))
+        except (ValueError, OverflowError) as error:
+            raise AdminError(400, "InvalidRequest", str(error)) from None
+        fired = await self._deadlines.fire_due()
+        return {**self._clock_state(), "fired": fired}
 
     async def _authentication_action(self, contact_id: str, request: dict[str, Any]) -> dict[str, Any]:
         """`initiate` opens a session as a flow would; `fail` ends it as a failed sign-in."""

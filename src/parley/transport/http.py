@@ -102,16 +102,18 @@ class AwsHttp:
         settings: Settings,
         clock: Clock,
         access_log: AccessLog,
+        request_ids: Callable[[], str] | None = None,
     ) -> None:
         self._router = router
         self._handlers = handlers
         self._settings = settings
         self._clock = clock
         self._log = access_log
+        self._request_ids = request_ids or (lambda: str(uuid.uuid4()))  # seeded under --seed
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        request_id = str(uuid.uuid4())
+        request_id = self._request_ids()
         method: str = scope["method"]
         raw = scope.get("raw_path")
         path = raw.decode("latin-1") if raw else scope["path"]
