@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import account_key, client, make_instance, start_chat, start_parley
+from tests.conftest import account_key, client, key_of, make_instance, start_chat, start_parley
+from tests.contract.chat_helpers import new_chat
+from tests.contract.test_attachments_views_auth import PDF, attach, http
 
 BOT = {"ParticipantRole": "CUSTOM_BOT", "DisplayName": "Bot"}
 
@@ -91,3 +93,34 @@ def test_a_bad_data_dir_fails_fast(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(RuntimeError, match="did not start"):
         start_parley("--data-dir", str(blocker / "sub"), timeout=10)
+
+
+def test_restart_keeps_attachments_and_calls(tmp_path: Path) -> None:
+    """Attachment bytes and WebRTC calls live in the durable store too."""
+    first = start_parley("--data-dir", str(tmp_path))
+    try:
+        chat = new_chat(first)
+        attachment_id = attach(chat)
+        key = key_of(chat.connect)
+        setup = chat.setup
+        call = chat.connect.start_web_rtc_contact(
+            InstanceId=setup.instance_id, ContactFlowId=setup.flow_id, ParticipantDetails={"DisplayName": "Caller"}
+        )
+    finally:
+        assert first.stop() == 0
+
+    second = start_parley("--data-dir", str(tmp_path))
+    try:
+        cp = client("connectparticipant", second.url, key)
+        token = cp.create_participant_connection(
+            ParticipantToken=chat.started["ParticipantToken"], Type=["CONNECTION_CREDENTIALS"]
+        )["ConnectionCredentials"]["ConnectionToken"]
+        url = cp.get_attachment(AttachmentId=attachment_id, ConnectionToken=token)["Url"]
+        assert http("GET", url)[2] == PDF
+        connect = client("connect", second.url, key)
+        contact = connect.describe_contact(InstanceId=setup.instance_id, ContactId=call["ContactId"])["Contact"]
+        assert (contact["Channel"], contact["InitiationMethod"]) == ("VOICE", "WEBRTC_API")
+        rtc = cp.create_participant_connection(ParticipantToken=call["ParticipantToken"], Type=["WEBRTC_CONNECTION"])
+        assert rtc["WebRTCConnection"]["Attendee"] == call["ConnectionData"]["Attendee"]
+    finally:
+        second.stop()
