@@ -24,7 +24,9 @@ from parley.store.sqlite import SqliteStore
 from parley.timers import Deadlines
 from parley.transport.access_log import AccessLog
 from parley.transport.admin import Admin
+from parley.transport.faults import Faults, FaultyBus
 from parley.transport.http import AwsHttp, Receive, Send
+from parley.transport.request_log import RequestLog
 from parley.transport.websocket import ChatSockets
 
 log = logging.getLogger("parley")
@@ -104,18 +106,21 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     clock = SystemClock()
     signer, pages = TokenSigner(secret), PageTokens(secret)
     bus = MemoryBus()
-    pusher = Pusher(bus)
+    operations = {service: load_operations(service) for service in ("connect", "connectparticipant")}
+    faults = Faults(operations, bus)
+    pusher = Pusher(FaultyBus(bus, faults))
     deadlines = Deadlines(clock)
     issuer = ConnectionIssuer(signer, settings.policy)
     connect = ConnectService(store, settings, ids, signer, pages, pusher, deadlines, issuer)
     participant = ParticipantService(store, settings, ids, signer, pages, pusher, deadlines, issuer)
     deadlines.bind(participant.check_deadlines)
-    router = Router([*load_operations("connect").values(), *load_operations("connectparticipant").values()])
+    router = Router([op for ops in operations.values() for op in ops.values()])
     handlers = {"connect": connect.handlers, "connectparticipant": participant.handlers}
     log_lines = access_log or AccessLog(
         enabled=settings.log_level in ("debug", "info"), debug=settings.log_level == "debug"
     )
-    aws = AwsHttp(router, handlers, settings, clock, log_lines)
+    requests = RequestLog(settings.request_log_size)
+    aws = AwsHttp(router, handlers, settings, clock, log_lines, faults, requests)
     sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox)
-    admin = Admin(AdminService(store, ids, signer, pusher, clock), bus)
+    admin = Admin(AdminService(store, ids, signer, pusher, clock, deadlines, bus), bus, faults, requests)
     return Parley(settings, store, aws, admin, sockets, deadlines)

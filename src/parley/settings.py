@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from parley.chat.policy import Policy
 
+DEFAULT_ENDPOINT_URL = "http://127.0.0.1:4599"
 TRUE = frozenset({"1", "true", "yes", "on"})
 FALSE = frozenset({"0", "false", "no", "off", ""})
 
@@ -40,6 +41,7 @@ class Settings:
     create_participant_errors: Mapping[str, str] = field(default_factory=dict)
     sqlite_synchronous: str = "FULL"
     ws_outbox: int = 1000  # frames queued for one socket before it is dropped as too slow
+    request_log_size: int = 1000  # recent requests kept for /_parley/requests; 0 = none
     policy: Policy = field(default_factory=Policy)
 
 
@@ -145,6 +147,13 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
     ),
     ("ws_outbox", "--ws-outbox", "PARLEY_WS_OUTBOX", _nonnegative, "frames queued per socket before dropping it"),
     (
+        "request_log_size",
+        "--request-log-size",
+        "PARLEY_REQUEST_LOG_SIZE",
+        _nonnegative,
+        "recent requests kept for /_parley/requests; 0=none",
+    ),
+    (
         "sqlite_synchronous",
         "--sqlite-synchronous",
         "PARLEY_SQLITE_SYNCHRONOUS",
@@ -244,3 +253,13 @@ def load(args: Mapping[str, str | None] | None = None, environ: Mapping[str, str
     values = _resolve(OPTIONS, args, environ)
     policy = dataclasses.replace(Policy(), **_resolve(POLICY_OPTIONS, args, environ))  # type: ignore[arg-type]
     return Settings(policy=policy, **values)  # type: ignore[arg-type]
+
+
+def endpoint_url(flag: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """Where the admin subcommands find a running Parley: --endpoint-url > PARLEY_ENDPOINT_URL > default."""
+    environ = os.environ if environ is None else environ
+    url = flag or environ.get("PARLEY_ENDPOINT_URL") or DEFAULT_ENDPOINT_URL
+    if not url.startswith(("http://", "https://")):
+        source = "--endpoint-url" if flag else "PARLEY_ENDPOINT_URL"
+        raise SettingsError(f"{source}: expected an http:// or https:// URL, got {url!r}")
+    return url.rstrip("/")
