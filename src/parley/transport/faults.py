@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parley.bus.memory import MemoryBus
-from parley.protocol.errors import ServiceError, injected, may_answer, status_of
+from parley.protocol.errors import COMMON_ERRORS, ServiceError, injected, may_answer, status_of
 from parley.protocol.spec import OperationSpec
 from parley.transport.admin_input import BadInput, choose, known_keys, number, optional_text, text, whole
 
@@ -224,9 +224,14 @@ def _error(rule_id: str, spec: Any, targets: list[OperationSpec]) -> InjectedErr
     known_keys(spec, ("code", "status", "message"), "error")
     code = text(spec, "code")
     refusing = sorted({op.qualified_name for op in targets if not may_answer(op, code)})
+    if len(refusing) == len(targets):
+        raise BadInput(
+            f"{code} is declared by no matching operation in the model and is not one of AWS's common errors"
+            f" ({', '.join(COMMON_ERRORS)})"
+        )
     if refusing:
-        shown = ", ".join(refusing[:5]) + (" …" if len(refusing) > 5 else "")
-        raise BadInput(f"{code} is neither declared by {shown} in the model nor one of AWS's common errors")
+        shown = ", ".join(refusing[:3]) + (f" and {len(refusing) - 3} more" if len(refusing) > 3 else "")
+        raise BadInput(f"{code} is not an error {shown} can answer (the model declares it for others only)")
     statuses = {op.service: status_of(op.service, code) for op in targets}
     wanted = whole(spec, "status", minimum=400, maximum=599)
     if wanted is not None and any(status != wanted for status in statuses.values()):
