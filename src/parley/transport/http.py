@@ -1,8 +1,9 @@
 """The HTTP edge for both AWS services: one linear function per request.
 
-route (method + raw path) -> context -> parse and validate -> handler -> serialize. Every failure
-becomes the wire error the model declares; an unexpected exception is logged with its traceback
-and answered with the service's internal error, never a traceback.
+route (method + raw path) -> fault rules -> context -> parse and validate -> handler -> serialize ->
+access log line and request log entry. Every failure becomes the wire error the model declares; an
+unexpected exception is logged with its traceback and answered with the service's internal error,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from parley.clock import Clock
 from parley.protocol.errors import ServiceError, internal_error, not_implemented, unknown_operation
 from parley.protocol.restjson import Headers, serialize_error, serialize_response
 from parley.protocol.restjson import parse_request as parse_wire
-from parley.protocol.routing import Router
+from parley.protocol.routing import Match, Router
 from parley.services.base import Handler, RequestContext, validation_code
 from parley.settings import Settings
 from parley.transport.access_log import AccessLog
@@ -183,16 +184,22 @@ class AwsHttp:
             await read_body(receive)
             raise unknown_operation(method, path)
         op = match.operation
-        handler = self._handlers.get(op.service, {}).get(op.name)
         body = await read_body(receive)
         seen = (op.qualified_name, body or b"", match.labels.get("ContactId"))  # what the request log keeps
         injection = self._faults.draw(op) if self._faults.active else None
         refusal = await inject(injection) if injection is not None else None
-        if refusal is not None:
+        if refusal is not None:  # before the operation runs: a refused request changes nothing
             return Answer(*serialize_error(refusal), *seen)
+        return Answer(*await self._operate(scope, match, body, request_id), *seen)
+
+    async def _operate(
+        self, scope: dict[str, Any], match: Match, body: bytes | None, request_id: str
+    ) -> tuple[int, Headers, bytes]:
+        op = match.operation
+        handler = self._handlers.get(op.service, {}).get(op.name)
         if handler is None:
             log.warning("unimplemented operation %s called", op.qualified_name)
-            return Answer(*serialize_error(not_implemented(op.qualified_name)), *seen)
+            return serialize_error(not_implemented(op.qualified_name))
         headers_in = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         try:
             if body is None:
@@ -214,10 +221,9 @@ class AwsHttp:
                 self._clock.now(),
                 public_base(headers_in, scope, self._settings),
             )
-            output = await handler(ctx, params)
-            return Answer(*serialize_response(op, output), *seen)
+            return serialize_response(op, await handler(ctx, params))
         except ServiceError as error:
-            return Answer(*serialize_error(error), *seen)
+            return serialize_error(error)
         except Exception:
             log.exception("%s failed (request %s)", op.qualified_name, request_id)
-            return Answer(*serialize_error(internal_error(op.service)), *seen)
+            return serialize_error(internal_error(op.service))
