@@ -447,8 +447,9 @@ def test_bad_admin_input_is_a_400_that_says_why(
 
 
 def test_a_body_that_is_not_json_is_a_400(server: RunningParley) -> None:
-    status, answer = admin(server.url, "POST", "faults", raw=b"{nope")
-    assert (status, answer["message"]) == (400, "The body is not JSON")
+    for raw in (b"{nope", b"[" * 100_000, b"\xff\xfe"):
+        status, answer = admin(server.url, "POST", "faults", raw=raw)
+        assert (status, answer["message"]) == (400, "The body is not JSON")
 
 
 def test_unknown_admin_paths_and_methods(server: RunningParley) -> None:

@@ -49,7 +49,7 @@ class AdminRequest:
     def json(self) -> dict[str, Any]:
         try:
             value = json.loads(self.body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             raise BadInput("The body is not JSON") from None
         if not isinstance(value, dict):
             raise BadInput("The body must be a JSON object")

@@ -83,6 +83,9 @@ class Injection:
 
 @dataclass
 class Faults:
+    """The rules by id, in the order they were added. Exhausted rules stay listed (remaining 0) until
+    removed, so a test can check how often each one fired."""
+
     operations: Operations
     bus: MemoryBus
     rng: random.Random = field(default_factory=random.Random)
@@ -152,7 +155,6 @@ class Faults:
             rule.dropped = self.bus.drop(rule.contact_id, DROP_CODE, rule.participant_id)
             return rule.describe()  # done at once: nothing left to list
         self.sockets[rule.id] = rule
-        self._refresh()
         return rule.describe()
 
     def frame_published(self, contact_id: str) -> None:
