@@ -26,8 +26,10 @@ from parley.store.sqlite import SqliteStore
 from parley.timers import Deadlines
 from parley.transport.access_log import AccessLog
 from parley.transport.admin import Admin
+from parley.transport.faults import Faults, FaultyBus
 from parley.transport.hosted import Hosted
 from parley.transport.http import AwsHttp, Receive, Send
+from parley.transport.request_log import RequestLog
 from parley.transport.websocket import ChatSockets
 
 log = logging.getLogger("parley")
@@ -122,22 +124,25 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     clock = _clock(settings)
     signer, pages = TokenSigner(secret), PageTokens(secret)
     bus = MemoryBus()
-    pusher = Pusher(bus)
+    operations = {service: load_operations(service) for service in ("connect", "connectparticipant")}
+    faults = Faults(operations, bus)
+    pusher = Pusher(FaultyBus(bus, faults))
     deadlines = Deadlines(clock)
     issuer = ConnectionIssuer(signer, settings.policy)
     connect = ConnectService(store, settings, ids, signer, pages, pusher, deadlines, issuer)
     urls = SignedUrls(signer)
     participant = ParticipantService(store, settings, ids, signer, pages, pusher, deadlines, issuer, urls)
     deadlines.bind(participant.check_deadlines)
-    router = Router([*load_operations("connect").values(), *load_operations("connectparticipant").values()])
+    router = Router([op for ops in operations.values() for op in ops.values()])
     handlers = {"connect": connect.handlers, "connectparticipant": participant.handlers}
     log_lines = access_log or AccessLog(
         enabled=settings.log_level in ("debug", "info"), debug=settings.log_level == "debug"
     )
     request_ids = IdGenerator(None if settings.seed is None else settings.seed + 1)
-    aws = AwsHttp(router, handlers, settings, clock, log_lines, request_ids)
+    requests = RequestLog(settings.request_log_size)
+    aws = AwsHttp(router, handlers, settings, clock, log_lines, faults, requests, request_ids)
     sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox)
-    actions = AdminService(store, ids, signer, pusher, clock)
-    admin = Admin(actions, bus, Scope(settings.account_id, settings.region), clock, deadlines)
+    actions = AdminService(store, ids, signer, pusher, clock, deadlines, bus)
+    admin = Admin(actions, bus, faults, requests, Scope(settings.account_id, settings.region), clock, deadlines)
     hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
     return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock)

@@ -1,4 +1,5 @@
-"""`parley serve …`: parse flags, bind, serve with uvicorn (httptools + uvloop), say where."""
+"""`parley serve …`: parse flags, bind, serve with uvicorn (httptools + uvloop), say where.
+The admin subcommands (`parley reset`, `parley faults add`, …) live in `commands`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from collections.abc import Iterator, Sequence
 import uvicorn
 import uvloop
 
-from parley import __version__
+from parley import __version__, commands
 from parley.app import Parley, build_app
 from parley.settings import Settings, SettingsError, add_arguments, load
 
@@ -22,9 +23,10 @@ from parley.settings import Settings, SettingsError, add_arguments, load
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parley", description="Amazon Connect chat and participants, self-hosted.")
     parser.add_argument("--version", action="version", version=f"parley {__version__}")
-    commands = parser.add_subparsers(dest="command")
-    serve = commands.add_parser("serve", help="run the server (the default)")
+    subcommands = parser.add_subparsers(dest="command")
+    serve = subcommands.add_parser("serve", help="run the server (the default)")
     add_arguments(serve)
+    commands.add_commands(subcommands)
     return parser
 
 
@@ -99,9 +101,11 @@ def _configure_logging(settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    if not words or (words[0] not in ("serve", "-h", "--help", "--version")):
+    if not words or (words[0] not in ("serve", *commands.COMMANDS, "-h", "--help", "--version")):
         words.insert(0, "serve")  # `parley` alone serves
     args = _parser().parse_args(words)
+    if args.command != "serve":
+        return commands.run(args)
     flags = {k: v for k, v in vars(args).items() if k != "command"}
     try:
         settings = load(flags)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from parley.chat.policy import Policy
 from parley.clock import parse_instant
 
+DEFAULT_ENDPOINT_URL = "http://127.0.0.1:4599"
 TRUE = frozenset({"1", "true", "yes", "on"})
 FALSE = frozenset({"0", "false", "no", "off", ""})
 
@@ -43,6 +44,7 @@ class Settings:
     ws_outbox: int = 1000  # frames queued for one socket before it is dropped as too slow
     clock: str = "real"  # PARLEY_CLOCK: real | virtual (moves only through /_parley/clock)
     clock_start: str | None = None  # ISO-8601 instant a virtual clock starts at (default: now)
+    request_log_size: int = 1000  # recent requests kept for /_parley/requests; 0 = none
     policy: Policy = field(default_factory=Policy)
 
 
@@ -165,6 +167,13 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
     ),
     ("ws_outbox", "--ws-outbox", "PARLEY_WS_OUTBOX", _nonnegative, "frames queued per socket before dropping it"),
     (
+        "request_log_size",
+        "--request-log-size",
+        "PARLEY_REQUEST_LOG_SIZE",
+        _nonnegative,
+        "recent requests kept for /_parley/requests; 0=none",
+    ),
+    (
         "sqlite_synchronous",
         "--sqlite-synchronous",
         "PARLEY_SQLITE_SYNCHRONOUS",
@@ -278,3 +287,13 @@ def load(args: Mapping[str, str | None] | None = None, environ: Mapping[str, str
     values = _resolve(OPTIONS, args, environ)
     policy = dataclasses.replace(Policy(), **_resolve(POLICY_OPTIONS, args, environ))  # type: ignore[arg-type]
     return Settings(policy=policy, **values)  # type: ignore[arg-type]
+
+
+def endpoint_url(flag: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """Where the admin subcommands find a running Parley: --endpoint-url > PARLEY_ENDPOINT_URL > default."""
+    environ = os.environ if environ is None else environ
+    url = flag or environ.get("PARLEY_ENDPOINT_URL") or DEFAULT_ENDPOINT_URL
+    if not url.startswith(("http://", "https://")):
+        source = "--endpoint-url" if flag else "PARLEY_ENDPOINT_URL"
+        raise SettingsError(f"{source}: expected an http:// or https:// URL, got {url!r}")
+    return url.rstrip("/")

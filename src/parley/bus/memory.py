@@ -48,13 +48,15 @@ class MemoryBus:
         for subscriber in self._topics.pop(contact_id, ()):
             subscriber.close_soon(grace, 1000)
 
-    def drop(self, contact_id: str, code: int) -> int:
-        """Fault injection: every subscribed socket of the contact closes now with `code`, after the
-        frames already queued for it, as if the network had dropped. Returns how many were closed."""
-        subscribers = self._topics.pop(contact_id, set())
-        for subscriber in subscribers:
+    def drop(self, contact_id: str, code: int, participant_id: str | None = None) -> int:
+        """Fault injection: every subscribed socket of the contact (or of one participant in it) closes
+        now with `code`, after the frames already queued for it, as if the network had dropped.
+        Returns how many were closed."""
+        dropped = [s for s in tuple(self._topics.get(contact_id, ())) if participant_id in (None, s.participant_id)]
+        for subscriber in dropped:
+            self.unsubscribe(contact_id, subscriber)
             subscriber.close_soon(0, code)
-        return len(subscribers)
+        return len(dropped)
 
     def leave(self, contact_id: str, participant_id: str, grace: float) -> None:
         """A participant left: its sockets stop receiving now and close (1000) after `grace` seconds."""

@@ -179,3 +179,21 @@ class View:
 class Page(Generic[T]):
     items: list[T]
     after: str | None  # the key to continue after, None at the end
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which part of the state an admin dump or reset covers; a None field matches everything."""
+
+    account: str | None = None
+    region: str | None = None
+    instance_id: str | None = None
+    contact_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """What a reset removed: counts per kind, and the contacts whose sockets and timers must stop."""
+
+    counts: dict[str, int]
+    contacts: list[tuple[Scope, str]]

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from parley.chat.model import Attachment, Contact, ContactFlow, Instance, Item, Page, Participant, Scope, View
+from parley.chat.model import (
+    Attachment,
+    Contact,
+    ContactFlow,
+    Instance,
+    Item,
+    Page,
+    Participant,
+    Removed,
+    Scope,
+    Selection,
+    View,
+)
 
 
 class Repo(Protocol):
@@ -58,5 +70,19 @@ class Idempotency(Protocol):
     def put_idempotent(self, scope: Scope, key: str, fingerprint: str, response: str, expires: datetime) -> None: ...
 
 
-class UnitOfWork(Repo, Idempotency, Protocol):
+class Inventory(Protocol):
+    """The admin view across scopes: what a selection holds, and removing it (tokens are never stored)."""
+
+    def select_instances(self, selection: Selection) -> list[tuple[Scope, Instance]]: ...
+    def select_flows(self, selection: Selection) -> list[tuple[Scope, ContactFlow]]: ...
+    def select_contacts(self, selection: Selection) -> list[tuple[Scope, Contact]]: ...
+    def select_participants(self, selection: Selection) -> list[tuple[Scope, Participant]]: ...
+    def select_items(self, selection: Selection) -> list[tuple[Scope, Item]]: ...
+    def remove(self, selection: Selection) -> Removed:
+        """Instances, flows, contacts, participants, transcripts and ClientToken records of the selection
+        (whose contact_id must be None: a chat is removed with its instance)."""
+        ...
+
+
+class UnitOfWork(Repo, Idempotency, Inventory, Protocol):
     """What one transaction sees."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.protocol.spec import error_shape
+from parley.protocol.spec import OperationSpec, error_shape
 
 
 class ServiceError(Exception):
@@ -54,3 +54,41 @@ def unknown_operation(method: str, raw_path: str) -> ServiceError:
         404,
         f"No Connect or Participant Service operation at {method} {raw_path}",
     )
+
+
+# AWS's common errors: any operation may answer them
+# (https://docs.aws.amazon.com/connect/latest/APIReference/CommonErrors.html). Where the service's model
+# has a shape of that name, the model's status wins: ThrottlingException is 429 in both models.
+COMMON_ERRORS: dict[str, int] = {
+    "AccessDeniedException": 400,
+    "IncompleteSignature": 400,
+    "InternalFailure": 500,
+    "InvalidAction": 400,
+    "InvalidClientTokenId": 403,
+    "NotAuthorized": 400,
+    "OptInRequired": 403,
+    "RequestExpired": 400,
+    "ServiceUnavailable": 503,
+    "ThrottlingException": 400,
+    "ValidationError": 400,
+}
+
+
+def may_answer(op: OperationSpec, code: str) -> bool:
+    """Whether `op` can answer `code` on AWS: it declares the error, or the error is a common one."""
+    return code in op.error_codes or code in COMMON_ERRORS
+
+
+def status_of(service: str, code: str) -> int:
+    """The HTTP status AWS sends `code` with: the model's, else the common errors' list's."""
+    shape = error_shape(service, code)
+    if shape is not None:
+        return int(shape.metadata.get("error", {}).get("httpStatusCode", 400))
+    return COMMON_ERRORS[code]
+
+
+def injected(service: str, code: str, message: str) -> ServiceError:
+    """An error a fault rule makes an operation answer, exactly as the service would send it."""
+    if error_shape(service, code) is not None:
+        return modelled(service, code, message)
+    return ServiceError(code, status_of(service, code), message)

@@ -1,28 +1,65 @@
-"""Admin actions that play the parts Parley has no desktop for: an agent joining or leaving a chat."""
+"""Admin actions: the parts Parley has no desktop for (an agent joining or leaving a chat), and the
+state itself (a dump of a selection, or its reset with the sockets and timers of its chats)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from parley.chat import authentication, conversation
 from parley.chat.errors import NotFound
-from parley.chat.model import Item, Participant, Scope, View
+from parley.chat.model import Item, Participant, Removed, Scope, Selection, View
 from parley.chat.policy import IdSource
+from parley.chat.ports import UnitOfWork
 from parley.chat.tokens import TokenSigner
 from parley.clock import Clock
+from parley.services import state
 from parley.services.base import Store
-from parley.services.push import Pusher
+from parley.services.push import Pusher, Timers
 
 ROLES = {"agent": "AGENT", "supervisor": "SUPERVISOR"}
+RESET_CLOSE = 1000  # a removed chat's sockets close normally: there is nothing left to reconnect to
+
+
+class Sockets(Protocol):
+    def drop(self, contact_id: str, code: int, participant_id: str | None = None) -> int: ...
+    def subscribers(self, contact_id: str) -> int: ...
 
 
 class AdminService:
-    def __init__(self, store: Store, ids: IdSource, signer: TokenSigner, pusher: Pusher, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        ids: IdSource,
+        signer: TokenSigner,
+        pusher: Pusher,
+        clock: Clock,
+        timers: Timers,
+        sockets: Sockets,
+    ) -> None:
         self._store = store
         self._ids = ids
         self._signer = signer
         self._pusher = pusher
         self._clock = clock
+        self._timers = timers
+        self._sockets = sockets
+
+    async def reset(self, selection: Selection) -> dict[str, Any]:
+        """Removes the selection in one unit of work; then its chats' timers stop and sockets close.
+        The secret stays, so the tokens of removed participants simply stop resolving."""
+
+        def unit(repo: UnitOfWork) -> Removed:
+            return repo.remove(selection)
+
+        removed = await self._store.run(unit)
+        for scope, contact_id in removed.contacts:
+            self._timers.arm(scope, contact_id, None)
+            self._sockets.drop(contact_id, RESET_CLOSE)
+        return {"removed": removed.counts}
+
+    async def state(self, selection: Selection) -> dict[str, Any]:
+        snap = await self._store.read(lambda repo: state.snapshot(repo, selection))
+        return state.present(snap, self._sockets.subscribers)
 
     async def join(self, contact_id: str, kind: str, display_name: str) -> dict[str, Any]:
         """An agent or supervisor accepts the contact; a custom bot present is disconnected."""

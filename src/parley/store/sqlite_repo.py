@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import TypeVar
 
 from parley.chat.model import Attachment, Contact, ContactFlow, Instance, Item, Page, Participant, Scope, View
 from parley.store.codec import dump, load
+from parley.store.sqlite_inventory import SqliteInventory
 
 T = TypeVar("T")
 
 
-class SqliteRepo:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._db = conn
+class SqliteRepo(SqliteInventory):
+    """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory` comes from the base."""
 
     # instances -------------------------------------------------------------------------------
     def get_instance(self, scope: Scope, instance_id: str) -> Instance | None:

@@ -1,30 +1,41 @@
-"""The admin namespace `/_parley/` (conventions.md §4): health, readiness, agent actions, socket faults.
+"""The admin namespace `/_parley/` (conventions.md §4): health, readiness, state (dump and reset), the
+recent-request log, fault rules, the virtual clock, agent actions, socket drops, views and
+authentication sessions.
 
-JSON in and out; errors are `{"error": "<Code>", "message": "…"}` with a 4xx status.
+JSON in and out; errors are `{"error": "<Code>", "message": "…"}` with a 4xx status. Handlers are thin:
+they read the input (`admin_input`) and call the admin service, the fault rules or the request log.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 from parley import __version__
 from parley.bus.memory import MemoryBus
 from parley.chat.errors import DomainError, NotFound
-from parley.chat.model import Scope
+from parley.chat.model import Scope, Selection
 from parley.clock import Clock, VirtualClock, parse_duration, parse_instant
-from parley.protocol.restjson import iso_ms, json_bytes
+from parley.protocol.restjson import iso_ms
 from parley.services.admin import ROLES, AdminService
 from parley.timers import Deadlines
+from parley.transport.admin_input import BadInput, choose, known_keys, optional_text, whole
+from parley.transport.faults import DROP_CODE, Faults
 from parley.transport.http import Receive, Send, read_body, respond
+from parley.transport.request_log import RequestFilter, RequestLog
 
-PARTICIPANT_ACTION = re.compile(r"^/_parley/contacts/([^/]+)/(agent|supervisor)$")
-SOCKETS_ACTION = re.compile(r"^/_parley/contacts/([^/]+)/sockets$")
-AUTH_ACTION = re.compile(r"^/_parley/contacts/([^/]+)/authentication$")
-DROP_CODE = 4000  # application-defined close code: the admin API dropped the socket
+log = logging.getLogger("parley.admin")
+MAX_ADMIN_BODY = 1024 * 1024
+STATUS_FILTER = re.compile(r"^(?:[1-5]\d\d|[1-5]xx)$")
+VIEW_ID = re.compile(r"^[a-zA-Z0-9_\-:/$]{1,500}$")
+Answer = tuple[int, dict[str, Any]]
 
 
 class AdminError(Exception):
@@ -33,76 +44,241 @@ class AdminError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+@dataclass(frozen=True, slots=True)
+class AdminRequest:
+    labels: tuple[str, ...]  # the path's captured segments
+    query: dict[str, str]
+    body: bytes
+
+    def json(self) -> dict[str, Any]:
+        try:
+            value = json.loads(self.body or b"{}")
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
+            raise BadInput("The body is not JSON") from None
+        if not isinstance(value, dict):
+            raise BadInput("The body must be a JSON object")
+        return value
+
+    def fields(self) -> dict[str, Any]:
+        """Query parameters and body fields together; naming one twice with two values is refused."""
+        merged: dict[str, Any] = dict(self.query)
+        for key, value in self.json().items():
+            if key in merged and merged[key] != value:
+                raise BadInput(f"{key} is given twice, as {merged[key]!r} and as {value!r}")
+            merged[key] = value
+        return merged
+
+
+Handler = Callable[[AdminRequest], Awaitable[Answer]]
+
+
+def _query(raw: bytes) -> dict[str, str]:
+    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+    query: dict[str, str] = {}
+    for key, value in pairs:
+        if key in query:
+            raise BadInput(f"query parameter {key} is given more than once")
+        query[key] = value
+    return query
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso_ms(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def encode(payload: Mapping[str, Any]) -> bytes:
+    return json.dumps(payload, default=_encode, ensure_ascii=False).encode("utf-8", "backslashreplace")
+
+
+def selection(fields: Mapping[str, Any], allowed: tuple[str, ...], what: str) -> Selection:
+    known_keys(fields, allowed, what)
+    return Selection(
+        optional_text(fields, "account"),
+        optional_text(fields, "region"),
+        optional_text(fields, "instance"),
+        optional_text(fields, "contact"),
+    )
+
+
 class Admin:
     def __init__(
-        self, actions: AdminService, bus: MemoryBus, default_scope: Scope, clock: Clock, deadlines: Deadlines
+        self,
+        actions: AdminService,
+        bus: MemoryBus,
+        faults: Faults,
+        requests: RequestLog,
+        default_scope: Scope,
+        clock: Clock,
+        deadlines: Deadlines,
     ) -> None:
         self._started = time.monotonic()
+        self._default_scope = default_scope
         self._clock = clock
         self._deadlines = deadlines
-        self._default_scope = default_scope
         self._actions = actions
         self._bus = bus
+        self._faults = faults
+        self._requests = requests
         self.ready = False
+        self._routes: tuple[tuple[str, re.Pattern[str], Handler], ...] = tuple(
+            (method, re.compile(f"^/_parley/{pattern}$"), handler)
+            for method, pattern, handler in (
+                ("GET", "health", self._health),
+                ("GET", "ready", self._ready),
+                ("POST", "reset", self._reset),
+                ("GET", "state", self._state),
+                ("GET", "requests", self._list_requests),
+                ("DELETE", "requests", self._clear_requests),
+                ("GET", "faults", self._list_faults),
+                ("POST", "faults", self._add_fault),
+                ("DELETE", "faults", self._clear_faults),
+                ("DELETE", "faults/([^/]+)", self._remove_fault),
+                ("POST", "contacts/([^/]+)/(agent|supervisor)", self._participant_action),
+                ("POST", "contacts/([^/]+)/sockets", self._sockets_action),
+                ("POST", "contacts/([^/]+)/authentication", self._authentication_action),
+                ("GET", "clock", self._read_clock),
+                ("POST", "clock", self._move_clock),
+                ("POST", "views", self._register_view),
+            )
+        )
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        body = await read_body(receive, 1024 * 1024)
+        body = await read_body(receive, MAX_ADMIN_BODY)
         try:
-            status, payload = await self._route(scope["method"], scope["path"], body or b"")
+            status, payload = await self._dispatch(scope, body)
         except AdminError as error:
             status, payload = error.status, {"error": error.code, "message": error.message}
+        except BadInput as error:
+            status, payload = 400, {"error": "InvalidRequest", "message": error.message}
         except NotFound as error:
             status, payload = 404, {"error": "NotFound", "message": error.message}
         except DomainError as error:
             status, payload = 409, {"error": type(error).__name__, "message": error.message}
-        await respond(send, status, [], json_bytes(payload))
+        except Exception:  # a bug, not bad input: still a JSON answer
+            log.exception("admin %s %s failed", scope["method"], scope["path"])
+            status, payload = 500, {"error": "InternalError", "message": "The admin action failed; see the log"}
+        await respond(send, status, [], encode(payload))
 
-    async def _route(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
-        if path == "/_parley/health" and method == "GET":
-            return 200, {"status": "ok", "version": __version__, "uptime": round(time.monotonic() - self._started, 3)}
-        if path == "/_parley/ready" and method == "GET":
-            return (200 if self.ready else 503), {"ready": self.ready}
-        match = PARTICIPANT_ACTION.match(path)
-        if match and method == "POST":
-            return 200, await self._participant_action(match.group(1), match.group(2), _json_object(body))
-        match = SOCKETS_ACTION.match(path)
-        if match and method == "POST":
-            return 200, self._sockets_action(match.group(1), _json_object(body))
-        if path == "/_parley/clock" and method == "GET":
-            return 200, self._clock_state()
-        if path == "/_parley/clock" and method == "POST":
-            return 200, await self._move_clock(_json_object(body))
-        match = AUTH_ACTION.match(path)
-        if match and method == "POST":
-            return 200, await self._authentication_action(match.group(1), _json_object(body))
-        if path == "/_parley/views" and method == "POST":
-            return 200, await self._register_view(_json_object(body))
+    async def _dispatch(self, scope: dict[str, Any], body: bytes | None) -> Answer:
+        method, path = scope["method"], scope["path"]
+        allowed = []
+        for route_method, pattern, handler in self._routes:
+            match = pattern.match(path)
+            if match and route_method == method:
+                if body is None:
+                    raise BadInput(f"The body is larger than {MAX_ADMIN_BODY} bytes")
+                return await handler(AdminRequest(match.groups(), _query(scope.get("query_string", b"")), body))
+            if match:
+                allowed.append(route_method)
+        if allowed:
+            raise AdminError(405, "MethodNotAllowed", f"{path} answers {', '.join(allowed)}, not {method}")
         raise AdminError(404, "NotFound", f"No admin endpoint at {method} {path}")
 
-    async def _participant_action(self, contact_id: str, kind: str, request: dict[str, Any]) -> dict[str, Any]:
-        action = request.get("action")
-        if action == "join":
-            name = request.get("displayName") or kind.title()
-            if not isinstance(name, str) or not 1 <= len(name) <= 256:
-                raise AdminError(400, "InvalidRequest", "displayName must be a string of 1 to 256 characters")
-            return await self._actions.join(contact_id, kind, name)
-        if action == "leave":
-            participant_id = request.get("participantId")
-            if not isinstance(participant_id, str):
-                raise AdminError(400, "InvalidRequest", "leave needs participantId")
-            return await self._actions.leave(contact_id, participant_id)
-        raise AdminError(400, "InvalidRequest", f"action must be join or leave for an {kind} ({sorted(ROLES)})")
+    # -- health ------------------------------------------------------------------------------------
+    async def _health(self, request: AdminRequest) -> Answer:
+        return 200, {"status": "ok", "version": __version__, "uptime": round(time.monotonic() - self._started, 3)}
 
+    async def _ready(self, request: AdminRequest) -> Answer:
+        return (200 if self.ready else 503), {"ready": self.ready}
+
+    # -- state ---------------------------------------------------------------------------------------
+    async def _reset(self, request: AdminRequest) -> Answer:
+        wanted = selection(request.fields(), ("account", "region", "instance"), "reset")
+        return 200, await self._actions.reset(wanted)
+
+    async def _state(self, request: AdminRequest) -> Answer:
+        wanted = selection(request.query, ("account", "region", "instance", "contact"), "state")
+        return 200, await self._actions.state(wanted)
+
+    # -- the request log -----------------------------------------------------------------------------
+    async def _list_requests(self, request: AdminRequest) -> Answer:
+        query = request.query
+        known_keys(query, ("operation", "status", "contact", "limit"), "requests")
+        status = optional_text(query, "status")
+        if status is not None and not STATUS_FILTER.match(status):
+            raise BadInput(f"status must be an HTTP status such as 429 or a class such as 4xx, got {status!r}")
+        wanted = RequestFilter(
+            optional_text(query, "operation"), status, optional_text(query, "contact"), whole(query, "limit", 0)
+        )
+        return 200, {"size": self._requests.size, "requests": self._requests.select(wanted)}
+
+    async def _clear_requests(self, request: AdminRequest) -> Answer:
+        return 200, {"cleared": self._requests.clear()}
+
+    # -- faults --------------------------------------------------------------------------------------
+    async def _list_faults(self, request: AdminRequest) -> Answer:
+        return 200, {"faults": self._faults.describe()}
+
+    async def _add_fault(self, request: AdminRequest) -> Answer:
+        return 200, self._faults.add(request.json())
+
+    async def _clear_faults(self, request: AdminRequest) -> Answer:
+        return 200, {"removed": self._faults.clear()}
+
+    async def _remove_fault(self, request: AdminRequest) -> Answer:
+        rule_id = request.labels[0]
+        if not self._faults.remove(rule_id):
+            raise AdminError(404, "NotFound", f"No fault rule {rule_id}")
+        return 200, {"removed": 1}
+
+    # -- playing the parts Parley has no desktop for ---------------------------------------------------
+    async def _participant_action(self, request: AdminRequest) -> Answer:
+        contact_id, kind = request.labels
+        fields = request.json()
+        action = choose(fields, "action", ("join", "leave"))
+        if action == "join":
+            known_keys(fields, ("action", "displayName"), f"{kind} join")
+            name = fields.get("displayName") or kind.title()
+            if not isinstance(name, str) or not 1 <= len(name) <= 256:
+                raise BadInput("displayName must be a string of 1 to 256 characters")
+            return 200, await self._actions.join(contact_id, kind, name)
+        known_keys(fields, ("action", "participantId"), f"{kind} leave")
+        participant_id = optional_text(fields, "participantId")
+        if participant_id is None:
+            raise BadInput(f"leave needs participantId (the {ROLES[kind].lower()}'s ParticipantId)")
+        return 200, await self._actions.leave(contact_id, participant_id)
+
+    async def _sockets_action(self, request: AdminRequest) -> Answer:
+        """`drop`: close the subscribed sockets of the contact (or of one participant) at once, as a
+        network drop would."""
+        fields = request.json()
+        known_keys(fields, ("action", "participantId"), "sockets")
+        choose(fields, "action", ("drop",))
+        participant_id = optional_text(fields, "participantId")
+        return 200, {"dropped": self._bus.drop(request.labels[0], DROP_CODE, participant_id)}
+
+    async def _authentication_action(self, request: AdminRequest) -> Answer:
+        """`initiate` opens a session as a flow's Authenticate Customer block would; `fail` fails it."""
+        fields = request.json()
+        action = choose(fields, "action", ("initiate", "fail"))
+        contact_id = request.labels[0]
+        if action == "initiate":
+            known_keys(fields, ("action",), "authentication initiate")
+            return 200, await self._actions.open_authentication(contact_id)
+        known_keys(fields, ("action", "sessionId"), "authentication fail")
+        session_id = optional_text(fields, "sessionId")
+        if session_id is None:
+            raise BadInput("fail needs sessionId")
+        return 200, await self._actions.fail_authentication(contact_id, session_id)
+
+    # -- the virtual clock ---------------------------------------------------------------------------
     def _clock_state(self) -> dict[str, Any]:
         return {"now": iso_ms(self._clock.now()), "virtual": self._clock.virtual}
 
-    async def _move_clock(self, request: dict[str, Any]) -> dict[str, Any]:
+    async def _read_clock(self, request: AdminRequest) -> Answer:
+        return 200, self._clock_state()
+
+    async def _move_clock(self, request: AdminRequest) -> Answer:
         """`{"advance":"PT90S"}` (or seconds) or `{"set":"2026-01-01T00:00:00.000Z"}`; due timers fire first."""
         if not isinstance(self._clock, VirtualClock):
-            raise AdminError(400, "InvalidRequest", "The clock is real: start Parley with --clock virtual to move it")
-        advance, moment = request.get("advance"), request.get("set")
+            raise BadInput("The clock is real: start Parley with --clock virtual to move it")
+        fields = request.json()
+        known_keys(fields, ("advance", "set"), "clock")
+        advance, moment = fields.get("advance"), fields.get("set")
         if (advance is None) == (moment is None):
-            raise AdminError(400, "InvalidRequest", 'Give one of {"advance":"PT90S"} or {"set":"<ISO-8601 instant>"}')
+            raise BadInput('Give one of {"advance":"PT90S"} or {"set":"<ISO-8601 instant>"}')
         try:
             if moment is not None:
                 self._clock.set(parse_instant(str(moment)))
@@ -111,52 +287,33 @@ class Admin:
             else:
                 self._clock.advance(parse_duration(str(advance)))
         except (ValueError, OverflowError) as error:
-            raise AdminError(400, "InvalidRequest", str(error)) from None
+            raise BadInput(str(error)) from None
         fired = await self._deadlines.fire_due()
-        return {**self._clock_state(), "fired": fired}
+        return 200, {**self._clock_state(), "fired": fired}
 
-    async def _authentication_action(self, contact_id: str, request: dict[str, Any]) -> dict[str, Any]:
-        """`initiate` opens a session as a flow would; `fail` ends it as a failed sign-in."""
-        action = request.get("action")
-        if action == "initiate":
-            return await self._actions.open_authentication(contact_id)
-        if action == "fail":
-            session_id = request.get("sessionId")
-            if not isinstance(session_id, str):
-                raise AdminError(400, "InvalidRequest", "fail needs sessionId")
-            return await self._actions.fail_authentication(contact_id, session_id)
-        raise AdminError(400, "InvalidRequest", "action must be initiate or fail")
-
-    async def _register_view(self, request: dict[str, Any]) -> dict[str, Any]:
+    # -- views -----------------------------------------------------------------------------------------
+    async def _register_view(self, request: AdminRequest) -> Answer:
         """A view for DescribeView: {Name, Content{InputSchema, Template, Actions}, Id?, Version?, InstanceId?,
         AccountId?, Region?}."""
-        name, content = request.get("Name"), request.get("Content", {})
-        view_id, version = request.get("Id"), request.get("Version", 1)
+        fields = request.json()
+        allowed = ("Name", "Content", "Id", "Version", "InstanceId", "AccountId", "Region")
+        known_keys(fields, allowed, "view")
+        name, content = fields.get("Name"), fields.get("Content", {})
+        view_id, version = fields.get("Id"), fields.get("Version", 1)
         if not isinstance(name, str) or not 1 <= len(name) <= 255:
-            raise AdminError(400, "InvalidRequest", "Name must be a string of 1 to 255 characters")
+            raise BadInput("Name must be a string of 1 to 255 characters")
         if view_id is not None and not (isinstance(view_id, str) and VIEW_ID.match(view_id)):
-            raise AdminError(400, "InvalidRequest", "Id must be 1 to 500 of a-z A-Z 0-9 _ - : / $")
+            raise BadInput("Id must be 1 to 500 of a-z A-Z 0-9 _ - : / $")
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            raise AdminError(400, "InvalidRequest", "Version must be a whole number >= 1")
+            raise BadInput("Version must be a whole number >= 1")
         if not _view_content(content):
-            raise AdminError(
-                400, "InvalidRequest", "Content must be {InputSchema: string, Template: string, Actions: [string]}"
-            )
+            raise BadInput("Content must be {InputSchema: string, Template: string, Actions: [string]}")
         scope = Scope(
-            str(request.get("AccountId") or self._default_scope.account),
-            str(request.get("Region") or self._default_scope.region),
+            optional_text(fields, "AccountId") or self._default_scope.account,
+            optional_text(fields, "Region") or self._default_scope.region,
         )
-        instance = str(request.get("InstanceId") or "parley")
-        return await self._actions.put_view(scope, view_id, name, version, content, instance)
-
-    def _sockets_action(self, contact_id: str, request: dict[str, Any]) -> dict[str, Any]:
-        """`drop`: close every subscribed socket of the contact at once, as a network drop would."""
-        if request.get("action") != "drop":
-            raise AdminError(400, "InvalidRequest", "action must be drop")
-        return {"dropped": self._bus.drop(contact_id, DROP_CODE)}
-
-
-VIEW_ID = re.compile(r"^[a-zA-Z0-9_\-:/$]{1,500}$")
+        instance = optional_text(fields, "InstanceId") or "parley"
+        return 200, await self._actions.put_view(scope, view_id, name, version, content, instance)
 
 
 def _view_content(content: Any) -> bool:
@@ -165,13 +322,3 @@ def _view_content(content: Any) -> bool:
     strings = all(isinstance(content.get(k, ""), str) for k in ("InputSchema", "Template"))
     actions = content.get("Actions", [])
     return strings and isinstance(actions, list) and all(isinstance(a, str) for a in actions)
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(body or b"{}")
-    except ValueError:
-        raise AdminError(400, "InvalidRequest", "The body is not JSON") from None
-    if not isinstance(value, dict):
-        raise AdminError(400, "InvalidRequest", "The body must be a JSON object")
-    return value

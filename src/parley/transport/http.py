@@ -1,17 +1,19 @@
 """The HTTP edge for both AWS services: one linear function per request.
 
-route (method + raw path) -> context -> parse and validate -> handler -> serialize. Every failure
-becomes the wire error the model declares; an unexpected exception is logged with its traceback
-and answered with the service's internal error, never a traceback.
+route (method + raw path) -> fault rules -> context -> parse and validate -> handler -> serialize ->
+access log line and request log entry. Every failure becomes the wire error the model declares; an
+unexpected exception is logged with its traceback and answered with the service's internal error,
+never a traceback.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from parley import __version__
 from parley.chat.model import Scope
@@ -19,10 +21,12 @@ from parley.clock import Clock
 from parley.protocol.errors import ServiceError, internal_error, modelled, not_implemented, unknown_operation
 from parley.protocol.restjson import Headers, serialize_error, serialize_response
 from parley.protocol.restjson import parse_request as parse_wire
-from parley.protocol.routing import Router
+from parley.protocol.routing import Match, Router
 from parley.services.base import Handler, RequestContext, validation_code
 from parley.settings import Settings
 from parley.transport.access_log import AccessLog
+from parley.transport.faults import Faults, Injection
+from parley.transport.request_log import Entry, RequestLog
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -92,6 +96,28 @@ async def respond(send: Send, status: int, headers: Headers, body: bytes) -> Non
     await send({"type": "http.response.body", "body": body})
 
 
+class Answer(NamedTuple):
+    """What one request came to: the response, and what the request log keeps of it."""
+
+    status: int
+    headers: Headers
+    body: bytes
+    name: str  # `connect.CreateParticipant`, or `unknown GET /path`
+    request: bytes = b""
+    contact: str | None = None
+
+
+def error_code(headers: Headers) -> str | None:
+    return next((v.decode("latin-1") for k, v in headers if k == b"x-amzn-errortype"), None)
+
+
+async def inject(injection: Injection) -> ServiceError | None:
+    """A fault rule fired: wait its latency, then hand back the error it makes the request answer."""
+    if injection.delay_seconds:
+        await asyncio.sleep(injection.delay_seconds)
+    return injection.error
+
+
 class AwsHttp:
     """Serves every operation of both models on one port."""
 
@@ -102,6 +128,8 @@ class AwsHttp:
         settings: Settings,
         clock: Clock,
         access_log: AccessLog,
+        faults: Faults,
+        requests: RequestLog,
         request_ids: Callable[[], str] | None = None,
     ) -> None:
         self._router = router
@@ -109,6 +137,8 @@ class AwsHttp:
         self._settings = settings
         self._clock = clock
         self._log = access_log
+        self._faults = faults
+        self._requests = requests
         self._request_ids = request_ids or (lambda: str(uuid.uuid4()))  # seeded under --seed
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -119,30 +149,59 @@ class AwsHttp:
         path = raw.decode("latin-1") if raw else scope["path"]
         name = f"unknown {method} {path}"
         try:
-            status, headers, body, name = await self._handle(scope, receive, method, path, request_id)
+            answer = await self._handle(scope, receive, method, path, request_id)
         except ServiceError as error:
-            status, headers, body = serialize_error(error)
+            answer = Answer(*serialize_error(error), name)
         except Exception:  # a failure outside the handler's own guard: still a wire error, never a bare 500
             log.exception("%s failed (request %s)", name, request_id)
-            status, headers, body = serialize_error(internal_error("connect"))
-        headers.append((b"x-amzn-requestid", request_id.encode()))
-        await respond(send, status, headers, body)
-        self._log.request(name, status, started, request_id)
+            answer = Answer(*serialize_error(internal_error("connect")), name)
+        answer.headers.append((b"x-amzn-requestid", request_id.encode()))
+        await respond(send, answer.status, answer.headers, answer.body)
+        self._log.request(answer.name, answer.status, started, request_id)
+        if self._requests.size:
+            self._record(answer, method, path, started, request_id)
 
-    async def _handle(
-        self, scope: dict[str, Any], receive: Receive, method: str, path: str, request_id: str
-    ) -> tuple[int, Headers, bytes, str]:
+    def _record(self, answer: Answer, method: str, path: str, started: float, request_id: str) -> None:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        error = error_code(answer.headers) if answer.status >= 400 else None
+        self._requests.record(
+            Entry(
+                time.time(),
+                answer.name,
+                method,
+                path,
+                answer.status,
+                error,
+                elapsed_ms,
+                request_id,
+                answer.contact,
+                answer.request,
+                answer.body,
+            )
+        )
+
+    async def _handle(self, scope: dict[str, Any], receive: Receive, method: str, path: str, request_id: str) -> Answer:
         match = self._router.match(method, path)
         if match is None:
             await read_body(receive)
             raise unknown_operation(method, path)
         op = match.operation
-        handler = self._handlers.get(op.service, {}).get(op.name)
         body = await read_body(receive)
+        seen = (op.qualified_name, body or b"", match.labels.get("ContactId"))  # what the request log keeps
+        injection = self._faults.draw(op) if self._faults.active else None
+        refusal = await inject(injection) if injection is not None else None
+        if refusal is not None:  # before the operation runs: a refused request changes nothing
+            return Answer(*serialize_error(refusal), *seen)
+        return Answer(*await self._operate(scope, match, body, request_id), *seen)
+
+    async def _operate(
+        self, scope: dict[str, Any], match: Match, body: bytes | None, request_id: str
+    ) -> tuple[int, Headers, bytes]:
+        op = match.operation
+        handler = self._handlers.get(op.service, {}).get(op.name)
         if handler is None:
-            status, headers, payload = serialize_error(not_implemented(op.qualified_name))
             log.warning("unimplemented operation %s called", op.qualified_name)
-            return status, headers, payload, op.qualified_name
+            return serialize_error(not_implemented(op.qualified_name))
         headers_in = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         try:
             if op.bearer_header and not headers_in.get(op.bearer_header):
@@ -166,11 +225,9 @@ class AwsHttp:
                 self._clock.now(),
                 public_base(headers_in, scope, self._settings),
             )
-            output = await handler(ctx, params)
-            status, headers, payload = serialize_response(op, output)
+            return serialize_response(op, await handler(ctx, params))
         except ServiceError as error:
-            status, headers, payload = serialize_error(error)
+            return serialize_error(error)
         except Exception:
             log.exception("%s failed (request %s)", op.qualified_name, request_id)
-            status, headers, payload = serialize_error(internal_error(op.service))
-        return status, headers, payload, op.qualified_name
+            return serialize_error(internal_error(op.service))

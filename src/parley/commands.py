@@ -1,0 +1,182 @@
+"""`parley reset|state|requests|faults|agent|supervisor|sockets|health`: the admin API from a shell.
+
+Each subcommand is one admin request to a running Parley (`--endpoint-url`, else `PARLEY_ENDPOINT_URL`,
+else http://127.0.0.1:4599); it prints the JSON answer, or says on stderr why there is none and exits 1.
+A subcommand only builds the request: the server checks it, so the messages are the same as over HTTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from parley import remote
+from parley.settings import SettingsError, endpoint_url
+
+COMMANDS = ("reset", "state", "requests", "faults", "agent", "supervisor", "sockets", "health")
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    method: str
+    path: str
+    query: dict[str, object] = field(default_factory=dict)
+    body: dict[str, Any] | None = None
+
+
+Build = Callable[[argparse.Namespace], Call]
+
+
+def _given(args: argparse.Namespace, **names: str) -> dict[str, Any]:
+    """`{wire name: value}` for the options that were given (`names` maps wire name -> option dest)."""
+    values = {wire: getattr(args, dest, None) for wire, dest in names.items()}
+    return {wire: value for wire, value in values.items() if value is not None}
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+# -- what each subcommand asks ------------------------------------------------------------------------
+def _reset(args: argparse.Namespace) -> Call:
+    return Call("POST", "reset", body=_given(args, account="account", region="region", instance="instance"))
+
+
+def _state(args: argparse.Namespace) -> Call:
+    return Call(
+        "GET", "state", _given(args, account="account", region="region", instance="instance", contact="contact")
+    )
+
+
+def _requests(args: argparse.Namespace) -> Call:
+    if args.clear:
+        return Call("DELETE", "requests")
+    return Call(
+        "GET", "requests", _given(args, operation="operation", status="status", contact="contact", limit="limit")
+    )
+
+
+def _faults_list(args: argparse.Namespace) -> Call:
+    return Call("GET", "faults")
+
+
+def _faults_add(args: argparse.Namespace) -> Call:
+    if args.ws_drop:
+        match = _given(args, contactId="contact", participantId="participant")
+        return Call("POST", "faults", body={"ws": "drop", "match": match, **_given(args, afterFrames="after_frames")})
+    rule: dict[str, Any] = {"match": _given(args, service="service", operation="operation")}
+    rule.update(_given(args, times="times", probability="probability", latencyMs="latency_ms"))
+    error = _given(args, code="error", status="status", message="message")
+    if error:
+        rule["error"] = error
+    return Call("POST", "faults", body=rule)
+
+
+def _faults_clear(args: argparse.Namespace) -> Call:
+    return Call("DELETE", f"faults/{_segment(args.id)}" if args.id else "faults")
+
+
+def _participant(args: argparse.Namespace) -> Call:
+    body = {"action": args.action, **_given(args, displayName="display_name", participantId="participant")}
+    return Call("POST", f"contacts/{_segment(args.contact)}/{args.command}", body=body)
+
+
+def _sockets(args: argparse.Namespace) -> Call:
+    body = {"action": args.action, **_given(args, participantId="participant")}
+    return Call("POST", f"contacts/{_segment(args.contact)}/sockets", body=body)
+
+
+def _health(args: argparse.Namespace) -> Call:
+    return Call("GET", "health")
+
+
+# -- their options ------------------------------------------------------------------------------------
+def _scope_options(parser: argparse.ArgumentParser, contact: bool) -> None:
+    parser.add_argument("--account", help="one account (its 12-digit id)")
+    parser.add_argument("--region", help="one region")
+    parser.add_argument("--instance", help="one instance (its id)")
+    if contact:
+        parser.add_argument("--contact", help="one contact (its id)")
+
+
+def _fault_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--service", help="connect, connectparticipant or * (default)")
+    parser.add_argument("--operation", help="an operation of the model, e.g. CreateParticipant, or * (default)")
+    parser.add_argument("--error", help="error code, e.g. ThrottlingException")
+    parser.add_argument("--status", type=int, help="HTTP status (checked against AWS's)")
+    parser.add_argument("--message", help="error message")
+    parser.add_argument("--times", type=int, help="fire for the next N matching requests only")
+    parser.add_argument("--probability", type=float, help="chance of firing, 0 < P <= 1 (default 1)")
+    parser.add_argument("--latency-ms", type=int, help="delay the matching requests")
+    parser.add_argument("--ws-drop", action="store_true", help="a WebSocket drop rule instead (needs --contact)")
+    parser.add_argument("--contact", help="WebSocket drop: the contact whose sockets drop")
+    parser.add_argument("--participant", help="WebSocket drop: only this participant's sockets")
+    parser.add_argument("--after-frames", type=int, help="WebSocket drop: after N more pushed frames (default now)")
+
+
+def _add(commands: Any, common: argparse.ArgumentParser, name: str, build: Build, text: str) -> Any:
+    parser = commands.add_parser(name, parents=[common], help=text, description=text)
+    parser.set_defaults(build=build)
+    return parser
+
+
+def _add_faults(commands: Any, common: argparse.ArgumentParser) -> None:
+    faults = commands.add_parser("faults", help="fault rules: add, list, clear").add_subparsers(
+        dest="faults_command", required=True
+    )
+    _add(faults, common, "list", _faults_list, "list the fault rules with their remaining counts")
+    _fault_options(_add(faults, common, "add", _faults_add, "add a fault rule"))
+    clear = _add(faults, common, "clear", _faults_clear, "remove one fault rule, or all")
+    clear.add_argument("id", nargs="?", help="the rule's id (default: every rule)")
+
+
+def _add_participant_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    for role, article in (("agent", "an"), ("supervisor", "a")):
+        parser = _add(commands, common, role, _participant, f"make {article} {role} join or leave a chat")
+        parser.add_argument("action", choices=("join", "leave"))
+        parser.add_argument("contact", help="the contact id")
+        parser.add_argument("participant", nargs="?", help=f"leave: the {role}'s participant id")
+        parser.add_argument("--display-name", help=f"join: the {role}'s display name")
+    sockets = _add(commands, common, "sockets", _sockets, "drop a chat's WebSockets now")
+    sockets.add_argument("action", choices=("drop",))
+    sockets.add_argument("contact", help="the contact id")
+    sockets.add_argument("--participant", help="only this participant's sockets")
+
+
+def add_commands(commands: Any) -> None:
+    """The admin subcommands, on the `parley` parser's subcommands."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--endpoint-url", help="the running Parley [PARLEY_ENDPOINT_URL] (http://127.0.0.1:4599)")
+    _scope_options(
+        _add(commands, common, "reset", _reset, "remove state: everything, an account/region, or an instance"), False
+    )
+    _scope_options(
+        _add(commands, common, "state", _state, "print instances, contacts, participants, transcripts"), True
+    )
+    requests = _add(commands, common, "requests", _requests, "print the recent requests")
+    requests.add_argument("--operation", help="e.g. CreateParticipant")
+    requests.add_argument("--status", help="e.g. 429 or 4xx")
+    requests.add_argument("--contact", help="one contact's requests")
+    requests.add_argument("--limit", type=int, help="the most recent N")
+    requests.add_argument("--clear", action="store_true", help="empty the log instead")
+    _add_faults(commands, common)
+    _add_participant_commands(commands, common)
+    _add(commands, common, "health", _health, "print the server's health")
+
+
+def run(args: argparse.Namespace) -> int:
+    """One admin request; prints its JSON answer. 1 when there is none."""
+    try:
+        endpoint = endpoint_url(args.endpoint_url)
+        call = args.build(args)
+        answer = remote.call(endpoint, call.method, call.path, call.query, call.body)
+    except (SettingsError, remote.RemoteError) as exc:
+        print(f"parley: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(answer, indent=2, ensure_ascii=False))
+    return 0

@@ -1,0 +1,116 @@
+"""The `Inventory` port over SQLite: the admin API's view across scopes, and removing a selection.
+
+A `Selection` becomes one WHERE clause per table; rows hang off contacts by (account, region, id)
+and transcripts by (account, region, chain_id), so a removal is a handful of set-based DELETEs in the
+caller's transaction. The `meta` table (the token secret) is never touched.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from parley.chat.model import Contact, ContactFlow, Instance, Item, Participant, Removed, Scope, Selection
+from parley.store.codec import load
+
+
+def where(selection: Selection, instance: str, contact: str | None = None) -> tuple[str, list[object]]:
+    """`col=? AND …` for the selection's set fields; `instance`/`contact` name this table's columns."""
+    pairs = (
+        ("account", selection.account),
+        ("region", selection.region),
+        (instance, selection.instance_id),
+        (contact, selection.contact_id),
+    )
+    used = [(column, value) for column, value in pairs if column and value is not None]
+    return " AND ".join(f"{column}=?" for column, _ in used) or "1", [value for _, value in used]
+
+
+def _of_contacts(selection: Selection, key: str) -> tuple[str, list[object]]:
+    """Rows whose (account, region, `key`) belong to a selected contact."""
+    sql, args = where(selection, "instance_id", "id")
+    column = "id" if key == "contact_id" else key
+    return f"(account, region, {key}) IN (SELECT account, region, {column} FROM contacts WHERE {sql})", args
+
+
+class SqliteInventory:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._db = conn
+
+    def select_instances(self, selection: Selection) -> list[tuple[Scope, Instance]]:
+        sql, args = where(selection, "id")
+        rows = self._db.execute(
+            f"SELECT account, region, doc FROM instances WHERE {sql} ORDER BY account, region, id", args
+        ).fetchall()
+        return [(Scope(r[0], r[1]), load(Instance, r[2])) for r in rows]
+
+    def select_flows(self, selection: Selection) -> list[tuple[Scope, ContactFlow]]:
+        sql, args = where(selection, "instance_id")
+        rows = self._db.execute(
+            f"SELECT account, region, doc FROM flows WHERE {sql} ORDER BY account, region, instance_id, name", args
+        ).fetchall()
+        return [(Scope(r[0], r[1]), load(ContactFlow, r[2])) for r in rows]
+
+    def select_contacts(self, selection: Selection) -> list[tuple[Scope, Contact]]:
+        sql, args = where(selection, "instance_id", "id")
+        rows = self._db.execute(
+            f"SELECT account, region, doc FROM contacts WHERE {sql} ORDER BY initiated, id", args
+        ).fetchall()
+        return [(Scope(r[0], r[1]), load(Contact, r[2])) for r in rows]
+
+    def select_participants(self, selection: Selection) -> list[tuple[Scope, Participant]]:
+        sql, args = _of_contacts(selection, "contact_id")
+        rows = self._db.execute(f"SELECT account, region, doc FROM participants WHERE {sql} ORDER BY rowid", args)
+        return [(Scope(r[0], r[1]), load(Participant, r[2])) for r in rows.fetchall()]
+
+    def select_items(self, selection: Selection) -> list[tuple[Scope, Item]]:
+        """Transcript items (persisted ones) of the selected contacts, in arrival order."""
+        sql, args = _of_contacts(selection, "chain_id")
+        rows = self._db.execute(
+            f"SELECT account, region, seq, doc FROM items WHERE persisted=1 AND {sql} ORDER BY seq", args
+        ).fetchall()
+        found = []
+        for account, region, seq, doc in rows:
+            item = load(Item, doc)
+            item.seq = seq
+            if selection.contact_id is None or item.contact_id == selection.contact_id:
+                found.append((Scope(account, region), item))
+        return found
+
+    def remove(self, selection: Selection) -> Removed:
+        if selection.contact_id is not None:
+            raise ValueError("a removal selects accounts, regions or instances, not one contact")
+        contacts = [(Scope(r[0], r[1]), r[2]) for r in self._contact_keys(selection)]
+        counts = {"idempotencyRecords": self._remove_client_tokens(selection)}
+        if selection.instance_id is None:  # views belong to an account and region, not to an instance
+            sql, args = where(Selection(selection.account, selection.region), "-")
+            counts["views"] = self._db.execute(f"DELETE FROM views WHERE {sql}", args).rowcount
+        for table, (sql, args) in (
+            ("attachments", _of_contacts(selection, "contact_id")),
+            ("items", _of_contacts(selection, "chain_id")),
+            ("participants", _of_contacts(selection, "contact_id")),
+            ("contacts", where(selection, "instance_id")),
+            ("flows", where(selection, "instance_id")),
+            ("instances", where(selection, "id")),
+        ):
+            counts[table] = self._db.execute(f"DELETE FROM {table} WHERE {sql}", args).rowcount
+        return Removed(counts, contacts)
+
+    def _contact_keys(self, selection: Selection) -> list[tuple[str, str, str]]:
+        sql, args = where(selection, "instance_id")
+        return self._db.execute(f"SELECT account, region, id FROM contacts WHERE {sql}", args).fetchall()
+
+    def _remove_client_tokens(self, selection: Selection) -> int:
+        """ClientToken records of the selection: the Participant Service keeps them per participant (the
+        participant's id in the region column); Connect's key holds the InstanceId between separators,
+        and a CreateInstance record names the instance in its stored response."""
+        if selection == Selection():
+            return self._db.execute("DELETE FROM idempotency").rowcount
+        sql, args = _of_contacts(selection, "contact_id")
+        owned = self._db.execute(
+            f"DELETE FROM idempotency WHERE region IN (SELECT id FROM participants WHERE {sql})", args
+        ).rowcount
+        sql, args = where(Selection(selection.account, selection.region), "-")
+        if selection.instance_id is not None:
+            sql += " AND (instr(key, ?) > 0 OR instr(response, ?) > 0)"
+            args += [f"\x1f{selection.instance_id}\x1f", selection.instance_id]
+        return owned + self._db.execute(f"DELETE FROM idempotency WHERE {sql}", args).rowcount
