@@ -365,6 +365,8 @@ run(async () => {
   assert.deepEqual(await tagsOf(created.Arn), { "cost:centre": "support/42" });
   const tagged = await send(new C.DescribeInstanceCommand({ InstanceId: created.Arn }));
   assert.deepEqual(tagged.Instance.Tags, { "cost:centre": "support/42" });
+  await send(new C.UntagResourceCommand({ resourceArn: created.Arn, tagKeys: ["cost:centre", "absent key"] }));
+  assert.deepEqual(await tagsOf(created.Arn), {});
 
   // -- the customer leaves: the chat ends, and what is refused afterwards --------------------------
   const left = await ask(new P.DisconnectParticipantCommand({ ConnectionToken: customerToken }));
