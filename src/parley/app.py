@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from parley.bus.memory import MemoryBus
+from parley.chat.model import Scope
 from parley.chat.tokens import TokenSigner
 from parley.clock import SystemClock
 from parley.ids import IdGenerator
@@ -19,11 +20,13 @@ from parley.services.connect import PARTICIPANT_SITUATIONS, ConnectService
 from parley.services.connections import ConnectionIssuer
 from parley.services.participant import ParticipantService
 from parley.services.push import Pusher
+from parley.services.signed_urls import SignedUrls
 from parley.settings import Settings, SettingsError
 from parley.store.sqlite import SqliteStore
 from parley.timers import Deadlines
 from parley.transport.access_log import AccessLog
 from parley.transport.admin import Admin
+from parley.transport.hosted import Hosted
 from parley.transport.http import AwsHttp, Receive, Send
 from parley.transport.websocket import ChatSockets
 
@@ -59,13 +62,17 @@ class Parley:
     store: SqliteStore
     aws: AwsHttp
     admin: Admin
+    hosted: Hosted
     sockets: ChatSockets
     deadlines: Deadlines
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            if scope["path"].startswith("/_parley/"):
+            path = scope["path"]
+            if self.hosted.handles(path):
+                await self.hosted(scope, receive, send)
+            elif path.startswith("/_parley/"):
                 await self.admin(scope, receive, send)
             else:
                 await self.aws(scope, receive, send)
@@ -108,7 +115,8 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     deadlines = Deadlines(clock)
     issuer = ConnectionIssuer(signer, settings.policy)
     connect = ConnectService(store, settings, ids, signer, pages, pusher, deadlines, issuer)
-    participant = ParticipantService(store, settings, ids, signer, pages, pusher, deadlines, issuer)
+    urls = SignedUrls(signer)
+    participant = ParticipantService(store, settings, ids, signer, pages, pusher, deadlines, issuer, urls)
     deadlines.bind(participant.check_deadlines)
     router = Router([*load_operations("connect").values(), *load_operations("connectparticipant").values()])
     handlers = {"connect": connect.handlers, "connectparticipant": participant.handlers}
@@ -117,5 +125,6 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     )
     aws = AwsHttp(router, handlers, settings, clock, log_lines)
     sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox)
-    admin = Admin(AdminService(store, ids, signer, pusher, clock), bus)
-    return Parley(settings, store, aws, admin, sockets, deadlines)
+    admin = Admin(AdminService(store, ids, signer, pusher, clock), bus, Scope(settings.account_id, settings.region))
+    hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
+    return Parley(settings, store, aws, admin, hosted, sockets, deadlines)

@@ -205,6 +205,20 @@ POLICY_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         _nonnegative,
         "ConnectionCredentials lifetime; at least 120 s is served",
     ),
+    (
+        "attachment_scan",
+        "--attachment-scan",
+        "PARLEY_ATTACHMENT_SCAN",
+        _choice("approve", "reject", "pending"),
+        "the scan outcome of a completed attachment upload",
+    ),
+    (
+        "attachments_per_chat",
+        "--attachments-per-chat",
+        "PARLEY_ATTACHMENTS_PER_CHAT",
+        _nonnegative,
+        "attachment uploads per chat; 0=no cap",
+    ),
 )
 
 

@@ -22,12 +22,18 @@ RETURNED = PREFIX + "participant.returned"
 AUTODISCONNECTION = PREFIX + "participant.autodisconnection"
 TRANSFER_SUCCEEDED = PREFIX + "transfer.succeeded"
 TRANSFER_FAILED = PREFIX + "transfer.failed"
+AUTH_INITIATED = PREFIX + "authentication.initiated"
+AUTH_SUCCEEDED = PREFIX + "authentication.succeeded"
+AUTH_FAILED = PREFIX + "authentication.failed"
+AUTH_CANCELLED = PREFIX + "authentication.cancelled"
 
 # What SendEvent accepts (participant-api.md §3.3).
 SENDABLE = frozenset({TYPING, DELIVERED, READ, ACKNOWLEDGED, INVITED})
 RECEIPTS = frozenset({DELIVERED, READ})
 # Live-only: pushed, never returned by GetTranscript.
-TRANSIENT = frozenset({TYPING, IDLE, RETURNED, AUTODISCONNECTION})
+TRANSIENT = frozenset(
+    {TYPING, IDLE, RETURNED, AUTODISCONNECTION, AUTH_INITIATED, AUTH_SUCCEEDED, AUTH_FAILED, AUTH_CANCELLED}
+)
 
 
 def participant_event(
@@ -83,4 +89,18 @@ def receipt(contact: Contact, reader: Participant, message_id: str, kind: str, n
             "MessageId": message_id,
             "Receipts": [{stamp: now, "RecipientParticipantId": reader.id}],
         },
+    )
+
+
+def system_event(contact: Contact, content_type: str, now: datetime, ids: IdSource, content: str | None = None) -> Item:
+    """An event of the contact itself, with no participant (e.g. `authentication.*`)."""
+    return Item(
+        id=ids(),
+        contact_id=contact.id,
+        chain_id=contact.chain_id,
+        type="EVENT",
+        at=now,
+        content_type=content_type,
+        content=content,
+        persisted=content_type not in TRANSIENT,
     )

@@ -81,6 +81,8 @@ class Contact:
     allowed_capabilities: dict[str, dict[str, str]] = field(default_factory=dict)
     continued_from: str | None = None
     last_updated: datetime | None = None
+    # authentication sessions the admin API opened: SessionId -> {"opened": epoch seconds, "state": ...}
+    auth_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def chain_id(self) -> str:
@@ -139,6 +141,35 @@ class Item:
     message_metadata: dict[str, Any] | None = None
     persisted: bool = True
     seq: int = 0  # arrival order, assigned by the store
+
+
+@dataclass(slots=True)
+class Attachment:
+    """A file a participant uploads into its chat: started, uploaded (bytes kept beside it), completed."""
+
+    id: str
+    contact_id: str
+    chain_id: str
+    participant_id: str
+    name: str
+    content_type: str
+    size: int
+    started_at: datetime
+    uploaded_at: datetime | None = None
+    completed_at: datetime | None = None
+    status: str | None = None  # once completed: APPROVED | REJECTED | IN_PROGRESS
+
+
+@dataclass(slots=True)
+class View:
+    """A step-by-step guide view registered through the admin API; DescribeView serves it."""
+
+    id: str
+    name: str
+    version: int
+    content: dict[str, Any]
+    token: str  # what DescribeView's ViewToken names
+    arn: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,3 +21,6 @@ class Policy:
     message_limits: str = "current"  # PARLEY_MESSAGE_LIMITS: current | legacy
     receipts_multiparty: str = "conflict"  # PARLEY_RECEIPTS_MULTIPARTY: conflict | drop
     connection_token_seconds: int = 86400  # ConnectionCredentials.Expiry: 1 day [M-P]
+    attachment_scan: str = "approve"  # PARLEY_ATTACHMENT_SCAN: approve | reject | pending
+    attachment_max_bytes: int = 20 * 1024 * 1024  # feature-limits: 20 MB per file
+    attachments_per_chat: int = 35  # PARLEY_ATTACHMENTS_PER_CHAT; 0 = unlimited

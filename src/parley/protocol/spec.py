@@ -43,6 +43,7 @@ class OperationSpec:
     validation_error: str
     error_codes: frozenset[str]
     model: OperationModel
+    bearer_header: str | None = None  # the (lower-case) header carrying the caller's token, if any
 
     @property
     def qualified_name(self) -> str:
@@ -86,6 +87,14 @@ def _idempotency_member(shape: Shape | None) -> str | None:
     return None
 
 
+BEARER = "x-amz-bearer"
+
+
+def _bearer_header(members: tuple[Member, ...]) -> str | None:
+    """The Participant Service authorises by token in `X-Amz-Bearer` (participant-api.md §2)."""
+    return BEARER if any(m.location == "header" and m.wire_name.lower() == BEARER for m in members) else None
+
+
 def _operation(service: str, model: ServiceModel, name: str) -> OperationSpec:
     op = model.operation_model(name)
     codes = frozenset(e.name for e in op.error_shapes)
@@ -102,6 +111,7 @@ def _operation(service: str, model: ServiceModel, name: str) -> OperationSpec:
         validation_error=_validation_error(codes, service),
         error_codes=codes,
         model=op,
+        bearer_header=_bearer_header(_members(op.input_shape)),
     )
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.chat import conversation
+from parley.chat import authentication, conversation
 from parley.chat.errors import NotFound
-from parley.chat.model import Item, Participant, Scope
+from parley.chat.model import Item, Participant, Scope, View
 from parley.chat.policy import IdSource
 from parley.chat.tokens import TokenSigner
 from parley.clock import Clock
@@ -53,6 +53,45 @@ class AdminService:
         await self._store.run(unit)
         self._pusher.push(pending)
         return {}
+
+    async def open_authentication(self, contact_id: str) -> dict[str, Any]:
+        """Plays a flow's Authenticate Customer block: a session and its `authentication.initiated` event."""
+        now = self._clock.now()
+        pending: list[Item] = []
+
+        def unit(repo: Any) -> str:
+            scope, contact = self._find(repo, contact_id)
+            session_id, items = authentication.open_session(repo, scope, contact, now, self._ids)
+            pending.extend(items)
+            return session_id
+
+        session_id = await self._store.run(unit)
+        self._pusher.push(pending)
+        return {"SessionId": session_id}
+
+    async def fail_authentication(self, contact_id: str, session_id: str) -> dict[str, Any]:
+        now = self._clock.now()
+        pending: list[Item] = []
+
+        def unit(repo: Any) -> None:
+            scope, contact = self._find(repo, contact_id)
+            pending.extend(
+                authentication.finish(repo, scope, contact, session_id, authentication.FAILED, now, self._ids)
+            )
+
+        await self._store.run(unit)
+        self._pusher.push(pending)
+        return {}
+
+    async def put_view(
+        self, scope: Scope, view_id: str | None, name: str, version: int, content: dict[str, Any], instance_id: str
+    ) -> dict[str, Any]:
+        """Registers a view for DescribeView; its ViewToken is its Id."""
+        ident = view_id or self._ids()
+        arn = scope.arn(f"instance/{instance_id}/view/{ident}:{version}")
+        view = View(id=ident, name=name, version=version, content=content, token=ident, arn=arn)
+        await self._store.run(lambda repo: repo.put_view(scope, view))
+        return {"ViewToken": view.token, "View": {"Id": view.id, "Arn": view.arn, "Name": view.name}}
 
     @staticmethod
     def _find(repo: Any, contact_id: str) -> tuple[Scope, Any]:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from parley.chat import conversation
+from parley.chat import attachments, authentication, conversation
 from parley.chat.errors import (
     AccessDenied,
     ConstraintViolation,
@@ -21,7 +21,7 @@ from parley.chat.errors import (
     QuotaExceeded,
     StateConflict,
 )
-from parley.chat.model import Scope
+from parley.chat.model import Scope, View
 from parley.chat.policy import IdSource
 from parley.chat.tokens import CONNECTION, PARTICIPANT, TokenSigner
 from parley.chat.transcript import TranscriptQuery
@@ -31,6 +31,7 @@ from parley.protocol.validate import parse_timestamp
 from parley.services.base import VALIDATION, Handler, Output, RequestContext, Store, UnitRunner
 from parley.services.connections import ConnectionIssuer, wall_now
 from parley.services.push import AfterCommit, Pusher, item_output
+from parley.services.signed_urls import SignedUrls
 from parley.settings import Settings
 from parley.timers import Deadlines
 
@@ -57,6 +58,7 @@ class ParticipantService:
         pusher: Pusher,
         deadlines: Deadlines,
         issuer: ConnectionIssuer,
+        urls: SignedUrls,
     ) -> None:
         self._settings = settings
         self._policy = settings.policy
@@ -66,6 +68,7 @@ class ParticipantService:
         self._pusher = pusher
         self._deadlines = deadlines
         self._issuer = issuer
+        self._urls = urls
         self._units = UnitRunner(store, settings, ERRORS, mismatch_is_new=True)
         self.handlers: dict[str, Handler] = {
             "CreateParticipantConnection": self.create_participant_connection,
@@ -73,6 +76,12 @@ class ParticipantService:
             "SendEvent": self.send_event,
             "GetTranscript": self.get_transcript,
             "DisconnectParticipant": self.disconnect_participant,
+            "StartAttachmentUpload": self.start_attachment_upload,
+            "CompleteAttachmentUpload": self.complete_attachment_upload,
+            "GetAttachment": self.get_attachment,
+            "DescribeView": self.describe_view,
+            "GetAuthenticationUrl": self.get_authentication_url,
+            "CancelParticipantAuthentication": self.cancel_participant_authentication,
         }
 
     # -- tokens --------------------------------------------------------------------------------
@@ -158,6 +167,89 @@ class ParticipantService:
             ctx, req, lambda repo, caller: conversation.disconnect(repo, caller, ctx.now, self._ids), lambda _: {}
         )
 
+    # -- attachments ---------------------------------------------------------------------------
+    async def start_attachment_upload(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        participant_id = self._connection_participant(ctx, req["ConnectionToken"])
+
+        def unit(repo: Any) -> Any:
+            caller = conversation.resolve(repo, participant_id, ctx.now)
+            return attachments.start(
+                repo,
+                caller,
+                req["ContentType"],
+                req["AttachmentSizeInBytes"],
+                req["AttachmentName"],
+                ctx.now,
+                self._ids,
+                self._policy,
+            )
+
+        def present(attachment: Any) -> Output:
+            return {"AttachmentId": attachment.id, "UploadMetadata": self._urls.upload(ctx, attachment)}
+
+        return await self._units.write(ctx, req, unit, present, owner=self._owner(participant_id))
+
+    async def complete_attachment_upload(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        return await self._act(
+            ctx,
+            req,
+            lambda repo, caller: attachments.complete(
+                repo, caller, req["AttachmentIds"], ctx.now, self._ids, self._policy
+            ),
+            lambda _: {},
+        )
+
+    async def get_attachment(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        participant_id = self._connection_participant(ctx, req["ConnectionToken"])
+
+        def unit(repo: Any) -> Any:
+            caller = conversation.resolve(repo, participant_id, ctx.now)
+            return attachments.for_download(repo, caller, req["AttachmentId"])
+
+        def present(attachment: Any) -> Output:
+            seconds = req.get("UrlExpiryInSeconds") or 300
+            return self._urls.download(ctx, attachment, seconds, req.get("UrlContentDisposition") or "ATTACHMENT")
+
+        return await self._units.read(ctx, unit, present)
+
+    # -- views and authentication --------------------------------------------------------------
+    async def describe_view(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        participant_id = self._connection_participant(ctx, req["ConnectionToken"])
+        token = req["ViewToken"]
+
+        def unit(repo: Any) -> View | None:
+            caller = conversation.resolve(repo, participant_id, ctx.now)
+            return repo.get_view(caller.scope, token)  # type: ignore[no-any-return]
+
+        def present(view: View | None) -> Output:
+            if view is None:
+                raise modelled(self.name, "ResourceNotFoundException", f"No view for ViewToken {token}")
+            return {"View": view_output(view)}
+
+        return await self._units.read(ctx, unit, present)
+
+    async def get_authentication_url(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        participant_id = self._connection_participant(ctx, req["ConnectionToken"])
+        session_id = req["SessionId"]
+
+        def unit(repo: Any) -> str:
+            caller = conversation.resolve(repo, participant_id, ctx.now)
+            authentication.request_url(repo, caller, session_id, ctx.now)
+            return caller.contact.id
+
+        def present(contact_id: str) -> Output:
+            return {"AuthenticationUrl": self._urls.sign_in(ctx, contact_id, session_id, req["RedirectUri"])}
+
+        return await self._units.write(ctx, req, unit, present)
+
+    async def cancel_participant_authentication(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        return await self._act(
+            ctx,
+            req,
+            lambda repo, caller: authentication.cancel(repo, caller, req["SessionId"], ctx.now, self._ids),
+            lambda _: {},
+        )
+
     async def get_transcript(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         participant_id = self._connection_participant(ctx, req["ConnectionToken"])
         binding = self._transcript_binding(req, participant_id)
@@ -232,3 +324,7 @@ def _item_answer(outcome: conversation.Outcome) -> Output:
     """SendMessage's and SendEvent's answer: the item's Id and AbsoluteTime."""
     assert outcome.item is not None
     return {"Id": outcome.item.id, "AbsoluteTime": outcome.item.at}
+
+
+def view_output(view: View) -> Output:
+    return {"Id": view.id, "Arn": view.arn, "Name": view.name, "Version": view.version, "Content": view.content}

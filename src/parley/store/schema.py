@@ -3,7 +3,7 @@ with the columns the queries need beside them."""
 
 from __future__ import annotations
 
-VERSION = 2
+VERSION = 3
 
 STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -39,4 +39,13 @@ STATEMENTS: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS idempotency (
         account TEXT NOT NULL, region TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
         response TEXT NOT NULL, expires REAL NOT NULL, PRIMARY KEY (account, region, key))""",
+    # version 3: attachments (their bytes beside the record) and admin-registered views
+    """CREATE TABLE IF NOT EXISTS attachments (
+        account TEXT NOT NULL, region TEXT NOT NULL, id TEXT NOT NULL, contact_id TEXT NOT NULL,
+        doc TEXT NOT NULL, data BLOB, PRIMARY KEY (account, region, id))""",
+    "CREATE INDEX IF NOT EXISTS attachments_contact ON attachments (account, region, contact_id)",
+    "CREATE INDEX IF NOT EXISTS attachments_id ON attachments (id)",
+    """CREATE TABLE IF NOT EXISTS views (
+        account TEXT NOT NULL, region TEXT NOT NULL, token TEXT NOT NULL, doc TEXT NOT NULL,
+        PRIMARY KEY (account, region, token))""",
 )

@@ -6,7 +6,7 @@ import sqlite3
 from datetime import datetime
 from typing import TypeVar
 
-from parley.chat.model import Contact, ContactFlow, Instance, Item, Page, Participant, Scope
+from parley.chat.model import Attachment, Contact, ContactFlow, Instance, Item, Page, Participant, Scope, View
 from parley.store.codec import dump, load
 
 T = TypeVar("T")
@@ -180,6 +180,59 @@ class SqliteRepo:
             item.seq = seq
             items.append(item)
         return items
+
+    # attachments -----------------------------------------------------------------------------
+    def put_attachment(self, scope: Scope, attachment: Attachment) -> None:
+        """Inserts or updates the record; the bytes, once uploaded, are left as they are."""
+        self._db.execute(
+            "INSERT INTO attachments (account, region, id, contact_id, doc) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (account, region, id) DO UPDATE SET doc=excluded.doc",
+            (scope.account, scope.region, attachment.id, attachment.contact_id, dump(attachment)),
+        )
+
+    def get_attachment(self, scope: Scope, attachment_id: str) -> Attachment | None:
+        row = self._db.execute(
+            "SELECT doc FROM attachments WHERE account=? AND region=? AND id=?",
+            (scope.account, scope.region, attachment_id),
+        ).fetchone()
+        return load(Attachment, row[0]) if row else None
+
+    def find_attachment(self, attachment_id: str) -> tuple[Scope, Attachment] | None:
+        row = self._db.execute("SELECT account, region, doc FROM attachments WHERE id=?", (attachment_id,)).fetchone()
+        return (Scope(row[0], row[1]), load(Attachment, row[2])) if row else None
+
+    def count_attachments(self, scope: Scope, contact_id: str) -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM attachments WHERE account=? AND region=? AND contact_id=?",
+            (scope.account, scope.region, contact_id),
+        ).fetchone()
+        return int(row[0])
+
+    def put_attachment_data(self, scope: Scope, attachment_id: str, data: bytes) -> None:
+        self._db.execute(
+            "UPDATE attachments SET data=? WHERE account=? AND region=? AND id=?",
+            (data, scope.account, scope.region, attachment_id),
+        )
+
+    def attachment_data(self, scope: Scope, attachment_id: str) -> bytes | None:
+        row = self._db.execute(
+            "SELECT data FROM attachments WHERE account=? AND region=? AND id=?",
+            (scope.account, scope.region, attachment_id),
+        ).fetchone()
+        return bytes(row[0]) if row and row[0] is not None else None
+
+    # views -----------------------------------------------------------------------------------
+    def put_view(self, scope: Scope, view: View) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO views (account, region, token, doc) VALUES (?,?,?,?)",
+            (scope.account, scope.region, view.token, dump(view)),
+        )
+
+    def get_view(self, scope: Scope, token: str) -> View | None:
+        row = self._db.execute(
+            "SELECT doc FROM views WHERE account=? AND region=? AND token=?", (scope.account, scope.region, token)
+        ).fetchone()
+        return load(View, row[0]) if row else None
 
     def find_contact_any(self, contact_id: str) -> tuple[Scope, Contact] | None:
         row = self._db.execute("SELECT account, region, doc FROM contacts WHERE id=?", (contact_id,)).fetchone()

@@ -13,12 +13,14 @@ from typing import Any
 from parley import __version__
 from parley.bus.memory import MemoryBus
 from parley.chat.errors import DomainError, NotFound
+from parley.chat.model import Scope
 from parley.protocol.restjson import json_bytes
 from parley.services.admin import ROLES, AdminService
 from parley.transport.http import Receive, Send, read_body, respond
 
 PARTICIPANT_ACTION = re.compile(r"^/_parley/contacts/([^/]+)/(agent|supervisor)$")
 SOCKETS_ACTION = re.compile(r"^/_parley/contacts/([^/]+)/sockets$")
+AUTH_ACTION = re.compile(r"^/_parley/contacts/([^/]+)/authentication$")
 DROP_CODE = 4000  # application-defined close code: the admin API dropped the socket
 
 
@@ -29,8 +31,9 @@ class AdminError(Exception):
 
 
 class Admin:
-    def __init__(self, actions: AdminService, bus: MemoryBus) -> None:
+    def __init__(self, actions: AdminService, bus: MemoryBus, default_scope: Scope) -> None:
         self._started = time.monotonic()
+        self._default_scope = default_scope
         self._actions = actions
         self._bus = bus
         self.ready = False
@@ -58,6 +61,11 @@ class Admin:
         match = SOCKETS_ACTION.match(path)
         if match and method == "POST":
             return 200, self._sockets_action(match.group(1), _json_object(body))
+        match = AUTH_ACTION.match(path)
+        if match and method == "POST":
+            return 200, await self._authentication_action(match.group(1), _json_object(body))
+        if path == "/_parley/views" and method == "POST":
+            return 200, await self._register_view(_json_object(body))
         raise AdminError(404, "NotFound", f"No admin endpoint at {method} {path}")
 
     async def _participant_action(self, contact_id: str, kind: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -74,11 +82,56 @@ class Admin:
             return await self._actions.leave(contact_id, participant_id)
         raise AdminError(400, "InvalidRequest", f"action must be join or leave for an {kind} ({sorted(ROLES)})")
 
+    async def _authentication_action(self, contact_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        """`initiate` opens a session as a flow would; `fail` ends it as a failed sign-in."""
+        action = request.get("action")
+        if action == "initiate":
+            return await self._actions.open_authentication(contact_id)
+        if action == "fail":
+            session_id = request.get("sessionId")
+            if not isinstance(session_id, str):
+                raise AdminError(400, "InvalidRequest", "fail needs sessionId")
+            return await self._actions.fail_authentication(contact_id, session_id)
+        raise AdminError(400, "InvalidRequest", "action must be initiate or fail")
+
+    async def _register_view(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A view for DescribeView: {Name, Content{InputSchema, Template, Actions}, Id?, Version?, InstanceId?,
+        AccountId?, Region?}."""
+        name, content = request.get("Name"), request.get("Content", {})
+        view_id, version = request.get("Id"), request.get("Version", 1)
+        if not isinstance(name, str) or not 1 <= len(name) <= 255:
+            raise AdminError(400, "InvalidRequest", "Name must be a string of 1 to 255 characters")
+        if view_id is not None and not (isinstance(view_id, str) and VIEW_ID.match(view_id)):
+            raise AdminError(400, "InvalidRequest", "Id must be 1 to 500 of a-z A-Z 0-9 _ - : / $")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise AdminError(400, "InvalidRequest", "Version must be a whole number >= 1")
+        if not _view_content(content):
+            raise AdminError(
+                400, "InvalidRequest", "Content must be {InputSchema: string, Template: string, Actions: [string]}"
+            )
+        scope = Scope(
+            str(request.get("AccountId") or self._default_scope.account),
+            str(request.get("Region") or self._default_scope.region),
+        )
+        instance = str(request.get("InstanceId") or "parley")
+        return await self._actions.put_view(scope, view_id, name, version, content, instance)
+
     def _sockets_action(self, contact_id: str, request: dict[str, Any]) -> dict[str, Any]:
         """`drop`: close every subscribed socket of the contact at once, as a network drop would."""
         if request.get("action") != "drop":
             raise AdminError(400, "InvalidRequest", "action must be drop")
         return {"dropped": self._bus.drop(contact_id, DROP_CODE)}
+
+
+VIEW_ID = re.compile(r"^[a-zA-Z0-9_\-:/$]{1,500}$")
+
+
+def _view_content(content: Any) -> bool:
+    if not isinstance(content, dict) or set(content) - {"InputSchema", "Template", "Actions"}:
+        return False
+    strings = all(isinstance(content.get(k, ""), str) for k in ("InputSchema", "Template"))
+    actions = content.get("Actions", [])
+    return strings and isinstance(actions, list) and all(isinstance(a, str) for a in actions)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

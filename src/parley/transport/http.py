@@ -16,7 +16,7 @@ from typing import Any
 from parley import __version__
 from parley.chat.model import Scope
 from parley.clock import Clock
-from parley.protocol.errors import ServiceError, internal_error, not_implemented, unknown_operation
+from parley.protocol.errors import ServiceError, internal_error, modelled, not_implemented, unknown_operation
 from parley.protocol.restjson import Headers, serialize_error, serialize_response
 from parley.protocol.restjson import parse_request as parse_wire
 from parley.protocol.routing import Router
@@ -143,6 +143,8 @@ class AwsHttp:
             return status, headers, payload, op.qualified_name
         headers_in = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         try:
+            if op.bearer_header and not headers_in.get(op.bearer_header):
+                raise modelled(op.service, "AccessDeniedException", "Access denied: the X-Amz-Bearer header is missing")
             if body is None:
                 raise ServiceError(validation_code(op, self._settings), 400, f"Request body exceeds {MAX_BODY} bytes")
             query = scope.get("query_string", b"").decode("latin-1")
