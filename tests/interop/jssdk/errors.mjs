@@ -3,9 +3,10 @@
 //
 //   node errors.mjs '{"endpoint":"http://127.0.0.1:PORT","altEndpoint":"http://127.0.0.1:PORT2"}'
 //
-// `altEndpoint` is a Parley started with `--quota-active-chats 1 --validation-error InvalidRequestException`:
-// the chat quota makes LimitExceededException reachable, and the validation setting makes
-// InvalidRequestException reachable on operations whose only request errors are validation errors.
+// `altEndpoint` is a Parley started with `--quota-active-chats 1 --attachments-per-chat 1 --validation-error
+// InvalidRequestException`: the quotas make LimitExceededException and StartAttachmentUpload's
+// ServiceQuotaExceededException reachable, and the validation setting makes InvalidRequestException
+// reachable on operations whose only request errors are validation errors.
 // The report lists every case run; test_jssdk.py checks it against the model's error lists and the
 // classes it declares unreachable.
 
@@ -24,13 +25,11 @@ import {
   run,
 } from "./lib.mjs";
 
-const PARTICIPANT_OPERATIONS = new Set([
-  "CreateParticipantConnection",
-  "SendMessage",
-  "SendEvent",
-  "GetTranscript",
-  "DisconnectParticipant",
-]);
+const PARTICIPANT_OPERATIONS = new Set(
+  Object.keys(P)
+    .filter((name) => name.endsWith("Command"))
+    .map((name) => name.slice(0, -"Command".length)),
+);
 const TOO_LONG_CONTACT_ID = "c".repeat(257); // ContactId: max 256
 const TEXT = "text/plain";
 
@@ -66,6 +65,24 @@ async function addBot(client, setup, contactId) {
     }),
   );
   return { ...bot, token: connection.ConnectionCredentials.ConnectionToken };
+}
+
+/** An attachment the customer started (and, with `bytes`, uploaded) on a chat. */
+async function attachment(client, token, bytes) {
+  const started = await client.participant.send(
+    new P.StartAttachmentUploadCommand({
+      ConnectionToken: token,
+      ContentType: "text/plain",
+      AttachmentSizeInBytes: bytes?.length ?? 10,
+      AttachmentName: "notes.txt",
+    }),
+  );
+  if (bytes) {
+    const upload = started.UploadMetadata;
+    const put = await fetch(upload.Url, { method: "PUT", headers: upload.HeadersToInclude, body: bytes });
+    assert.equal(put.status, 200);
+  }
+  return started.AttachmentId;
 }
 
 /** A chat with three active participants (customer, agent, supervisor) and a message from the agent. */
@@ -111,7 +128,10 @@ run(async () => {
     }),
   );
   const live = await startChat(main, setup);
-  await addBot(main, setup, live.ContactId);
+  const liveBot = await addBot(main, setup, live.ContactId);
+  const notUploaded = await attachment(main, live.token);
+  const completed = await attachment(main, live.token, Buffer.from("some notes"));
+  await p(main, new P.CompleteAttachmentUploadCommand({ ConnectionToken: live.token, AttachmentIds: [completed] }));
   const ended = await startChat(main, setup);
   await p(main, new P.DisconnectParticipantCommand({ ConnectionToken: ended.token }));
   const crowded = await crowdedChat(main, setup);
@@ -330,6 +350,53 @@ run(async () => {
     ["DisconnectParticipant", "ValidationException", 400, () =>
       p(main, new P.DisconnectParticipantCommand({ ConnectionToken: live.token, ClientToken: "t".repeat(501) })),
       (e) => assert.match(e.message, /clientToken/i)],
+    ["StartAttachmentUpload", "AccessDeniedException", 403, () => attachment(main, ended.token),
+      (e) => assert.equal(e.message, "Access denied")],
+    ["StartAttachmentUpload", "ValidationException", 400, () =>
+      p(main, new P.StartAttachmentUploadCommand({
+        ConnectionToken: live.token,
+        ContentType: "application/x-msdownload",
+        AttachmentSizeInBytes: 10,
+        AttachmentName: "setup.exe",
+      })),
+      (e) => assert.match(e.message, /application\/x-msdownload/)],
+    ["StartAttachmentUpload", "ServiceQuotaExceededException", 402, async () => {
+      await attachment(alt, altChat.token); // the alternative server's one attachment a chat
+      await attachment(alt, altChat.token);
+    }, (e) => assert.match(e.message, /attachments/), "alt"],
+    ["CompleteAttachmentUpload", "AccessDeniedException", 403, () =>
+      p(main, new P.CompleteAttachmentUploadCommand({ ConnectionToken: ended.token, AttachmentIds: [completed] }))],
+    ["CompleteAttachmentUpload", "ValidationException", 400, () =>
+      p(main, new P.CompleteAttachmentUploadCommand({ ConnectionToken: live.token, AttachmentIds: [notUploaded] })),
+      (e) => assert.match(e.message, /not been uploaded/)],
+    ["CompleteAttachmentUpload", "ConflictException", 409, () =>
+      // A second completion (the SDK fills a new ClientToken, so it is no retry).
+      p(main, new P.CompleteAttachmentUploadCommand({ ConnectionToken: live.token, AttachmentIds: [completed] })),
+      (e) => assert.match(e.message, /already been completed/)],
+    ["GetAttachment", "AccessDeniedException", 403, () =>
+      p(main, new P.GetAttachmentCommand({ ConnectionToken: liveBot.token, AttachmentId: completed })),
+      (e) => assert.match(e.message, /custom bot/)],
+    ["GetAttachment", "ValidationException", 400, () =>
+      p(main, new P.GetAttachmentCommand({ ConnectionToken: live.token, AttachmentId: notUploaded })),
+      (e) => assert.match(e.message, /not an attachment of this chat/)],
+    ["DescribeView", "AccessDeniedException", 403, () =>
+      p(main, new P.DescribeViewCommand({ ConnectionToken: ended.token, ViewToken: "payment-form" }))],
+    ["DescribeView", "ResourceNotFoundException", 404, () =>
+      p(main, new P.DescribeViewCommand({ ConnectionToken: live.token, ViewToken: "no-such-view" })),
+      (e) => assert.match(e.message, /no-such-view/)],
+    ["DescribeView", "ValidationException", 400, () =>
+      p(main, new P.DescribeViewCommand({ ConnectionToken: live.token, ViewToken: "v".repeat(1001) })),
+      (e) => assert.match(e.message, /viewToken/i)],
+    ["GetAuthenticationUrl", "AccessDeniedException", 403, () =>
+      p(main, new P.GetAuthenticationUrlCommand({ ConnectionToken: ended.token, SessionId: randomUUID(), RedirectUri: "https://x" }))],
+    ["GetAuthenticationUrl", "ValidationException", 400, () =>
+      p(main, new P.GetAuthenticationUrlCommand({ ConnectionToken: live.token, SessionId: randomUUID(), RedirectUri: "https://x" })),
+      (e) => assert.match(e.message, /not an authentication session/)],
+    ["CancelParticipantAuthentication", "AccessDeniedException", 403, () =>
+      p(main, new P.CancelParticipantAuthenticationCommand({ ConnectionToken: ended.token, SessionId: randomUUID() }))],
+    ["CancelParticipantAuthentication", "ValidationException", 400, () =>
+      p(main, new P.CancelParticipantAuthenticationCommand({ ConnectionToken: live.token, SessionId: "short" })),
+      (e) => assert.match(e.message, /sessionId/i)],
   ];
 
   const report = [];
@@ -350,11 +417,11 @@ run(async () => {
 
   // An operation Parley routes but does not implement: 501 NotImplementedException, a server fault.
   const unimplemented = await rejects(
-    () => p(main, new P.DescribeViewCommand({ ViewToken: "view", ConnectionToken: live.token })),
-    P.ConnectParticipantServiceException,
+    () => c(main, new C.ListQueuesCommand({ InstanceId: setup.instanceId })),
+    C.ConnectServiceException,
     501,
     "NotImplementedException",
   );
-  assert.match(unimplemented.message, /DescribeView/);
+  assert.match(unimplemented.message, /ListQueues/);
   return { cases: report, unimplemented: unimplemented.message };
 });
