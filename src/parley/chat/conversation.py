@@ -83,7 +83,7 @@ def connect(
     participant = caller.participant
     if participant.connected_at is None and (connect_participant or participant.role != "CUSTOM_BOT"):
         participant.connected_at = now
-        if not participant.joined_announced:
+        if not participant.joined_announced and caller.contact.channel == "CHAT":
             participant.joined_announced = True
             record(
                 repo,
@@ -198,15 +198,21 @@ def leave(
     who.left_at = now
     repo.put_participant(scope, who)
     items: list[Item] = []
-    if announce:
+    if announce and contact.channel == "CHAT":
         record(repo, scope, items, events.participant_event(events.LEFT, contact, who, now, ids))
     return items
 
 
 def disconnect(repo: Repo, caller: Caller, now: datetime, ids: IdSource) -> Outcome:
-    """DisconnectParticipant: `participant.left`; a customer leaving ends the chat (CUSTOMER_DISCONNECT)."""
+    """DisconnectParticipant: `participant.left`; a customer leaving ends the chat (CUSTOMER_DISCONNECT);
+    a call ends when its last customer leaves."""
     outcome = Outcome(caller)
     outcome.items += leave(repo, caller.scope, caller.contact, caller.participant, now, ids)
+    if caller.contact.channel == "VOICE":
+        others = [p for p in repo.participants(caller.scope, caller.contact.id) if p.present and p.role == "CUSTOMER"]
+        if caller.participant.role == "CUSTOMER" and not others:
+            outcome.items += end_contact(repo, caller.scope, caller.contact, "CUSTOMER_DISCONNECT", now, ids)
+        return outcome
     if caller.participant.role == "CUSTOMER" and caller.contact.channel == "CHAT":
         if "AGENT" in caller.contact.disconnect_on_customer_exit:
             for other in repo.participants(caller.scope, caller.contact.id):
@@ -299,7 +305,9 @@ def join_agent(
         joined_at=now,
         connected_at=now,
         joined_announced=True,
+        attendee_id=ids() if contact.channel == "VOICE" else None,
     )
     repo.put_participant(scope, agent)
-    record(repo, scope, items, events.participant_event(events.JOINED, contact, agent, now, ids))
+    if contact.channel == "CHAT":
+        record(repo, scope, items, events.participant_event(events.JOINED, contact, agent, now, ids))
     return agent, items

@@ -81,6 +81,8 @@ class Contact:
     allowed_capabilities: dict[str, dict[str, str]] = field(default_factory=dict)
     continued_from: str | None = None
     last_updated: datetime | None = None
+    references: dict[str, dict[str, str]] = field(default_factory=dict)
+    meeting_id: str | None = None  # WebRTC (VOICE) contacts: the meeting every participant joins
     # authentication sessions the admin API opened: SessionId -> {"opened": epoch seconds, "state": ...}
     auth_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -117,6 +119,7 @@ class Participant:
     left_at: datetime | None = None
     connected_at: datetime | None = None  # first CreateParticipantConnection with ConnectParticipant
     joined_announced: bool = False  # participant.joined was emitted
+    attendee_id: str | None = None  # WebRTC: the participant's attendee in the contact's meeting
 
     @property
     def present(self) -> bool:

@@ -83,6 +83,7 @@ def add_participant(
         display_name=spec.display_name or "",
         joined_at=now,
         capabilities=dict(spec.capabilities) if contact.channel != "CHAT" else {},
+        attendee_id=ids() if contact.channel == "VOICE" else None,
     )
     repo.put_participant(scope, participant)
     return AddedParticipant(participant, contact, [*present, participant])

@@ -15,6 +15,7 @@ class Policy:
     chat_capabilities: str = "ignore"  # PARLEY_CHAT_CAPABILITIES: ignore | reject
     stop_ended: str = "error"  # PARLEY_STOP_ENDED: error | ok
     call_participant_cap: int = 6
+    call_max_minutes: int = 24 * 60  # a meeting ends after 24 hours at most
     default_chat_minutes: int = 1500
     bot_connect_timeout: int = 15  # PARLEY_BOT_CONNECT_TIMEOUT seconds; 0 = off
     customer_connect_timeout: int = 300  # PARLEY_CUSTOMER_CONNECT_TIMEOUT seconds; 0 = off

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from parley.chat import contacts, conversation, flows, instances, participants, tags
+from parley.chat import calls, contacts, conversation, flows, instances, participants, tags
 from parley.chat.errors import (
     ActiveLimitExceeded,
     CallNotActive,
@@ -25,7 +25,7 @@ from parley.chat.errors import (
     QuotaExceeded,
     StateConflict,
 )
-from parley.chat.model import Contact, ContactFlow, Instance, Scope
+from parley.chat.model import Contact, ContactFlow, Instance, Participant, Scope
 from parley.chat.policy import IdSource
 from parley.chat.tokens import TokenSigner
 from parley.protocol.errors import modelled
@@ -169,6 +169,7 @@ class ConnectService:
             "DescribeContactFlow": self.describe_contact_flow,
             "ListContactFlows": self.list_contact_flows,
             "StartChatContact": self.start_chat_contact,
+            "StartWebRTCContact": self.start_webrtc_contact,
             "CreateParticipant": self.create_participant,
             "StopContact": self.stop_contact,
             "DescribeContact": self.describe_contact,
@@ -331,6 +332,36 @@ class ConnectService:
         effects.apply(self._pusher, self._deadlines)
         return output
 
+    async def start_webrtc_contact(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        spec = calls.NewCall(
+            instance_id=req["InstanceId"],
+            flow_id=req["ContactFlowId"],
+            display_name=req["ParticipantDetails"]["DisplayName"],
+            attributes=req.get("Attributes") or {},
+            allowed_capabilities=req.get("AllowedCapabilities") or {},
+            related_contact_id=req.get("RelatedContactId"),
+            references=req.get("References") or {},
+            description=req.get("Description"),
+            segment_attributes=req.get("SegmentAttributes") or {},
+        )
+        effects = AfterCommit()
+
+        def unit(repo: Any) -> calls.StartedCall:
+            return calls.start_call(repo, ctx.scope, spec, ctx.now, self._ids, self._policy)
+
+        def present(started: calls.StartedCall) -> Output:
+            effects.deadlines.append((ctx.scope, started.contact.id, started.contact.scheduled_end))
+            return {
+                "ConnectionData": self._issuer.webrtc(ctx.scope, started.contact, started.customer, connect_shape=True),
+                "ContactId": started.contact.id,
+                "ParticipantId": started.customer.id,
+                "ParticipantToken": self._signer.participant_token(started.customer.id),
+            }
+
+        output = await self._units.write(ctx, req, unit, present)
+        effects.apply(self._pusher, self._deadlines)
+        return output
+
     async def create_participant(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         details = req["ParticipantDetails"]
         spec = participants.NewParticipant(
@@ -383,11 +414,23 @@ class ConnectService:
         return output
 
     async def describe_contact(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
-        return await self._units.read(
-            ctx,
-            lambda repo: contacts.find_contact(repo, ctx.scope, req["InstanceId"], req["ContactId"]),
-            lambda contact: {"Contact": contact_detail(ctx.scope, contact, ctx)},
-        )
+        def unit(repo: Any) -> tuple[Contact, list[Participant]]:
+            contact = contacts.find_contact(repo, ctx.scope, req["InstanceId"], req["ContactId"])
+            return contact, repo.participants(ctx.scope, contact.id)
+
+        def present(found: tuple[Contact, list[Participant]]) -> Output:
+            contact, people = found
+            detail = contact_detail(ctx.scope, contact, ctx)
+            agent = next((p for p in people if p.role == "AGENT"), None)
+            if agent is not None:
+                detail["AgentInfo"] = {
+                    "Id": agent.id,
+                    "AcceptedByAgentTimestamp": agent.joined_at,
+                    "ConnectedToAgentTimestamp": agent.connected_at,
+                }
+            return {"Contact": detail}
+
+        return await self._units.read(ctx, unit, present)
 
     async def get_contact_attributes(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         return await self._units.read(

@@ -113,7 +113,8 @@ class ParticipantService:
             outcome, deadline = result
             effects.items.extend(outcome.items)
             effects.deadlines.append((outcome.caller.scope, outcome.caller.contact.id, deadline))
-            return self._issuer.blocks(ctx, outcome.caller.participant.id, types)
+            caller = outcome.caller
+            return self._issuer.blocks(ctx, caller.participant.id, types, (caller.contact, caller.participant))
 
         output = await self._units.write(ctx, req, unit, present)
         effects.apply(self._pusher, self._deadlines)
