@@ -42,8 +42,10 @@ NOT_REACHABLE: dict[tuple[str, str], str] = {
     ("ListTagsForResource", "InvalidParameterException"): "its only member is the path ARN, which the model does "
     "not constrain: there is nothing to violate; an ARN that names nothing is ResourceNotFoundException",
     ("ListTagsForResource", "InvalidRequestException"): "as InvalidParameterException: nothing to violate",
-    ("StopContact", "ContactNotFoundException"): "voice (WebRTC) contacts only, and StartWebRTCContact is not "
-    "implemented on this branch yet",
+    ("StartWebRTCContact", "LimitExceededException"): "Parley sets no quota on concurrent calls "
+    "(PARLEY_QUOTA_ACTIVE_CHATS counts chats)",
+    ("StartWebRTCContact", "AccessDeniedException"): "Parley accepts any SigV4 on Connect and has no IAM "
+    "(--strict-auth is not implemented): nothing denies a Connect caller",
     ("CompleteAttachmentUpload", "ServiceQuotaExceededException"): "the attachments-per-chat quota is enforced "
     "when an upload starts; completing one never exceeds it",
 }
@@ -138,6 +140,11 @@ def test_the_whole_chat_flow_through_the_js_sdk(parley: RunningParley) -> None:
 def test_attachments_views_and_authentication_through_the_js_sdk(parley: RunningParley) -> None:
     report = scenario("attachments_views_auth", endpoint=parley.url)
     assert report["bytes"] > 5000
+
+
+def test_a_webrtc_call_through_the_js_sdk(parley: RunningParley) -> None:
+    report = scenario("call_flow", endpoint=parley.url)
+    assert report["attendees"] == 3
 
 
 def test_every_declared_error_is_produced_or_explained(parley: RunningParley, alternative: RunningParley) -> None:

@@ -135,6 +135,15 @@ run(async () => {
   const ended = await startChat(main, setup);
   await p(main, new P.DisconnectParticipantCommand({ ConnectionToken: ended.token }));
   const crowded = await crowdedChat(main, setup);
+  const endedCall = await c(
+    main,
+    new C.StartWebRTCContactCommand({
+      InstanceId: setup.instanceId,
+      ContactFlowId: setup.flowId,
+      ParticipantDetails: { DisplayName: "Caller" },
+    }),
+  );
+  await c(main, new C.StopContactCommand({ InstanceId: setup.instanceId, ContactId: endedCall.ContactId }));
   const altChat = await startChat(alt, altSetup); // the alternative server's one active chat: its quota is reached
 
   // [operation, modelled error class name, HTTP status, the call, an optional extra check, server]
@@ -230,6 +239,29 @@ run(async () => {
         ParticipantDetails: { DisplayName: "One too many" },
       })),
       (e) => assert.match(e.message, /active chats/), "alt"],
+    ["StartWebRTCContact", "InvalidRequestException", 400, () =>
+      c(main, new C.StartWebRTCContactCommand({
+        InstanceId: setup.instanceId,
+        ContactFlowId: setup.flowId,
+        ParticipantDetails: { DisplayName: "Caller" },
+        // Each Value is within the model's 4096, together they are over the 4,096 bytes References may hold.
+        References: Object.fromEntries(["a", "b", "c"].map((k) => [k, { Type: "STRING", Value: "r".repeat(1500) }])),
+      })),
+      (e) => assert.match(e.message, /References/)],
+    ["StartWebRTCContact", "InvalidParameterException", 400, () =>
+      c(main, new C.StartWebRTCContactCommand({
+        InstanceId: setup.instanceId,
+        ContactFlowId: setup.flowId,
+        ParticipantDetails: { DisplayName: "Caller" },
+        Attributes: { "bad key": "v" },
+      })),
+      (e) => assert.match(e.message, /bad key/)],
+    ["StartWebRTCContact", "ResourceNotFoundException", 404, () =>
+      c(main, new C.StartWebRTCContactCommand({
+        InstanceId: setup.instanceId,
+        ContactFlowId: randomUUID(),
+        ParticipantDetails: { DisplayName: "Caller" },
+      }))],
     ["CreateParticipant", "InvalidRequestException", 400, () =>
       c(main, new C.CreateParticipantCommand({
         InstanceId: setup.instanceId,
@@ -263,6 +295,9 @@ run(async () => {
     ["StopContact", "InvalidParameterException", 400, () =>
       c(main, new C.StopContactCommand({ InstanceId: setup.instanceId, ContactId: TOO_LONG_CONTACT_ID })),
       (e) => assert.match(e.message, /contactId/)],
+    ["StopContact", "ContactNotFoundException", 410, () =>
+      c(main, new C.StopContactCommand({ InstanceId: setup.instanceId, ContactId: endedCall.ContactId })),
+      (e) => assert.match(e.message, /not active/)],
     ["StopContact", "ResourceNotFoundException", 404, () =>
       c(main, new C.StopContactCommand({ InstanceId: setup.instanceId, ContactId: randomUUID() }))],
     ["DescribeContact", "InvalidParameterException", 400, () =>
