@@ -301,6 +301,7 @@ run(async () => {
   // Defaults: MaxResults 10, BACKWARD from the newest, DESCENDING.
   const backward = await walk(customerToken, {});
   assert.deepEqual(backward.flat(), [...ids].reverse());
+  assert.deepEqual(await walk(customerToken, { StartPosition: {} }), backward, "StartPosition {} is no StartPosition");
   assert.deepEqual(backward.map((p) => p.length), [10, ids.length - 10]);
   const forward = await walk(customerToken, { MaxResults: 4, ScanDirection: "FORWARD", SortOrder: "ASCENDING" });
   assert.deepEqual(forward.flat(), ids);
