@@ -7,6 +7,7 @@ an agent joins through the admin API. Nothing is mocked: real processes, real HT
 
 from __future__ import annotations
 
+import base64
 import collections
 import json
 import os
@@ -512,6 +513,41 @@ def test_chatjs_reconnects_after_a_dropped_socket(server: RunningParley, tmp_pat
         assert 1 <= new_calls <= 5, f"{new_calls} CreateParticipantConnection calls in 10 s"
         assert log_count(server, f"ws.open contact={chat.contact_id}") <= 3
         assert not [r for r in harness.snapshot() if r["event"] in ("onConnectionBroken", "onEnded")]
+    finally:
+        chat.close()
+
+
+def test_chatjs_sends_and_downloads_an_attachment(server: RunningParley, tmp_path: Path) -> None:
+    """chatjs's sendAttachment: StartAttachmentUpload, a fetch PUT to Parley's upload URL, Complete;
+    the bot sees the ATTACHMENT item; an agent downloads it with boto3 and chatjs downloads it back."""
+    chat = Session(server, tmp_path)
+    harness = chat.harness
+    data = bytes(range(256)) * 64
+    try:
+        _, _, bot_socket = chat.add_bot(websocket=True)
+        assert bot_socket is not None
+        harness.command(
+            "attach", name="report.pdf", contentType="application/pdf", base64=base64.b64encode(data).decode()
+        )
+        pushed = bot_socket.wait_for(lambda i: i.get("Type") == "ATTACHMENT", "the ATTACHMENT item on the bot's socket")
+        (attachment,) = pushed["Attachments"]
+        assert (attachment["AttachmentName"], attachment["ContentType"], attachment["Status"]) == (
+            "report.pdf",
+            "application/pdf",
+            "APPROVED",
+        )
+        assert pushed["ParticipantId"] == chat.customer_id
+        harness.hook("onMessage", None, Id=pushed["Id"])  # the customer sees its own attachment
+
+        agent = admin(server, f"contacts/{chat.contact_id}/agent", {"action": "join", "displayName": "Agent"})
+        agent_token = chat.cp.create_participant_connection(
+            ParticipantToken=agent["ParticipantToken"], Type=["CONNECTION_CREDENTIALS"]
+        )["ConnectionCredentials"]["ConnectionToken"]
+        url = chat.cp.get_attachment(AttachmentId=attachment["AttachmentId"], ConnectionToken=agent_token)["Url"]
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.read() == data
+        back = harness.command("download", attachmentId=attachment["AttachmentId"])
+        assert (base64.b64decode(back["base64"]), back["type"]) == (data, "application/pdf")
     finally:
         chat.close()
 

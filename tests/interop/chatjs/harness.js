@@ -128,6 +128,16 @@ const ops = {
     const r = await session.getTranscript({ maxResults: c.maxResults || 100, sortOrder: "ASCENDING" });
     return { Transcript: (r?.data?.Transcript || []).map(item), NextToken: r?.data?.NextToken ?? null };
   },
+  attach: async (c) => {
+    // A browser File: chatjs starts the upload, PUTs the bytes with fetch, then completes it.
+    const file = new File([Buffer.from(c.base64, "base64")], c.name, { type: c.contentType });
+    const r = await session.sendAttachment({ attachment: file });
+    return { data: r?.data ?? null };
+  },
+  download: async (c) => {
+    const blob = await session.downloadAttachment({ attachmentId: c.attachmentId });
+    return { base64: Buffer.from(await blob.arrayBuffer()).toString("base64"), type: blob.type };
+  },
   disconnect: async () => {
     await session.disconnectParticipant();
     return {};
