@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-# The chatjs interop tests (tests/interop/) run amazon-connect-chatjs under Node, pinned by this lockfile.
-CHATJS := tests/interop/chatjs
-NODE_STAMP := $(CHATJS)/node_modules/.installed-$(shell cat $(CHATJS)/package-lock.json | cksum | cut -d' ' -f1)
+# The Node interop suites (tests/interop/): amazon-connect-chatjs and the AWS SDK for JavaScript v3, each
+# pinned by its own lockfile and installed with `npm ci`; a stamp named after the lockfile's checksum.
+NODE_SUITES := tests/interop/chatjs tests/interop/jssdk
+node_stamp = $(1)/node_modules/.installed-$(shell cat $(1)/package-lock.json | cksum | cut -d' ' -f1)
+NODE_STAMPS := $(foreach suite,$(NODE_SUITES),$(call node_stamp,$(suite)))
 LINTED := src tests $(wildcard bench)
 
 .PHONY: serve test lint bench format clean
@@ -17,11 +19,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-$(NODE_STAMP): $(CHATJS)/package.json $(CHATJS)/package-lock.json
+define node_suite
+$(call node_stamp,$(1)): $(1)/package.json $(1)/package-lock.json
 	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; } || \
-		{ echo "make: npm is missing: install Node.js 20 and npm for the chatjs tests in $(CHATJS)" >&2; exit 1; }
-	npm ci --prefix $(CHATJS) --no-audit --no-fund
-	touch $@
+		{ echo "make: npm is missing: install Node.js 20 and npm for the interop tests in $(1)" >&2; exit 1; }
+	npm ci --prefix $(1) --no-audit --no-fund
+	touch $$@
+endef
+$(foreach suite,$(NODE_SUITES),$(eval $(call node_suite,$(suite))))
 
 serve: $(STAMP)
 	$(BIN)/parley serve
@@ -31,7 +36,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy --strict src
 
-test: lint $(NODE_STAMP)
+test: lint $(NODE_STAMPS)
 	$(BIN)/pytest -n 2 --dist loadfile
 
 format: $(STAMP)
@@ -43,4 +48,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(CHATJS)/node_modules
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(addsuffix /node_modules,$(NODE_SUITES))
