@@ -236,7 +236,7 @@ class ParleyServer:
             try:
                 import boto3
             except ImportError as exc:
-                raise ImportError("ParleyServer.client() needs boto3: pip install 'parley[pytest]'") from exc
+                raise ImportError(f"{exc}; install it with: pip install 'parley[pytest]'") from exc
             self._boto_session = boto3.session.Session()
         return self._boto_session
 
