@@ -24,7 +24,8 @@ from parley.store.sqlite import SqliteStore
 from parley.timers import Deadlines
 from parley.transport.access_log import AccessLog
 from parley.transport.admin import Admin
-from parley.transport.http import AwsHttp, Receive, Send
+from parley.transport.cors import Cors, OriginPolicy
+from parley.transport.http import ASGIApp, AwsHttp, Receive, Send
 from parley.transport.websocket import ChatSockets
 
 log = logging.getLogger("parley")
@@ -61,14 +62,12 @@ class Parley:
     admin: Admin
     sockets: ChatSockets
     deadlines: Deadlines
+    http: ASGIApp  # every HTTP path, behind CORS: the admin namespace or the AWS services
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            if scope["path"].startswith("/_parley/"):
-                await self.admin(scope, receive, send)
-            else:
-                await self.aws(scope, receive, send)
+            await self.http(scope, receive, send)
         elif kind == "websocket":
             await self.sockets(scope, receive, send)
         elif kind == "lifespan":
@@ -96,6 +95,16 @@ class Parley:
         self.store.close()
 
 
+def _by_path(admin: Admin, aws: AwsHttp) -> ASGIApp:
+    async def http(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["path"].startswith("/_parley/"):
+            await admin(scope, receive, send)
+        else:
+            await aws(scope, receive, send)
+
+    return http
+
+
 def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley:
     _check(settings)
     store = SqliteStore(settings.data_dir, settings.sqlite_synchronous)
@@ -118,4 +127,5 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     aws = AwsHttp(router, handlers, settings, clock, log_lines)
     sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox)
     admin = Admin(AdminService(store, ids, signer, pusher, clock), bus)
-    return Parley(settings, store, aws, admin, sockets, deadlines)
+    http = Cors(_by_path(admin, aws), OriginPolicy(settings.cors_origins), log_lines)
+    return Parley(settings, store, aws, admin, sockets, deadlines, http)

@@ -140,7 +140,7 @@ class ParleyServer:
 
     @property
     def env(self) -> dict[str, str]:
-        """What an SDK in a subprocess needs: `subprocess.run(cmd, env={**os.environ, **server.env})`."""
+        """What an SDK in a subprocess needs, to merge into its environment (e.g. `{**parent_env, **server.env}`)."""
         url = self.endpoint_url
         return {
             "AWS_ENDPOINT_URL_CONNECT": url,
