@@ -8,7 +8,7 @@ CHATJS := tests/interop/chatjs
 NODE_STAMP := $(CHATJS)/node_modules/.installed-$(shell cat $(CHATJS)/package-lock.json | cksum | cut -d' ' -f1)
 LINTED := src tests $(wildcard bench)
 
-.PHONY: serve test lint bench format clean
+.PHONY: serve test lint bench bench-startup format clean
 
 $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -41,6 +41,10 @@ format: $(STAMP)
 bench: $(STAMP)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py
+
+# Launch to the first 200 of /_parley/health, 20 runs each of `python -m parley` and `parley`; fails over 0.5 s.
+bench-startup: $(STAMP)
+	$(BIN)/python bench/startup.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(CHATJS)/node_modules
