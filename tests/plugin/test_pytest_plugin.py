@@ -52,10 +52,13 @@ def test_the_fixtures_work_in_a_project_that_only_installs_parley(tmp_path: Path
 def test_each_xdist_worker_gets_its_own_server(tmp_path: Path) -> None:
     record = tmp_path / "record"
     record.mkdir()
+    # --dist each: every worker runs every test, so both surely run some (load balancing may starve one).
     code, output = run_project(
-        "sample_project", tmp_path, "test_fixtures.py", "-n", "2", env={"SAMPLE_RECORD_DIR": str(record)}
-    )
+        "sample_project", tmp_path, "test_fixtures.py", "-n", "2", "--dist", "each",
+        env={"SAMPLE_RECORD_DIR": str(record)},
+    )  # fmt: skip
     assert code == 0, output
+    assert "24 passed" in output, output
     per_worker = {path.stem: set(path.read_text().splitlines()) for path in record.glob("*.txt")}
     assert sorted(per_worker) == ["gw0", "gw1"], output
     assert all(len(lines) == 1 for lines in per_worker.values()), per_worker  # one server for the worker's tests
