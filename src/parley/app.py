@@ -26,9 +26,10 @@ from parley.store.sqlite import SqliteStore
 from parley.timers import Deadlines
 from parley.transport.access_log import AccessLog
 from parley.transport.admin import Admin
+from parley.transport.cors import Cors, OriginPolicy
 from parley.transport.faults import Faults, FaultyBus
 from parley.transport.hosted import Hosted
-from parley.transport.http import AwsHttp, Receive, Send
+from parley.transport.http import ASGIApp, AwsHttp, Receive, Send
 from parley.transport.request_log import RequestLog
 from parley.transport.websocket import ChatSockets
 
@@ -76,17 +77,12 @@ class Parley:
     sockets: ChatSockets
     deadlines: Deadlines
     clock: Clock
+    http: ASGIApp  # every HTTP path, behind CORS: the admin namespace or the AWS services
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            path = scope["path"]
-            if self.hosted.handles(path):
-                await self.hosted(scope, receive, send)
-            elif path.startswith("/_parley/"):
-                await self.admin(scope, receive, send)
-            else:
-                await self.aws(scope, receive, send)
+            await self.http(scope, receive, send)
         elif kind == "websocket":
             await self.sockets(scope, receive, send)
         elif kind == "lifespan":
@@ -114,6 +110,19 @@ class Parley:
 
     def close(self) -> None:
         self.store.close()
+
+
+def _by_path(admin: Admin, hosted: Hosted, aws: AwsHttp) -> ASGIApp:
+    async def http(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        if hosted.handles(path):
+            await hosted(scope, receive, send)
+        elif path.startswith("/_parley/"):
+            await admin(scope, receive, send)
+        else:
+            await aws(scope, receive, send)
+
+    return http
 
 
 def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley:
@@ -145,4 +154,5 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     actions = AdminService(store, ids, signer, pusher, clock, deadlines, bus)
     admin = Admin(actions, bus, faults, requests, Scope(settings.account_id, settings.region), clock, deadlines)
     hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
-    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock)
+    http = Cors(_by_path(admin, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)
+    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from parley.chat.policy import Policy
 from parley.clock import parse_instant
@@ -45,6 +47,7 @@ class Settings:
     clock: str = "real"  # PARLEY_CLOCK: real | virtual (moves only through /_parley/clock)
     clock_start: str | None = None  # ISO-8601 instant a virtual clock starts at (default: now)
     request_log_size: int = 1000  # recent requests kept for /_parley/requests; 0 = none
+    cors_origins: tuple[str, ...] = ("loopback",)  # browser origins CORS allows: loopback, *, null or exact origins
     policy: Policy = field(default_factory=Policy)
 
 
@@ -97,6 +100,19 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise SettingsError(f"expected a port from 0 to 65535, got {text!r}")
     return value
+
+
+ORIGIN = re.compile(r"^[a-z][a-z0-9+.-]*://(\[[0-9a-f:.]+\]|[^/\s:\[\]]+)(:\d{1,5})?$", re.IGNORECASE)
+ORIGIN_KEYWORDS = frozenset({"*", "loopback", "null"})
+
+
+def _origins(text: str) -> tuple[str, ...]:
+    """`loopback`, `*`, `null` or exact origins (`scheme://host[:port]`, no path), comma-separated."""
+    origins = tuple(part.strip() for part in text.split(",") if part.strip())
+    for origin in origins:
+        if origin.lower() not in ORIGIN_KEYWORDS and not ORIGIN.match(origin):
+            raise SettingsError(f"expected loopback, *, null or origins like http://localhost:3000, got {origin!r}")
+    return origins
 
 
 # (field, flag, env, parser, help)
@@ -179,6 +195,13 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "PARLEY_SQLITE_SYNCHRONOUS",
         _choice("FULL", "NORMAL"),
         "durable store fsync",
+    ),
+    (
+        "cors_origins",
+        "--cors-origins",
+        "PARLEY_CORS_ORIGINS",
+        _origins,
+        "browser origins allowed by CORS: loopback (default), *, or a,b of scheme://host[:port]",
     ),
 )
 
@@ -297,3 +320,33 @@ def endpoint_url(flag: str | None, environ: Mapping[str, str] | None = None) -> 
         source = "--endpoint-url" if flag else "PARLEY_ENDPOINT_URL"
         raise SettingsError(f"{source}: expected an http:// or https:// URL, got {url!r}")
     return url.rstrip("/")
+
+
+def _as_text(value: object) -> str:
+    """A keyword value as the text its flag would carry, so both go through the same parser."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return ",".join(f"{key}={item}" for key, item in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return ",".join(str(item) for item in value)
+    if isinstance(value, PurePath):
+        return str(value)
+    return str(value)
+
+
+def option_names() -> tuple[str, ...]:
+    return tuple(name for name, *_ in (*OPTIONS, *POLICY_OPTIONS))
+
+
+def configure(**keywords: object) -> Settings:
+    """Settings from Python keywords named like the Settings fields (`data_dir=…`, `quota_instances=0`).
+
+    Values are checked by the same parsers as the flags; None means the default. The environment is not
+    read: an in-process server is configured by its caller alone."""
+    known = option_names()
+    unknown = sorted(set(keywords) - set(known))
+    if unknown:
+        raise SettingsError(f"unknown setting {', '.join(unknown)}; known settings: {', '.join(known)}")
+    texts = {name: _as_text(value) for name, value in keywords.items() if value is not None}
+    return load(texts, environ={})

@@ -1,0 +1,84 @@
+"""Binding and running uvicorn: the one server stack shared by `parley serve` and the in-process ParleyServer.
+
+Owns the listening socket (bound before anything else, so a taken port fails at once) and the single
+uvicorn configuration. It knows nothing about flags, threads or signals: callers decide how to stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import uvicorn
+
+ASGIApp = Any  # the Parley application; uvicorn types it loosely too
+
+
+class BindError(OSError):
+    """The address is taken or not ours; the message names it."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket; raises BindError at once when the address is taken or not ours."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise BindError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    """The base URL clients use; a wildcard bind is reached on 127.0.0.1."""
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    if host in ("0.0.0.0", "::"):
+        shown = "127.0.0.1"
+    return f"http://{shown}:{port}"
+
+
+class UvicornServer(uvicorn.Server):
+    """uvicorn re-raises a captured SIGTERM after shutting down, which would skip closing the store;
+    the CLI handles the signals itself and exits 0 after a graceful stop, and a server in a thread
+    must not touch signals at all."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def uvicorn_server(app: ASGIApp) -> UvicornServer:
+    """The one uvicorn configuration: httptools, sans-io websockets, lifespan on, no uvicorn logging."""
+    config = uvicorn.Config(
+        app,
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        http="httptools",
+        ws="websockets-sansio",
+        ws_ping_interval=None,
+        server_header=False,
+        date_header=True,
+        backlog=2048,
+        timeout_graceful_shutdown=5,
+    )
+    return UvicornServer(config)
+
+
+async def run(server: UvicornServer, sock: socket.socket, on_started: Callable[[], None]) -> None:
+    """Serves on `sock` until `server.should_exit`; `on_started` runs once requests are accepted.
+
+    A startup failure (the lifespan refusing) ends the call without `on_started`."""
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not task.done():
+        await asyncio.sleep(0.005)
+    if server.started:
+        on_started()
+    await task
