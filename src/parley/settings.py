@@ -258,6 +258,13 @@ POLICY_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "ConnectionCredentials lifetime; at least 120 s is served",
     ),
     (
+        "persist_extra_events",
+        "--persist-extra-events",
+        "PARLEY_PERSIST_EXTRA_EVENTS",
+        _bool,
+        "keep admin-injected rare events (participant.active, chat.rehydrated, ...) in transcripts",
+    ),
+    (
         "attachment_scan",
         "--attachment-scan",
         "PARLEY_ATTACHMENT_SCAN",

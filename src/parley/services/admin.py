@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from parley.chat import authentication, conversation
+from parley.chat import authentication, conversation, injected
 from parley.chat.errors import NotFound
 from parley.chat.model import Item, Participant, Removed, Scope, Selection, View
-from parley.chat.policy import IdSource
+from parley.chat.policy import IdSource, Policy
 from parley.chat.ports import UnitOfWork
 from parley.chat.tokens import TokenSigner
 from parley.clock import Clock
@@ -90,6 +90,23 @@ class AdminService:
         await self._store.run(unit)
         self._pusher.push(pending)
         return {}
+
+    async def inject_event(
+        self, contact_id: str, suffix: str, participant_id: str | None, content: str | None, policy: Policy
+    ) -> dict[str, Any]:
+        """An event Connect's timers or flows would emit (idle, transfer, ...), pushed to the chat's sockets."""
+        now = self._clock.now()
+        pending: list[Item] = []
+
+        def unit(repo: Any) -> None:
+            scope, contact = self._find(repo, contact_id)
+            pending.extend(
+                injected.inject(repo, scope, contact, suffix, participant_id, content, now, self._ids, policy)
+            )
+
+        await self._store.run(unit)
+        self._pusher.push(pending)
+        return {"Ids": [item.id for item in pending]}
 
     async def open_authentication(self, contact_id: str) -> dict[str, Any]:
         """Plays a flow's Authenticate Customer block: a session and its `authentication.initiated` event."""

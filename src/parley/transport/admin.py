@@ -20,8 +20,10 @@ from urllib.parse import parse_qsl
 
 from parley import __version__
 from parley.bus.memory import MemoryBus
+from parley.chat import injected
 from parley.chat.errors import DomainError, NotFound
 from parley.chat.model import Scope, Selection
+from parley.chat.policy import Policy
 from parley.clock import Clock, VirtualClock, parse_duration, parse_instant
 from parley.protocol.restjson import iso_ms
 from parley.services.admin import ROLES, AdminService
@@ -34,6 +36,7 @@ from parley.transport.request_log import RequestFilter, RequestLog
 log = logging.getLogger("parley.admin")
 MAX_ADMIN_BODY = 1024 * 1024
 STATUS_FILTER = re.compile(r"^(?:[1-5]\d\d|[1-5]xx)$")
+EVENT_PREFIX = "application/vnd.amazonaws.connect.event."
 VIEW_ID = re.compile(r"^[a-zA-Z0-9_\-:/$]{1,500}$")
 Answer = tuple[int, dict[str, Any]]
 
@@ -112,8 +115,10 @@ class Admin:
         default_scope: Scope,
         clock: Clock,
         deadlines: Deadlines,
+        policy: Policy,
     ) -> None:
         self._started = time.monotonic()
+        self._policy = policy
         self._default_scope = default_scope
         self._clock = clock
         self._deadlines = deadlines
@@ -138,6 +143,7 @@ class Admin:
                 ("POST", "contacts/([^/]+)/(agent|supervisor)", self._participant_action),
                 ("POST", "contacts/([^/]+)/sockets", self._sockets_action),
                 ("POST", "contacts/([^/]+)/authentication", self._authentication_action),
+                ("POST", "contacts/([^/]+)/events", self._event_action),
                 ("GET", "clock", self._read_clock),
                 ("POST", "clock", self._move_clock),
                 ("POST", "views", self._register_view),
@@ -248,6 +254,24 @@ class Admin:
         choose(fields, "action", ("drop",))
         participant_id = optional_text(fields, "participantId")
         return 200, {"dropped": self._bus.drop(request.labels[0], DROP_CODE, participant_id)}
+
+    async def _event_action(self, request: AdminRequest) -> Answer:
+        """`{"event":"participant.idle","participantId":…,"content"?}`: what Connect's timers and flows emit."""
+        fields = request.json()
+        known_keys(fields, ("event", "participantId", "content"), "events")
+        suffix = optional_text(fields, "event")
+        if suffix is None:
+            raise BadInput("event is required, e.g. participant.idle or transfer.succeeded")
+        content = optional_text(fields, "content")
+        if content is not None and len(content.encode()) > 16384:
+            raise BadInput("content is longer than 16384 bytes")
+        participant_id = optional_text(fields, "participantId")
+        suffix = suffix.removeprefix(EVENT_PREFIX)
+        if suffix not in injected.INJECTABLE:
+            raise BadInput(f"event must be one of {', '.join(sorted(injected.INJECTABLE))}, got {suffix!r}")
+        if suffix in injected.ABOUT_A_PARTICIPANT and participant_id is None:
+            raise BadInput(f"{suffix} is about a participant: give participantId")
+        return 200, await self._actions.inject_event(request.labels[0], suffix, participant_id, content, self._policy)
 
     async def _authentication_action(self, request: AdminRequest) -> Answer:
         """`initiate` opens a session as a flow's Authenticate Customer block would; `fail` fails it."""
