@@ -151,7 +151,12 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     requests = RequestLog(settings.request_log_size)
     aws = AwsHttp(router, handlers, settings, clock, log_lines, faults, requests, request_ids)
     sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox)
-    actions = AdminService(store, ids, signer, pusher, clock, deadlines, bus)
+
+    def reseed(seed: int) -> None:
+        ids.reseed(seed)
+        request_ids.reseed(seed + 1)
+
+    actions = AdminService(store, ids, signer, pusher, clock, deadlines, bus, reseed, settings.seed)
     default_scope = Scope(settings.account_id, settings.region)
     admin = Admin(actions, bus, faults, requests, default_scope, clock, deadlines, settings.policy)
     hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)

@@ -237,3 +237,20 @@ def test_the_same_seed_gives_byte_identical_responses() -> None:
     finally:
         other.stop()
     assert third[0][2] != first[0][2]  # another seed, other ids
+
+
+def test_a_reset_restarts_the_seeded_sequence() -> None:
+    """`POST /_parley/reset` on a `--seed` server makes the same session answer alike again; `{"seed":N}` picks
+    another sequence."""
+    server = start_parley("--seed", "7", "--clock", "virtual", "--clock-start", "2030-01-01T00:00:00Z")
+    try:
+        first = scripted_session(server)
+        status, answer = admin(server, "POST", "reset")
+        assert status == 200 and answer["seed"] == 7
+        assert scripted_session(server) == first
+        assert admin(server, "POST", "reset", {"seed": 8})[1]["seed"] == 8
+        assert scripted_session(server)[0] != first[0]
+        status, answer = admin(server, "POST", "reset", {"seed": -1})
+        assert status == 400 and "seed" in answer["message"]
+    finally:
+        server.stop()

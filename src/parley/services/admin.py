@@ -3,6 +3,7 @@ state itself (a dump of a selection, or its reset with the sockets and timers of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from parley.chat import authentication, conversation, injected
@@ -35,7 +36,11 @@ class AdminService:
         clock: Clock,
         timers: Timers,
         sockets: Sockets,
+        reseed: Callable[[int], None] | None = None,
+        seed: int | None = None,
     ) -> None:
+        self._reseed = reseed
+        self._seed = seed  # --seed: a reset of everything restarts its sequence
         self._store = store
         self._ids = ids
         self._signer = signer
@@ -44,9 +49,10 @@ class AdminService:
         self._timers = timers
         self._sockets = sockets
 
-    async def reset(self, selection: Selection) -> dict[str, Any]:
+    async def reset(self, selection: Selection, seed: int | None = None) -> dict[str, Any]:
         """Removes the selection in one unit of work; then its chats' timers stop and sockets close.
-        The secret stays, so the tokens of removed participants simply stop resolving."""
+        The secret stays, so the tokens of removed participants simply stop resolving. Ids restart from
+        `seed`, or from `--seed` when everything is reset."""
 
         def unit(repo: UnitOfWork) -> Removed:
             return repo.remove(selection)
@@ -55,7 +61,10 @@ class AdminService:
         for scope, contact_id in removed.contacts:
             self._timers.arm(scope, contact_id, None)
             self._sockets.drop(contact_id, RESET_CLOSE)
-        return {"removed": removed.counts}
+        restart = seed if seed is not None else (self._seed if selection == Selection() else None)
+        if restart is not None and self._reseed is not None:
+            self._reseed(restart)
+        return {"removed": removed.counts, **({"seed": restart} if restart is not None else {})}
 
     async def state(self, selection: Selection) -> dict[str, Any]:
         snap = await self._store.read(lambda repo: state.snapshot(repo, selection))

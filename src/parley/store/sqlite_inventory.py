@@ -93,6 +93,8 @@ class SqliteInventory:
             ("instances", where(selection, "id")),
         ):
             counts[table] = self._db.execute(f"DELETE FROM {table} WHERE {sql}", args).rowcount
+        if selection == Selection():  # everything: arrival numbers restart too, as on a fresh server
+            self._db.execute("DELETE FROM sqlite_sequence WHERE name='items'")
         return Removed(counts, contacts)
 
     def _contact_keys(self, selection: Selection) -> list[tuple[str, str, str]]:

@@ -191,8 +191,11 @@ class Admin:
 
     # -- state ---------------------------------------------------------------------------------------
     async def _reset(self, request: AdminRequest) -> Answer:
-        wanted = selection(request.fields(), ("account", "region", "instance"), "reset")
-        return 200, await self._actions.reset(wanted)
+        """`seed` restarts the id sequence from that seed (a reset of everything restarts `--seed`'s)."""
+        fields = request.fields()
+        seed = whole(fields, "seed", 0)
+        wanted = selection({k: v for k, v in fields.items() if k != "seed"}, ("account", "region", "instance"), "reset")
+        return 200, await self._actions.reset(wanted, seed)
 
     async def _state(self, request: AdminRequest) -> Answer:
         wanted = selection(request.query, ("account", "region", "instance", "contact"), "state")
