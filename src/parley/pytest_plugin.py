@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from parley.testing import ParleyServer, ResetUnavailable
+from parley.testing import ParleyClock, ParleyServer, ResetUnavailable
 
 MARKER = (
     "parley(seed=None, settings=None, **settings): run the test against its own Parley server with these "
@@ -131,3 +131,17 @@ def parley_env(_parley_target: _Target, monkeypatch: pytest.MonkeyPatch) -> dict
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
+
+
+@pytest.fixture
+def parley_clock(_parley_target: _Target) -> ParleyClock:
+    """The virtual clock of the server this test talks to: `parley_clock.advance("PT16S")` instead of sleeping.
+    Needs `clock="virtual"` (in `parley_settings`, or `@pytest.mark.parley(clock="virtual")`)."""
+    clock = ParleyClock(_parley_target.server.admin)
+    if not clock.virtual:
+        pytest.fail(
+            'parley_clock needs a virtual clock: @pytest.mark.parley(clock="virtual"), or clock="virtual" in '
+            "the parley_settings fixture",
+            pytrace=False,
+        )
+    return clock

@@ -11,6 +11,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +76,37 @@ class AdminClient:
         if status >= 300:
             raise ParleyServerError(f"{role} {action} on {contact_id} answered {status}: {payload}")
         return payload
+
+
+class ParleyClock:
+    """The server's virtual clock (`--clock virtual`) over the admin API: read it, move it. Moving it runs
+    every timer that comes due (chat expiry, connect windows) before the call returns."""
+
+    def __init__(self, admin: AdminClient) -> None:
+        self._admin = admin
+
+    def _call(self, method: str, body: dict[str, Any] | None = None) -> datetime:
+        status, payload = self._admin.request(method, "/_parley/clock", body)
+        if status >= 300:
+            raise ParleyServerError(f"{method} /_parley/clock answered {status}: {payload}")
+        return datetime.fromisoformat(str(payload["now"]).replace("Z", "+00:00"))
+
+    @property
+    def virtual(self) -> bool:
+        status, payload = self._admin.request("GET", "/_parley/clock")
+        return status == 200 and bool(payload.get("virtual"))
+
+    def now(self) -> datetime:
+        return self._call("GET")
+
+    def advance(self, by: float | timedelta | str) -> datetime:
+        """By seconds, a timedelta, or an ISO-8601 duration such as `PT90S`."""
+        amount: float | str = by.total_seconds() if isinstance(by, timedelta) else by
+        return self._call("POST", {"advance": amount})
+
+    def set(self, moment: datetime | str) -> datetime:
+        text = moment.isoformat() if isinstance(moment, datetime) else moment
+        return self._call("POST", {"set": text})
 
 
 def _json(raw: bytes) -> Any:

@@ -74,3 +74,10 @@ def test_the_parley_fixture_and_the_bare_marker_reset_state(tmp_path: Path) -> N
     code, output = run_project("sample_project", tmp_path, "test_reset.py", "-p", "no:xdist")
     assert code == 0, output
     assert "3 passed" in output, output
+
+
+def test_parley_clock_moves_a_virtual_clock_and_explains_a_real_one(tmp_path: Path) -> None:
+    code, output = run_project("sample_project", tmp_path, "test_clock.py", "-p", "no:xdist")
+    assert code == 1, output
+    assert "1 passed, 1 error" in output, output
+    assert "parley_clock needs a virtual clock" in output
