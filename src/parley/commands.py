@@ -1,4 +1,4 @@
-"""`parley reset|state|requests|faults|agent|supervisor|sockets|health`: the admin API from a shell.
+"""`parley reset|state|requests|faults|agent|supervisor|sockets|clock|events|health`: the admin API from a shell.
 
 Each subcommand is one admin request to a running Parley (`--endpoint-url`, else `PARLEY_ENDPOINT_URL`,
 else http://127.0.0.1:4599); it prints the JSON answer, or says on stderr why there is none and exits 1.
@@ -18,7 +18,7 @@ from urllib.parse import quote
 from parley import remote
 from parley.settings import SettingsError, endpoint_url
 
-COMMANDS = ("reset", "state", "requests", "faults", "agent", "supervisor", "sockets", "health")
+COMMANDS = ("reset", "state", "requests", "faults", "agent", "supervisor", "sockets", "clock", "events", "health")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,9 @@ def _segment(value: str) -> str:
 
 # -- what each subcommand asks ------------------------------------------------------------------------
 def _reset(args: argparse.Namespace) -> Call:
-    return Call("POST", "reset", body=_given(args, account="account", region="region", instance="instance"))
+    return Call(
+        "POST", "reset", body=_given(args, account="account", region="region", instance="instance", seed="seed")
+    )
 
 
 def _state(args: argparse.Namespace) -> Call:
@@ -89,6 +91,16 @@ def _participant(args: argparse.Namespace) -> Call:
 def _sockets(args: argparse.Namespace) -> Call:
     body = {"action": args.action, **_given(args, participantId="participant")}
     return Call("POST", f"contacts/{_segment(args.contact)}/sockets", body=body)
+
+
+def _clock(args: argparse.Namespace) -> Call:
+    body = _given(args, advance="advance", set="set")
+    return Call("POST", "clock", body=body) if body else Call("GET", "clock")
+
+
+def _events(args: argparse.Namespace) -> Call:
+    body = {"event": args.event, **_given(args, participantId="participant", content="content")}
+    return Call("POST", f"contacts/{_segment(args.contact)}/events", body=body)
 
 
 def _health(args: argparse.Namespace) -> Call:
@@ -152,9 +164,9 @@ def add_commands(commands: Any) -> None:
     """The admin subcommands, on the `parley` parser's subcommands."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--endpoint-url", help="the running Parley [PARLEY_ENDPOINT_URL] (http://127.0.0.1:4599)")
-    _scope_options(
-        _add(commands, common, "reset", _reset, "remove state: everything, an account/region, or an instance"), False
-    )
+    reset = _add(commands, common, "reset", _reset, "remove state: everything, an account/region, or an instance")
+    _scope_options(reset, False)
+    reset.add_argument("--seed", type=int, help="restart the id sequence from this seed")
     _scope_options(
         _add(commands, common, "state", _state, "print instances, contacts, participants, transcripts"), True
     )
@@ -166,6 +178,14 @@ def add_commands(commands: Any) -> None:
     requests.add_argument("--clear", action="store_true", help="empty the log instead")
     _add_faults(commands, common)
     _add_participant_commands(commands, common)
+    clock = _add(commands, common, "clock", _clock, "read the clock, or move a virtual one (timers due fire first)")
+    clock.add_argument("--advance", help="an ISO-8601 duration such as PT90S, or seconds")
+    clock.add_argument("--set", help="an ISO-8601 instant such as 2030-01-01T00:00:00Z")
+    events = _add(commands, common, "events", _events, "inject an event Connect's timers or flows emit")
+    events.add_argument("contact", help="the contact id")
+    events.add_argument("event", help="e.g. participant.idle, transfer.succeeded, chat.rehydrated")
+    events.add_argument("--participant", help="the participant the event is about")
+    events.add_argument("--content", help="the event's Content")
     _add(commands, common, "health", _health, "print the server's health")
 
 

@@ -133,3 +133,22 @@ def test_parley_alone_still_serves() -> None:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_clock_and_events() -> None:
+    server = start_parley("--clock", "virtual", "--clock-start", "2030-01-01T00:00:00Z", "--seed", "3")
+    try:
+        assert answer(server, "clock") == {"now": "2030-01-01T00:00:00.000Z", "virtual": True}
+        moved = answer(server, "clock", "--advance", "PT90S")
+        assert moved["now"] == "2030-01-01T00:01:30.000Z" and moved["fired"] == 0
+        assert answer(server, "clock", "--set", "2030-01-02T00:00:00Z")["now"] == "2030-01-02T00:00:00.000Z"
+        backwards = parley("clock", "--set", "2030-01-01T00:00:00Z", "--endpoint-url", server.url)
+        assert backwards.returncode == 1 and "backwards" in backwards.stderr
+        chat = new_chat(server)
+        injected = answer(server, "events", chat.contact_id, "transfer.succeeded", "--content", "queue=billing")
+        assert len(injected["Ids"]) == 1
+        items = chat.cp.get_transcript(ConnectionToken=chat.customer.connection_token)["Transcript"]
+        assert injected["Ids"][0] in {i["Id"] for i in items}
+        assert answer(server, "reset", "--seed", "3")["seed"] == 3
+    finally:
+        server.stop()
