@@ -152,6 +152,11 @@ def test_a_webrtc_call_through_the_js_sdk(parley: RunningParley) -> None:
     assert report["attendees"] == 3
 
 
+def test_the_sdk_standard_retry_rides_through_an_injected_throttle(parley: RunningParley) -> None:
+    report = scenario("retry", endpoint=parley.url)
+    assert report == {"attempts": 2, "fired": 1, "requests": 2}
+
+
 def test_every_declared_error_is_produced_or_explained(parley: RunningParley, alternative: RunningParley) -> None:
     report = scenario("errors", endpoint=parley.url, altEndpoint=alternative.url)
     keys = [(c["operation"], c["error"]) for c in report["cases"]]

@@ -109,7 +109,8 @@ export const faults = {
   },
 };
 
-async function adminCall(endpoint, method, path) {
+/** A bodiless admin call (GET, DELETE) answering its JSON. */
+export async function adminCall(endpoint, method, path) {
   const response = await fetch(`${endpoint}/_parley/${path}`, { method, signal: AbortSignal.timeout(10_000) });
   const payload = await response.json();
   assert.equal(response.status, 200, `admin ${method} ${path}: ${response.status} ${JSON.stringify(payload)}`);
