@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -247,6 +249,35 @@ def test_requests_show_operations_statuses_and_no_token_values(server: RunningPa
     assert len(ok(server.url, "GET", "requests?limit=2")["requests"]) == 2
     assert ok(server.url, "DELETE", "requests")["cleared"] == len(log["requests"])
     assert ok(server.url, "GET", "requests")["requests"] == []
+
+
+def test_a_deeply_nested_request_body_does_not_break_the_request_log(server: RunningParley) -> None:
+    """A body nested near or past the interpreter's recursion limit (the service answers it 400) used to make
+    every later GET /_parley/requests a 500: the log decodes the bodies it shows when it is read."""
+    ok(server.url, "DELETE", "requests")
+    connect = client("connect", server.url)
+    setup = make_instance(connect)
+    contact_id = start_chat(connect, setup)["ContactId"]
+    sizes = []
+    for depth in (900, 5000):
+        body = b'{"ParticipantDetails": %s}' % (b"[" * depth + b"]" * depth)
+        sizes.append(len(body))
+        request = urllib.request.Request(server.url + "/contact/create-participant", data=body, method="POST")
+        request.add_header("Content-Type", "application/json")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        refused.value.close()
+        assert refused.value.code == 400
+    bot = connect.create_participant(
+        InstanceId=setup.instance_id,
+        ContactId=contact_id,
+        ParticipantDetails={"ParticipantRole": "CUSTOM_BOT", "DisplayName": "Bot"},
+    )
+
+    logged = ok(server.url, "GET", "requests?operation=CreateParticipant")["requests"]
+    assert [r["status"] for r in logged] == [400, 400, 200]
+    assert [r["request"] for r in logged[:2]] == [f"<{size} bytes, nested too deeply>" for size in sizes]
+    assert logged[2]["response"]["ParticipantId"] == bot["ParticipantId"]
 
 
 def test_the_request_log_is_a_bounded_ring() -> None:

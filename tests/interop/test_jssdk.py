@@ -26,13 +26,14 @@ from tests.conftest import RunningParley, start_parley
 JSSDK = Path(__file__).resolve().parent / "jssdk"
 SCENARIO_SECONDS = 60
 
-# Error classes an implemented operation declares that Parley cannot produce, and why. `*` stands for every
-# operation that declares the class. test_every_declared_error_is_produced_or_explained keeps this honest.
-NOT_REACHABLE: dict[tuple[str, str], str] = {
-    ("*", "InternalServiceException"): "Connect's fault: only a bug in Parley raises it; no fault injection yet "
-    "(conventions.md §4 /_parley/faults is not implemented)",
+# Error classes an implemented operation declares that no request makes Parley answer, and why: errors.mjs
+# produces each through a one-shot fault rule (POST /_parley/faults) instead. `*` stands for every operation
+# that declares the class. test_every_declared_error_is_produced_or_explained keeps this honest: an injected
+# case must be listed here, a naturally produced one must not.
+ONLY_BY_INJECTION: dict[tuple[str, str], str] = {
+    ("*", "InternalServiceException"): "Connect's fault: only a bug in Parley raises it",
     ("*", "InternalServerException"): "the Participant Service's fault: as InternalServiceException",
-    ("*", "ThrottlingException"): "rate limits (PARLEY_RATE_LIMITS) and fault injection are not implemented",
+    ("*", "ThrottlingException"): "Parley sets no request rate limits",
     ("CreateInstance", "ResourceNotFoundException"): "Parley keeps no directories: any DirectoryId matching the "
     "model's pattern is accepted",
     ("CreateContactFlow", "LimitExceededException"): "Parley sets no quota on flows per instance",
@@ -49,6 +50,10 @@ NOT_REACHABLE: dict[tuple[str, str], str] = {
     ("CompleteAttachmentUpload", "ServiceQuotaExceededException"): "the attachments-per-chat quota is enforced "
     "when an upload starts; completing one never exceeds it",
 }
+
+# Declared error classes that neither a request nor a fault rule can produce, and why. Fault rules can answer
+# any error an operation declares, so none is left.
+NOT_REACHABLE: dict[tuple[str, str], str] = {}
 
 
 def node_or_skip() -> str:
@@ -127,8 +132,8 @@ def declared_errors() -> dict[tuple[str, str], int]:
     return out
 
 
-def unreachable(operation: str, error: str) -> str | None:
-    return NOT_REACHABLE.get((operation, error)) or NOT_REACHABLE.get(("*", error))
+def listed(table: dict[tuple[str, str], str], operation: str, error: str) -> str | None:
+    return table.get((operation, error)) or table.get(("*", error))
 
 
 def test_the_whole_chat_flow_through_the_js_sdk(parley: RunningParley) -> None:
@@ -147,8 +152,15 @@ def test_a_webrtc_call_through_the_js_sdk(parley: RunningParley) -> None:
     assert report["attendees"] == 3
 
 
+def test_the_sdk_standard_retry_rides_through_an_injected_throttle(parley: RunningParley) -> None:
+    report = scenario("retry", endpoint=parley.url)
+    assert report == {"attempts": 2, "fired": 1, "requests": 2}
+
+
 def test_every_declared_error_is_produced_or_explained(parley: RunningParley, alternative: RunningParley) -> None:
     report = scenario("errors", endpoint=parley.url, altEndpoint=alternative.url)
+    keys = [(c["operation"], c["error"]) for c in report["cases"]]
+    assert len(keys) == len(set(keys)), "an error is produced twice (injected cases only fill the gaps)"
     produced = {(c["operation"], c["error"]): c for c in report["cases"]}
     declared = declared_errors()
 
@@ -157,9 +169,14 @@ def test_every_declared_error_is_produced_or_explained(parley: RunningParley, al
     for key, case in produced.items():
         assert case["status"] == declared[key], f"{key}: the model says {declared[key]}"
         assert case["message"], key
-        assert unreachable(*key) is None, f"{key} is produced, yet listed as unreachable"
-    missing = sorted(key for key in declared if key not in produced and unreachable(*key) is None)
+        assert listed(NOT_REACHABLE, *key) is None, f"{key} is produced, yet listed as unreachable"
+        if case["injected"]:
+            assert listed(ONLY_BY_INJECTION, *key), f"{key} is injected: say in ONLY_BY_INJECTION why no request can"
+        else:
+            assert listed(ONLY_BY_INJECTION, *key) is None, f"{key} is produced naturally, yet in ONLY_BY_INJECTION"
+    missing = sorted(key for key in declared if key not in produced and listed(NOT_REACHABLE, *key) is None)
     assert not missing, f"declared errors neither produced through the JS SDK nor explained: {missing}"
-    stale = sorted(key for key in NOT_REACHABLE if key[0] != "*" and key not in declared)
-    assert not stale, f"NOT_REACHABLE names errors no implemented operation declares: {stale}"
+    for table in (ONLY_BY_INJECTION, NOT_REACHABLE):
+        stale = sorted(key for key in table if key[0] != "*" and key not in declared)
+        assert not stale, f"{stale} name errors no implemented operation declares"
     assert "ListQueues is not implemented" in report["unimplemented"]

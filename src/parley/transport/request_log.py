@@ -78,6 +78,8 @@ def _body(raw: bytes) -> Any:
         return redact(json.loads(raw))
     except ValueError:
         return f"<{len(raw)} bytes, not JSON>"
+    except RecursionError:  # decoding or redacting went deeper than the interpreter's stack
+        return f"<{len(raw)} bytes, nested too deeply>"
 
 
 def _contact(entry: Entry, request: Any, response: Any) -> str | None:

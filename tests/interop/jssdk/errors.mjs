@@ -7,8 +7,12 @@
 // InvalidRequestException`: the quotas make LimitExceededException and StartAttachmentUpload's
 // ServiceQuotaExceededException reachable, and the validation setting makes InvalidRequestException
 // reachable on operations whose only request errors are validation errors.
-// The report lists every case run; test_jssdk.py checks it against the model's error lists and the
-// classes it declares unreachable.
+// What no request can provoke from Parley (throttling, a service's own failure, a quota Parley does not
+// keep, …) is injected: a `times: 1` fault rule (POST /_parley/faults) makes the next call of that
+// operation answer the error, and the rule must have fired exactly once (the clients make one attempt,
+// so no retry consumes it). Injected cases only fill the gaps the natural ones leave; each is marked
+// `injected` in the report. The report lists every case run; test_jssdk.py checks it against the model's
+// error lists and the classes it lists as produced only by injection.
 
 import { randomUUID } from "node:crypto";
 
@@ -19,6 +23,7 @@ import {
   clients,
   config,
   connect as C,
+  faults,
   newInstance,
   participant as P,
   rejects,
@@ -32,6 +37,58 @@ const PARTICIPANT_OPERATIONS = new Set(
 );
 const TOO_LONG_CONTACT_ID = "c".repeat(257); // ContactId: max 256
 const TEXT = "text/plain";
+
+// The errors injected per operation: those declared errors no request makes Parley answer (test_jssdk.py's
+// ONLY_BY_INJECTION says why for each), with the status the model gives them.
+const INJECTED_STATUS = {
+  AccessDeniedException: 403,
+  InternalServerException: 500,
+  InternalServiceException: 500,
+  InvalidActiveRegionException: 400,
+  InvalidParameterException: 400,
+  InvalidRequestException: 400,
+  LimitExceededException: 429,
+  ResourceNotFoundException: 404,
+  ServiceQuotaExceededException: 402,
+  ThrottlingException: 429,
+};
+const INJECTED = {
+  // Connect
+  CreateInstance: ["ResourceNotFoundException", "ThrottlingException", "InternalServiceException"],
+  DescribeInstance: ["InternalServiceException"],
+  ListInstances: ["InternalServiceException"],
+  DeleteInstance: ["InternalServiceException"],
+  CreateContactFlow: ["LimitExceededException", "ThrottlingException", "InternalServiceException"],
+  DescribeContactFlow: ["ThrottlingException", "InternalServiceException"],
+  ListContactFlows: ["ThrottlingException", "InternalServiceException"],
+  StartChatContact: ["InternalServiceException"],
+  StartWebRTCContact: ["LimitExceededException", "AccessDeniedException", "InternalServiceException"],
+  CreateParticipant: ["ThrottlingException", "InternalServiceException"],
+  StopContact: ["InvalidActiveRegionException", "InternalServiceException"],
+  DescribeContact: ["ThrottlingException", "InternalServiceException"],
+  GetContactAttributes: ["InternalServiceException"],
+  UpdateContactAttributes: ["InvalidActiveRegionException", "InternalServiceException"],
+  TagResource: ["ThrottlingException", "InternalServiceException"],
+  UntagResource: ["ThrottlingException", "InternalServiceException"],
+  ListTagsForResource: [
+    "InvalidParameterException",
+    "InvalidRequestException",
+    "ThrottlingException",
+    "InternalServiceException",
+  ],
+  // the Participant Service
+  CreateParticipantConnection: ["ThrottlingException", "InternalServerException"],
+  SendMessage: ["ThrottlingException", "InternalServerException"],
+  SendEvent: ["ThrottlingException", "InternalServerException"],
+  GetTranscript: ["ThrottlingException", "InternalServerException"],
+  DisconnectParticipant: ["ThrottlingException", "InternalServerException"],
+  StartAttachmentUpload: ["ThrottlingException", "InternalServerException"],
+  CompleteAttachmentUpload: ["ServiceQuotaExceededException", "ThrottlingException", "InternalServerException"],
+  GetAttachment: ["ThrottlingException", "InternalServerException"],
+  DescribeView: ["ThrottlingException", "InternalServerException"],
+  GetAuthenticationUrl: ["ThrottlingException", "InternalServerException"],
+  CancelParticipantAuthentication: ["ThrottlingException", "InternalServerException"],
+};
 
 /** A chat on `setup`'s instance; `connect` lists the connection types to open for the customer. */
 async function startChat(client, setup, extra = {}) {
@@ -145,6 +202,83 @@ run(async () => {
   );
   await c(main, new C.StopContactCommand({ InstanceId: setup.instanceId, ContactId: endedCall.ContactId }));
   const altChat = await startChat(alt, altSetup); // the alternative server's one active chat: its quota is reached
+  // For the injected cases: a chat without a bot, an uploaded attachment not yet completed, a view, a session.
+  const botless = await startChat(main, setup);
+  const uploaded = await attachment(main, live.token, Buffer.from("more notes"));
+  const view = await admin(config.endpoint, "views", {
+    Id: "survey",
+    Name: "Survey",
+    Content: { InputSchema: "{}", Template: "{}", Actions: ["Submit"] },
+    AccountId: main.key,
+    InstanceId: setup.instanceId,
+  });
+  const sessionId = (await admin(config.endpoint, `contacts/${live.ContactId}/authentication`, { action: "initiate" }))
+    .SessionId;
+  // A request each operation would answer with success: an injected error is the only reason it fails.
+  const succeeding = {
+    CreateInstance: () =>
+      c(main, new C.CreateInstanceCommand({
+        IdentityManagementType: "EXISTING_DIRECTORY",
+        DirectoryId: "d-1234567890",
+        InstanceAlias: `injected${randomUUID().slice(0, 8)}`,
+        InboundCallsEnabled: true,
+        OutboundCallsEnabled: true,
+      })),
+    DescribeInstance: () => c(main, new C.DescribeInstanceCommand({ InstanceId: setup.instanceId })),
+    ListInstances: () => c(main, new C.ListInstancesCommand({})),
+    DeleteInstance: () => c(main, new C.DeleteInstanceCommand({ InstanceId: setup.instanceId })),
+    CreateContactFlow: () =>
+      c(main, new C.CreateContactFlowCommand({ InstanceId: setup.instanceId, Name: "one more", Type: "CONTACT_FLOW", Content: "{}" })),
+    DescribeContactFlow: () =>
+      c(main, new C.DescribeContactFlowCommand({ InstanceId: setup.instanceId, ContactFlowId: setup.flowId })),
+    ListContactFlows: () => c(main, new C.ListContactFlowsCommand({ InstanceId: setup.instanceId })),
+    StartChatContact: () =>
+      c(main, new C.StartChatContactCommand({
+        InstanceId: setup.instanceId,
+        ContactFlowId: setup.flowId,
+        ParticipantDetails: { DisplayName: "Customer" },
+      })),
+    StartWebRTCContact: () =>
+      c(main, new C.StartWebRTCContactCommand({
+        InstanceId: setup.instanceId,
+        ContactFlowId: setup.flowId,
+        ParticipantDetails: { DisplayName: "Caller" },
+      })),
+    CreateParticipant: () =>
+      c(main, new C.CreateParticipantCommand({
+        InstanceId: setup.instanceId,
+        ContactId: botless.ContactId,
+        ParticipantDetails: { ParticipantRole: "CUSTOM_BOT", DisplayName: "Bot" },
+      })),
+    StopContact: () => c(main, new C.StopContactCommand({ InstanceId: setup.instanceId, ContactId: botless.ContactId })),
+    DescribeContact: () => c(main, new C.DescribeContactCommand({ InstanceId: setup.instanceId, ContactId: live.ContactId })),
+    GetContactAttributes: () =>
+      c(main, new C.GetContactAttributesCommand({ InstanceId: setup.instanceId, InitialContactId: live.ContactId })),
+    UpdateContactAttributes: () =>
+      c(main, new C.UpdateContactAttributesCommand({
+        InstanceId: setup.instanceId,
+        InitialContactId: live.ContactId,
+        Attributes: { a: "b" },
+      })),
+    TagResource: () => c(main, new C.TagResourceCommand({ resourceArn: setup.instanceArn, tags: { a: "b" } })),
+    UntagResource: () => c(main, new C.UntagResourceCommand({ resourceArn: setup.instanceArn, tagKeys: ["a"] })),
+    ListTagsForResource: () => c(main, new C.ListTagsForResourceCommand({ resourceArn: setup.instanceArn })),
+    CreateParticipantConnection: () =>
+      p(main, new P.CreateParticipantConnectionCommand({ ParticipantToken: live.ParticipantToken, Type: ["CONNECTION_CREDENTIALS"] })),
+    SendMessage: () => p(main, new P.SendMessageCommand({ ConnectionToken: live.token, ContentType: TEXT, Content: "hello" })),
+    SendEvent: () => p(main, new P.SendEventCommand({ ConnectionToken: live.token, ContentType: `${EVENT}typing` })),
+    GetTranscript: () => p(main, new P.GetTranscriptCommand({ ConnectionToken: live.token })),
+    DisconnectParticipant: () => p(main, new P.DisconnectParticipantCommand({ ConnectionToken: live.token })),
+    StartAttachmentUpload: () => attachment(main, live.token),
+    CompleteAttachmentUpload: () =>
+      p(main, new P.CompleteAttachmentUploadCommand({ ConnectionToken: live.token, AttachmentIds: [uploaded] })),
+    GetAttachment: () => p(main, new P.GetAttachmentCommand({ ConnectionToken: live.token, AttachmentId: completed })),
+    DescribeView: () => p(main, new P.DescribeViewCommand({ ConnectionToken: live.token, ViewToken: view.ViewToken })),
+    GetAuthenticationUrl: () =>
+      p(main, new P.GetAuthenticationUrlCommand({ ConnectionToken: live.token, SessionId: sessionId, RedirectUri: "https://x" })),
+    CancelParticipantAuthentication: () =>
+      p(main, new P.CancelParticipantAuthenticationCommand({ ConnectionToken: live.token, SessionId: sessionId })),
+  };
 
   // [operation, modelled error class name, HTTP status, the call, an optional extra check, server]
   const cases = [
@@ -434,20 +568,44 @@ run(async () => {
       (e) => assert.match(e.message, /sessionId/i)],
   ];
 
-  const report = [];
-  for (const [operation, error, status, call, check, server = "main"] of cases) {
-    const sdk = PARTICIPANT_OPERATIONS.has(operation) ? P : C;
-    const errorClass = sdk[error];
-    assert.ok(errorClass, `the SDK has no ${error} class`);
-    let caught;
-    try {
-      caught = await rejects(call, errorClass, status);
-      if (check) check(caught);
-    } catch (failure) {
-      failure.message = `${operation} / ${error}: ${failure.message}`;
-      throw failure;
+  // -- injected: each gap filled by a one-shot fault rule on an otherwise succeeding call -------------
+  for (const [operation, errors] of Object.entries(INJECTED)) {
+    const call = succeeding[operation];
+    assert.ok(call, `no succeeding call of ${operation} to inject into`);
+    for (const error of errors) {
+      const service = PARTICIPANT_OPERATIONS.has(operation) ? "connectparticipant" : "connect";
+      cases.push([operation, error, INJECTED_STATUS[error], async () => {
+        const rule = await faults.add(config.endpoint, { match: { service, operation }, times: 1, error: { code: error } });
+        try {
+          await call();
+        } finally {
+          const [after] = (await faults.list(config.endpoint)).filter((r) => r.id === rule.id);
+          await faults.clear(config.endpoint, rule.id);
+          assert.equal(after.fired, 1, `fault ${rule.id} fired ${after.fired} times`);
+          assert.equal(after.remaining, 0);
+        }
+      }, (e) => assert.match(e.message, error === "ThrottlingException" ? /^Rate exceeded$/ : /fault rule/), "main", true]);
     }
-    report.push({ operation, error, status, server, message: caught.message });
+  }
+
+  const report = [];
+  try {
+    for (const [operation, error, status, call, check, server = "main", injected = false] of cases) {
+      const sdk = PARTICIPANT_OPERATIONS.has(operation) ? P : C;
+      const errorClass = sdk[error];
+      assert.ok(errorClass, `the SDK has no ${error} class`);
+      let caught;
+      try {
+        caught = await rejects(call, errorClass, status);
+        if (check) check(caught);
+      } catch (failure) {
+        failure.message = `${operation} / ${error}${injected ? " (injected)" : ""}: ${failure.message}`;
+        throw failure;
+      }
+      report.push({ operation, error, status, server, injected, message: caught.message });
+    }
+  } finally {
+    await faults.clear(config.endpoint);
   }
 
   // An operation Parley routes but does not implement: 501 NotImplementedException, a server fault.

@@ -96,6 +96,27 @@ export async function admin(endpoint, path, body) {
   return payload;
 }
 
+/** The admin API's fault rules (README "Admin API"): add one, list them, remove one or all. */
+export const faults = {
+  async add(endpoint, rule) {
+    return admin(endpoint, "faults", rule);
+  },
+  async list(endpoint) {
+    return (await adminCall(endpoint, "GET", "faults")).faults;
+  },
+  async clear(endpoint, id) {
+    return adminCall(endpoint, "DELETE", id ? `faults/${id}` : "faults");
+  },
+};
+
+/** A bodiless admin call (GET, DELETE) answering its JSON. */
+export async function adminCall(endpoint, method, path) {
+  const response = await fetch(`${endpoint}/_parley/${path}`, { method, signal: AbortSignal.timeout(10_000) });
+  const payload = await response.json();
+  assert.equal(response.status, 200, `admin ${method} ${path}: ${response.status} ${JSON.stringify(payload)}`);
+  return payload;
+}
+
 export async function newInstance(client, alias = `js${randomInt(2 ** 40).toString(16)}`) {
   const created = await client.send(
     new connect.CreateInstanceCommand({
