@@ -8,7 +8,7 @@ CHATJS := tests/interop/chatjs
 NODE_STAMP := $(CHATJS)/node_modules/.installed-$(shell cat $(CHATJS)/package-lock.json | cksum | cut -d' ' -f1)
 LINTED := src tests $(wildcard bench)
 
-.PHONY: serve test lint bench format clean
+.PHONY: serve test lint bench bench-throughput bench-latency format clean
 
 $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -38,9 +38,15 @@ format: $(STAMP)
 	$(BIN)/ruff format $(LINTED)
 	$(BIN)/ruff check --fix $(LINTED)
 
-bench: $(STAMP)
+# Both benchmarks, see BENCHMARKS.md: CreateParticipant throughput (wrk), then SendMessage-to-socket latency.
+bench: bench-throughput bench-latency
+
+bench-throughput: $(STAMP)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py
+
+bench-latency: $(STAMP)
+	$(BIN)/python bench/latency.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(CHATJS)/node_modules

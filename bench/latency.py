@@ -55,7 +55,7 @@ CONFIGS: dict[str, tuple[str, list[str]]] = {
     "memory": ("Parley in-memory", [*PARLEY, "--log-level", "warning"]),
     "durable": ("Parley durable (--data-dir, synchronous=FULL)", [*PARLEY, "--log-level", "warning"]),
 }
-LADDER = "400,800,1200,1600,2400,3200"
+LADDER = "400,800,1200,1600,2400,3200,4800,6400"
 
 
 def raise_fd_limit() -> None:
@@ -214,26 +214,30 @@ def measure(key: str, chats: int, args: argparse.Namespace) -> dict[str, Any]:
         return result
 
 
-def ratio(value: float, base: float | None) -> str:
-    return "-" if base is None or not base else f"{value / base:.1f}"
+def ratios(lat: dict[str, float], base: dict[str, float] | None) -> str:
+    """p50 and p99 as multiples of the bare run's (same round, same chat count)."""
+    if base is None:
+        return "-"
+    return f"{lat['p50'] / base['p50']:.1f} / {lat['p99'] / base['p99']:.1f}"
+
+
+def row(run: dict[str, Any], base: dict[str, float] | None) -> str:
+    fixed = run["fixed"]
+    lat = fixed["latency_ms"]["all"]
+    cells = [run["round"], run["label"], f"{run['chats']:,}", f"{run['sockets']:,}", f"{fixed['rate']:g}"]
+    cells += [f"{lat['count']:,}", *(f"{lat[k]:.2f}" for k in ("p50", "p90", "p99", "max")), ratios(lat, base)]
+    cells += [f"{fixed['http_ms']['p50']:.2f}", f"{fixed['server_cpu_us_per_message']:.0f}", best_rate(run)]
+    return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
 def table(runs: list[dict[str, Any]]) -> str:
     rows = [
-        "| configuration | chats | sockets | rate msg/s | deliveries | p50 ms | p90 ms | p99 ms | max ms "
+        "| round | configuration | chats | sockets | rate msg/s | deliveries | p50 ms | p90 ms | p99 ms | max ms "
         "| p50 / p99 vs bare | POST p50 ms | server CPU µs/msg | max sustained msg/s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    bare = {r["chats"]: r["fixed"]["latency_ms"]["all"] for r in runs if r["config"] == "bare"}
-    for run in runs:
-        fixed, lat, base = run["fixed"], run["fixed"]["latency_ms"]["all"], bare.get(run["chats"])
-        ratios = "1 / 1" if run["config"] == "bare" else f"{ratio(lat['p50'], base and base['p50'])} / "
-        ratios += "" if run["config"] == "bare" else ratio(lat["p99"], base and base["p99"])
-        rows.append(
-            f"| {run['label']} | {run['chats']:,} | {run['sockets']:,} | {fixed['rate']:g} | {lat['count']:,} "
-            f"| {lat['p50']:.2f} | {lat['p90']:.2f} | {lat['p99']:.2f} | {lat['max']:.2f} | {ratios} "
-            f"| {fixed['http_ms']['p50']:.2f} | {fixed['server_cpu_us_per_message']:.0f} | {best_rate(run)} |"
-        )
+    bare = {(r["round"], r["chats"]): r["fixed"]["latency_ms"]["all"] for r in runs if r["config"] == "bare"}
+    rows += [row(run, bare.get((run["round"], run["chats"]))) for run in runs]
     return "\n".join(rows)
 
 
@@ -263,6 +267,7 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chats", default="100,1000", help="comma-separated chat counts")
     parser.add_argument("--only", default=",".join(CONFIGS), help="comma-separated subset of " + ", ".join(CONFIGS))
+    parser.add_argument("--repeat", type=int, default=1, help="rounds over every configuration and chat count")
     parser.add_argument("--rate", type=float, default=200, help="total messages a second, the reported phase")
     parser.add_argument("--duration", type=float, default=15, help="seconds of the reported phase")
     parser.add_argument("--ladder", default=LADDER, help="higher rates tried for the max sustained ('' = none)")
@@ -288,9 +293,11 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     runs: list[dict[str, Any]] = []
     try:
-        for chats in args.chat_counts:
-            for key in sorted(args.keys, key=lambda k: k != "bare"):
-                runs.append(measure(key, chats, args))
+        for round_ in range(1, args.repeat + 1):
+            for chats in args.chat_counts:
+                for key in sorted(args.keys, key=lambda k: k != "bare"):  # bare first, for the ratios
+                    print(f"round {round_}/{args.repeat}: {key}, {chats} chats", flush=True)
+                    runs.append({"round": round_, **measure(key, chats, args)})
     except (BenchError, LoadError, OSError) as exc:
         print(f"bench: FAILED: {exc}", file=sys.stderr)
         return 1
