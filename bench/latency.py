@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -119,19 +120,48 @@ def sustained(phase: dict[str, Any], slo_ms: float) -> bool:
     return clean(phase) and kept_up and phase["latency_ms"]["from_due"]["p99"] <= slo_ms
 
 
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine (every core, every process, and the hypervisor's steal) used so far."""
+    ticks = [int(f) for f in Path("/proc/stat").read_text().split()[1:9]]  # the aggregate "cpu" line
+    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Meter:
+    """CPU used during a phase: by the server, by this load generator, and by anything else on the machine."""
+
+    pid: int
+    wall: float = field(default_factory=time.perf_counter)
+    client: float = field(default_factory=time.process_time)
+    machine: float = field(default_factory=machine_busy_seconds)
+    server: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.server = cpu_seconds(self.pid)
+
+    def read(self, messages: int) -> dict[str, float]:
+        wall, server = time.perf_counter() - self.wall, cpu_seconds(self.pid) - self.server
+        client, machine = time.process_time() - self.client, machine_busy_seconds() - self.machine
+        return {
+            "server_cpu_us_per_message": server / messages * 1e6,
+            "server_cores": server / wall,
+            "client_cores": client / wall,
+            "other_cores": max(0.0, machine - server - client) / wall,  # other jobs: the noise on a shared machine
+        }
+
+
 async def phase(pool: HttpPool, fleet: Fleet, pid: int, rate: float, seconds: float, seq: int) -> dict[str, Any]:
     """One open-loop run at `rate` msg/s, drained; sequence numbers start at `seq`."""
-    first, cpu, clock, client = len(fleet.receipts), cpu_seconds(pid), time.perf_counter(), time.process_time()
+    first, meter = len(fleet.receipts), Meter(pid)
     gc.disable()  # the client's own collector pauses would show up as latency
     try:
         sent = await open_loop(pool, fleet, rate, seconds, seq)
         await drain(fleet, first, 2 * sum(s.response.status == 200 for s in sent), timeout=10)
     finally:
         gc.enable()
-    wall, cpu = time.perf_counter() - clock, cpu_seconds(pid) - cpu
-    result = analyse(sent, fleet.receipts[first:], rate)
-    result |= {"server_cpu_us_per_message": cpu / len(sent) * 1e6, "server_cores": cpu / wall}
-    result |= {"client_cores": (time.process_time() - client) / wall, "sockets_closed": len(fleet.closed)}
+    result = analyse(sent, fleet.receipts[first:], rate) | meter.read(len(sent))
+    result["sockets_closed"] = len(fleet.closed)
     if fleet.closed:
         raise LoadError(f"the server closed {len(fleet.closed)} sockets, e.g. socket {fleet.closed[0]}")
     return result
@@ -143,7 +173,8 @@ def say(label: str, chats: int, result: dict[str, Any]) -> None:
         f"  {label}, {chats} chats, {result['rate']:g} msg/s (achieved {result['achieved_rate']:.0f}): "
         f"p50 {lat['p50']:.2f} p99 {lat['p99']:.2f} max {lat['max']:.2f} ms over {lat['count']} deliveries; "
         f"lost {result['lost']} dup {result['duplicated']} stray {result['stray']} errors {result['http_errors']}; "
-        f"server {result['server_cores']:.2f} cores, client {result['client_cores']:.2f}",
+        f"cores: server {result['server_cores']:.2f}, client {result['client_cores']:.2f}, "
+        f"other jobs {result['other_cores']:.2f}",
         flush=True,
     )
 
