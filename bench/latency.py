@@ -23,6 +23,7 @@ import math
 import os
 import platform
 import resource
+import shlex
 import sys
 import tempfile
 import time
@@ -340,8 +341,8 @@ def main() -> int:
         return 1
     print()
     print(table(runs))
-    command = f"{os.path.relpath(sys.executable)} bench/{Path(__file__).name} " + " ".join(sys.argv[1:])
-    print(f"\nreproduce: {command.strip()}")
+    command = shlex.join([os.path.relpath(sys.executable), f"bench/{Path(__file__).name}", *sys.argv[1:]])
+    print(f"\nreproduce: {command}")
     report = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(), "command": command}
     (RESULTS / "latency.json").write_text(json.dumps({**report, "args": vars(args), "runs": runs}, indent=2) + "\n")
     print(f"wrote {RESULTS / 'latency.json'}")
