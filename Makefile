@@ -10,7 +10,7 @@ node_stamp = $(1)/node_modules/.installed-$(shell cat $(1)/package-lock.json | c
 NODE_STAMPS := $(foreach suite,$(NODE_SUITES),$(call node_stamp,$(suite)))
 LINTED := src tests $(wildcard bench)
 
-.PHONY: serve test lint bench bench-startup format clean
+.PHONY: serve test lint bench bench-throughput bench-latency bench-startup format clean
 
 $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -43,13 +43,19 @@ format: $(STAMP)
 	$(BIN)/ruff format $(LINTED)
 	$(BIN)/ruff check --fix $(LINTED)
 
-bench: $(STAMP)
+# Both benchmarks, see BENCHMARKS.md: CreateParticipant throughput (wrk), then SendMessage-to-socket latency.
+bench: bench-throughput bench-latency
+
+bench-throughput: $(STAMP)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py
 
 # Launch to the first 200 of /_parley/health, 20 runs each of `python -m parley` and `parley`; fails over 0.5 s.
 bench-startup: $(STAMP)
 	$(BIN)/python bench/startup.py
+
+bench-latency: $(STAMP)
+	$(BIN)/python bench/latency.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(addsuffix /node_modules,$(NODE_SUITES))

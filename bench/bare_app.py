@@ -34,17 +34,19 @@ async def app(
     await send({"type": "http.response.body", "body": BODY})
 
 
-async def serve(port: int) -> None:
+async def serve(port: int, asgi: Any = app, ws: str = "none", name: str = "bare") -> None:
+    """Serve `asgi` on Parley's uvicorn settings (src/parley/cli.py); `ws` as there when it takes WebSockets."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     config = uvicorn.Config(
-        app,
+        asgi,
         lifespan="off",
         log_config=None,
         access_log=False,
         http="httptools",
-        ws="none",
+        ws=ws,
+        ws_ping_interval=None,
         server_header=False,
         date_header=True,
         backlog=2048,
@@ -54,7 +56,7 @@ async def serve(port: int) -> None:
     while not server.started and not task.done():
         await asyncio.sleep(0.005)
     if server.started:
-        print(f"bare: listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
+        print(f"{name}: listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
     await task
 
 

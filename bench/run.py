@@ -23,7 +23,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -70,10 +70,12 @@ class Server:
 
 
 @contextmanager
-def server(command: list[str], workdir: Path) -> Iterator[Server]:
+def server(command: list[str], workdir: Path, preexec: Callable[[], None] | None = None) -> Iterator[Server]:
     out, err = workdir / "stdout.log", workdir / "stderr.log"
     with out.open("wb") as out_f, err.open("wb") as err_f:
-        proc = subprocess.Popen(command, stdout=out_f, stderr=err_f, stdin=subprocess.DEVNULL, cwd=BENCH.parent)
+        proc = subprocess.Popen(
+            command, stdout=out_f, stderr=err_f, stdin=subprocess.DEVNULL, cwd=BENCH.parent, preexec_fn=preexec
+        )
     try:
         deadline = time.monotonic() + 30
         while b"\n" not in out.read_bytes() and proc.poll() is None and time.monotonic() < deadline:
