@@ -12,18 +12,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import RunningParley, start_parley
+from tests.contract.admin_helpers import admin as admin_request
 from tests.contract.chat_helpers import EVENT, Socket, add_bot, new_chat
 from tests.contract.test_participant_service import error_of
 
 
 def admin(server: RunningParley, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{server.url}/_parley/{path}", data=data, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+    return admin_request(server.url, method, path, body)
 
 
 @pytest.fixture(scope="module")

@@ -39,24 +39,14 @@ TRANSIENT = frozenset(
 def participant_event(
     content_type: str, contact: Contact, who: Participant, now: datetime, ids: IdSource, content: str | None = None
 ) -> Item:
-    return Item(
-        id=ids(),
-        contact_id=contact.id,
-        chain_id=contact.chain_id,
-        type="EVENT",
-        at=now,
-        content_type=content_type,
-        content=content,
-        participant_id=who.id,
-        display_name=who.display_name,
-        role=who.role,
-        persisted=content_type not in TRANSIENT,
-    )
+    item = system_event(contact, content_type, now, ids, content)
+    item.participant_id, item.display_name, item.role = who.id, who.display_name, who.role
+    return item
 
 
 def chat_ended(contact: Contact, now: datetime, ids: IdSource) -> Item:
     """`chat.ended` carries no participant fields (chatjs's own dummy event has none)."""
-    return Item(id=ids(), contact_id=contact.id, chain_id=contact.chain_id, type="EVENT", at=now, content_type=ENDED)
+    return system_event(contact, ENDED, now, ids)
 
 
 def message(
