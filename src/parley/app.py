@@ -10,7 +10,7 @@ from typing import Any
 from parley.bus.memory import MemoryBus
 from parley.chat.model import Scope
 from parley.chat.tokens import TokenSigner
-from parley.clock import Clock, SystemClock, VirtualClock, parse_instant
+from parley.clock import Clock, SystemClock, VirtualClock
 from parley.ids import IdGenerator
 from parley.protocol.pagination import PageTokens
 from parley.protocol.routing import Router
@@ -59,7 +59,7 @@ def _check(settings: Settings) -> None:
 
 def _clock(settings: Settings) -> Clock:
     if settings.clock == "virtual":
-        return VirtualClock(parse_instant(settings.clock_start) if settings.clock_start else None)
+        return VirtualClock(settings.clock_start)
     if settings.clock_start:
         raise SettingsError("--clock-start / PARLEY_CLOCK_START needs --clock virtual")
     return SystemClock()

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import PurePath
 
 from parley.chat.policy import Policy
@@ -45,7 +46,7 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     ws_outbox: int = 1000  # frames queued for one socket before it is dropped as too slow
     clock: str = "real"  # PARLEY_CLOCK: real | virtual (moves only through /_parley/clock)
-    clock_start: str | None = None  # ISO-8601 instant a virtual clock starts at (default: now)
+    clock_start: datetime | None = None  # the instant a virtual clock starts at (default: now)
     request_log_size: int = 1000  # recent requests kept for /_parley/requests; 0 = none
     cors_origins: tuple[str, ...] = ("loopback",)  # browser origins CORS allows: loopback, *, null or exact origins
     policy: Policy = field(default_factory=Policy)
@@ -87,12 +88,11 @@ def _nonnegative(text: str) -> int:
     return value
 
 
-def _instant(text: str) -> str:
+def _instant(text: str) -> datetime:
     try:
-        parse_instant(text)
+        return parse_instant(text)
     except ValueError:
         raise SettingsError(f"expected an ISO-8601 instant like 2026-01-01T00:00:00Z, got {text!r}") from None
-    return text
 
 
 def _port(text: str) -> int:
