@@ -18,6 +18,7 @@ from parley.protocol.spec import error_shape, load_operations
 from parley.services.admin import AdminService
 from parley.services.connect import PARTICIPANT_SITUATIONS, ConnectService
 from parley.services.connections import ConnectionIssuer
+from parley.services.deps import ServiceDeps
 from parley.services.participant import ParticipantService
 from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
@@ -138,9 +139,10 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     pusher = Pusher(FaultyBus(bus, faults))
     deadlines = Deadlines(clock)
     issuer = ConnectionIssuer(signer, settings.policy)
-    connect = ConnectService(store, settings, ids, signer, pages, pusher, deadlines, issuer)
+    deps = ServiceDeps(store, settings, ids, signer, pages, pusher, deadlines, issuer)
+    connect = ConnectService(deps)
     urls = SignedUrls(signer)
-    participant = ParticipantService(store, settings, ids, signer, pages, pusher, deadlines, issuer, urls)
+    participant = ParticipantService(deps, urls)
     deadlines.bind(participant.check_deadlines)
     router = Router([op for ops in operations.values() for op in ops.values()])
     handlers = {"connect": connect.handlers, "connectparticipant": participant.handlers}

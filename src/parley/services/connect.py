@@ -26,23 +26,19 @@ from parley.chat.errors import (
     StateConflict,
 )
 from parley.chat.model import Contact, ContactFlow, Instance, Participant, Scope
-from parley.chat.policy import IdSource
-from parley.chat.tokens import TokenSigner
 from parley.protocol.errors import modelled
-from parley.protocol.pagination import InvalidToken, PageTokens
+from parley.protocol.pagination import InvalidToken
 from parley.services.base import (
     VALIDATION,
     Handler,
     Output,
     RequestContext,
-    Store,
     UnitRunner,
     validation_code,
 )
-from parley.services.connections import ConnectionIssuer
-from parley.services.push import AfterCommit, Pusher
+from parley.services.deps import AwsService, ServiceDeps
+from parley.services.push import AfterCommit
 from parley.settings import Settings
-from parley.timers import Deadlines
 
 ERRORS: dict[type[DomainError], str] = {
     NotFound: "ResourceNotFoundException",
@@ -136,30 +132,13 @@ def contact_detail(scope: Scope, contact: Contact, ctx: RequestContext) -> Outpu
     }
 
 
-class ConnectService:
+class ConnectService(AwsService):
     name = "connect"
 
-    def __init__(
-        self,
-        store: Store,
-        settings: Settings,
-        ids: IdSource,
-        signer: TokenSigner,
-        pages: PageTokens,
-        pusher: Pusher,
-        deadlines: Deadlines,
-        issuer: ConnectionIssuer,
-    ) -> None:
-        self._settings = settings
-        self._policy = settings.policy
-        self._ids = ids
-        self._signer = signer
-        self._pages = pages
-        self._pusher = pusher
-        self._deadlines = deadlines
-        self._issuer = issuer
-        self._units = UnitRunner(store, settings, ERRORS)
-        self._participant_units = UnitRunner(store, settings, self._participant_errors(settings))
+    def __init__(self, deps: ServiceDeps) -> None:
+        super().__init__(deps)
+        self._units = UnitRunner(deps.store, deps.settings, ERRORS)
+        self._participant_units = UnitRunner(deps.store, deps.settings, self._participant_errors(deps.settings))
         self.handlers: dict[str, Handler] = {
             "CreateInstance": self.create_instance,
             "DescribeInstance": self.describe_instance,

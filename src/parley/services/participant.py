@@ -22,18 +22,16 @@ from parley.chat.errors import (
     StateConflict,
 )
 from parley.chat.model import Scope, View
-from parley.chat.policy import IdSource
-from parley.chat.tokens import CONNECTION, PARTICIPANT, TokenSigner
+from parley.chat.tokens import CONNECTION, PARTICIPANT
 from parley.chat.transcript import TranscriptQuery
 from parley.protocol.errors import modelled
-from parley.protocol.pagination import InvalidToken, PageTokens
+from parley.protocol.pagination import InvalidToken
 from parley.protocol.validate import parse_timestamp
-from parley.services.base import VALIDATION, Handler, Output, RequestContext, Store, UnitRunner
-from parley.services.connections import ConnectionIssuer, wall_now
-from parley.services.push import AfterCommit, Pusher, item_output
+from parley.services.base import VALIDATION, Handler, Output, RequestContext, UnitRunner
+from parley.services.connections import wall_now
+from parley.services.deps import AwsService, ServiceDeps
+from parley.services.push import AfterCommit, item_output
 from parley.services.signed_urls import SignedUrls
-from parley.settings import Settings
-from parley.timers import Deadlines
 
 ERRORS: dict[type[DomainError], str] = {
     AccessDenied: "AccessDeniedException",
@@ -45,31 +43,13 @@ ERRORS: dict[type[DomainError], str] = {
 }
 
 
-class ParticipantService:
+class ParticipantService(AwsService):
     name = "connectparticipant"
 
-    def __init__(
-        self,
-        store: Store,
-        settings: Settings,
-        ids: IdSource,
-        signer: TokenSigner,
-        pages: PageTokens,
-        pusher: Pusher,
-        deadlines: Deadlines,
-        issuer: ConnectionIssuer,
-        urls: SignedUrls,
-    ) -> None:
-        self._settings = settings
-        self._policy = settings.policy
-        self._ids = ids
-        self._signer = signer
-        self._pages = pages
-        self._pusher = pusher
-        self._deadlines = deadlines
-        self._issuer = issuer
+    def __init__(self, deps: ServiceDeps, urls: SignedUrls) -> None:
+        super().__init__(deps)
         self._urls = urls
-        self._units = UnitRunner(store, settings, ERRORS, mismatch_is_new=True)
+        self._units = UnitRunner(deps.store, deps.settings, ERRORS, mismatch_is_new=True)
         self.handlers: dict[str, Handler] = {
             "CreateParticipantConnection": self.create_participant_connection,
             "SendMessage": self.send_message,
