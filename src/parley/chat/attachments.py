@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from parley.chat import events
 from parley.chat.conversation import Caller, Outcome, record
 from parley.chat.errors import AccessDenied, ConstraintViolation, Invalid, QuotaExceeded, StateConflict
-from parley.chat.model import Attachment, Item, Scope
+from parley.chat.model import Attachment, Scope
 from parley.chat.policy import IdSource, Policy
 from parley.chat.ports import Repo
 
@@ -115,28 +116,11 @@ def complete(
         raise StateConflict(f"Attachment {attachment.id} has already been completed")
     if attachment.uploaded_at is None:
         raise Invalid(f"Attachment {attachment.id} has not been uploaded: PUT it to the upload URL first")
-    attachment.completed_at = now
-    attachment.status = SCAN_STATUS[policy.attachment_scan]
+    status = SCAN_STATUS[policy.attachment_scan]
+    attachment.completed_at, attachment.status = now, status
     repo.put_attachment(caller.scope, attachment)
     outcome = Outcome(caller)
-    item = Item(
-        id=ids(),
-        contact_id=caller.contact.id,
-        chain_id=caller.contact.chain_id,
-        type="ATTACHMENT",
-        at=now,
-        participant_id=caller.participant.id,
-        display_name=caller.participant.display_name,
-        role=caller.participant.role,
-        attachments=[
-            {
-                "AttachmentId": attachment.id,
-                "AttachmentName": attachment.name,
-                "ContentType": attachment.content_type,
-                "Status": attachment.status,
-            }
-        ],
-    )
+    item = events.attachment(caller.contact, caller.participant, attachment, status, now, ids)
     outcome.item = record(repo, caller.scope, outcome.items, item)
     return outcome
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from parley.chat.model import Contact, Item, Participant
+from parley.chat.model import Attachment, Contact, Item, Participant
 from parley.chat.policy import IdSource
 
 PREFIX = "application/vnd.amazonaws.connect.event."
@@ -36,12 +37,29 @@ TRANSIENT = frozenset(
 )
 
 
-def participant_event(
-    content_type: str, contact: Contact, who: Participant, now: datetime, ids: IdSource, content: str | None = None
-) -> Item:
-    item = system_event(contact, content_type, now, ids, content)
-    item.participant_id, item.display_name, item.role = who.id, who.display_name, who.role
+def _item(contact: Contact, kind: str, now: datetime, ids: IdSource, who: Participant | None, **fields: Any) -> Item:
+    """A new item of the contact; `who` fills the participant fields (sender, subject)."""
+    item = Item(id=ids(), contact_id=contact.id, chain_id=contact.chain_id, type=kind, at=now, **fields)
+    if who is not None:
+        item.participant_id, item.display_name, item.role = who.id, who.display_name, who.role
     return item
+
+
+def system_event(contact: Contact, content_type: str, now: datetime, ids: IdSource, content: str | None = None) -> Item:
+    """An event of the contact itself, with no participant (e.g. `authentication.*`)."""
+    return participant_event(content_type, contact, None, now, ids, content)
+
+
+def participant_event(
+    content_type: str,
+    contact: Contact,
+    who: Participant | None,
+    now: datetime,
+    ids: IdSource,
+    content: str | None = None,
+) -> Item:
+    persisted = content_type not in TRANSIENT
+    return _item(contact, "EVENT", now, ids, who, content_type=content_type, content=content, persisted=persisted)
 
 
 def chat_ended(contact: Contact, now: datetime, ids: IdSource) -> Item:
@@ -52,45 +70,23 @@ def chat_ended(contact: Contact, now: datetime, ids: IdSource) -> Item:
 def message(
     contact: Contact, sender: Participant, content_type: str, content: str, now: datetime, ids: IdSource
 ) -> Item:
-    return Item(
-        id=ids(),
-        contact_id=contact.id,
-        chain_id=contact.chain_id,
-        type="MESSAGE",
-        at=now,
-        content_type=content_type,
-        content=content,
-        participant_id=sender.id,
-        display_name=sender.display_name,
-        role=sender.role,
-    )
+    return _item(contact, "MESSAGE", now, ids, sender, content_type=content_type, content=content)
+
+
+def attachment(
+    contact: Contact, sender: Participant, file: Attachment, status: str, now: datetime, ids: IdSource
+) -> Item:
+    """An `ATTACHMENT` item: no ContentType or Content, the file and its scan status in `Attachments`."""
+    described = {
+        "AttachmentId": file.id,
+        "AttachmentName": file.name,
+        "ContentType": file.content_type,
+        "Status": status,
+    }
+    return _item(contact, "ATTACHMENT", now, ids, sender, attachments=[described])
 
 
 def receipt(contact: Contact, reader: Participant, message_id: str, kind: str, now: datetime, ids: IdSource) -> Item:
     stamp = "ReadTimestamp" if kind == READ else "DeliveredTimestamp"
-    return Item(
-        id=ids(),
-        contact_id=contact.id,
-        chain_id=contact.chain_id,
-        type="MESSAGEMETADATA",
-        at=now,
-        content_type=METADATA,
-        message_metadata={
-            "MessageId": message_id,
-            "Receipts": [{stamp: now, "RecipientParticipantId": reader.id}],
-        },
-    )
-
-
-def system_event(contact: Contact, content_type: str, now: datetime, ids: IdSource, content: str | None = None) -> Item:
-    """An event of the contact itself, with no participant (e.g. `authentication.*`)."""
-    return Item(
-        id=ids(),
-        contact_id=contact.id,
-        chain_id=contact.chain_id,
-        type="EVENT",
-        at=now,
-        content_type=content_type,
-        content=content,
-        persisted=content_type not in TRANSIENT,
-    )
+    metadata = {"MessageId": message_id, "Receipts": [{stamp: now, "RecipientParticipantId": reader.id}]}
+    return _item(contact, "MESSAGEMETADATA", now, ids, None, content_type=METADATA, message_metadata=metadata)
