@@ -12,8 +12,9 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import uvicorn
 import uvloop
+
+from parley.serving import uvicorn_server
 
 BODY = b'{"ParticipantCredentials":{"ParticipantToken":"bare","Expiry":"2030-01-01T00:00:00.000Z"},"ParticipantId":"x"}'
 HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
@@ -35,23 +36,12 @@ async def app(
 
 
 async def serve(port: int, asgi: Any = app, ws: str = "none", name: str = "bare") -> None:
-    """Serve `asgi` on Parley's uvicorn settings (src/parley/cli.py); `ws` as there when it takes WebSockets."""
+    """Serve `asgi` on `parley serve`'s own uvicorn configuration, without lifespan; `ws` as there when it
+    takes WebSockets."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
-    config = uvicorn.Config(
-        asgi,
-        lifespan="off",
-        log_config=None,
-        access_log=False,
-        http="httptools",
-        ws=ws,
-        ws_ping_interval=None,
-        server_header=False,
-        date_header=True,
-        backlog=2048,
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn_server(asgi, lifespan="off", ws=ws)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not task.done():
         await asyncio.sleep(0.005)

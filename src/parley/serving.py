@@ -54,22 +54,22 @@ class UvicornServer(uvicorn.Server):
         yield
 
 
-def uvicorn_server(app: ASGIApp) -> UvicornServer:
-    """The one uvicorn configuration: httptools, sans-io websockets, lifespan on, no uvicorn logging."""
-    config = uvicorn.Config(
-        app,
-        lifespan="on",
-        log_config=None,
-        access_log=False,
-        http="httptools",
-        ws="websockets-sansio",
-        ws_ping_interval=None,
-        server_header=False,
-        date_header=True,
-        backlog=2048,
-        timeout_graceful_shutdown=5,
-    )
-    return UvicornServer(config)
+def uvicorn_server(app: ASGIApp, **overrides: Any) -> UvicornServer:
+    """The one uvicorn configuration: httptools, sans-io websockets, lifespan on, no uvicorn logging.
+    `overrides` (uvicorn.Config keywords) serve the benchmarks' bare baselines, which have no lifespan."""
+    settings: dict[str, Any] = {
+        "lifespan": "on",
+        "log_config": None,
+        "access_log": False,
+        "http": "httptools",
+        "ws": "websockets-sansio",
+        "ws_ping_interval": None,
+        "server_header": False,
+        "date_header": True,
+        "backlog": 2048,
+        "timeout_graceful_shutdown": 5,
+    }
+    return UvicornServer(uvicorn.Config(app, **{**settings, **overrides}))
 
 
 async def run(server: UvicornServer, sock: socket.socket, on_started: Callable[[], None]) -> None:
