@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import collections
 import json
-import os
-import shutil
 import subprocess
 import threading
 import time
@@ -28,6 +26,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
 
 from tests.conftest import RunningParley, client, make_instance, start_chat, start_parley
+from tests.interop.node import node_or_skip as interop_node
 
 CHATJS = Path(__file__).resolve().parent / "chatjs"
 EVENT = "application/vnd.amazonaws.connect.event."
@@ -42,19 +41,11 @@ WAIT = 10.0
 
 
 def node_or_skip() -> str:
-    """The `node` binary; without it (or without `npm ci`), skip, unless PARLEY_REQUIRE_SERVICES=1."""
-    node = shutil.which("node")
-    problem = None
-    if node is None:
-        problem = "Node.js is not installed: the chatjs interop tests need `node` (20) on PATH"
-    elif not (CHATJS / "node_modules" / "amazon-connect-chatjs").is_dir():
-        problem = "amazon-connect-chatjs is not installed: run `npm ci --prefix tests/interop/chatjs` (make test does)"
-    if problem is not None:
-        if os.environ.get("PARLEY_REQUIRE_SERVICES") == "1":
-            pytest.fail(problem + " (PARLEY_REQUIRE_SERVICES=1)")
-        pytest.skip(problem)
-    assert node is not None
-    return node
+    return interop_node(
+        CHATJS / "node_modules" / "amazon-connect-chatjs",
+        "chatjs",
+        "amazon-connect-chatjs is not installed: run `npm ci --prefix tests/interop/chatjs` (make test does)",
+    )
 
 
 def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:

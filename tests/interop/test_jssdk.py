@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from botocore.session import get_session
 from parley.app import build_app
 from parley.settings import Settings
 from tests.conftest import RunningParley, start_parley
+from tests.interop.node import node_or_skip as interop_node
 
 JSSDK = Path(__file__).resolve().parent / "jssdk"
 SCENARIO_SECONDS = 60
@@ -57,19 +57,11 @@ NOT_REACHABLE: dict[tuple[str, str], str] = {}
 
 
 def node_or_skip() -> str:
-    """The `node` binary; without it (or without `npm ci`), skip, unless PARLEY_REQUIRE_SERVICES=1."""
-    node = shutil.which("node")
-    problem = None
-    if node is None:
-        problem = "Node.js is not installed: the JS SDK interop tests need `node` (20) on PATH"
-    elif not (JSSDK / "node_modules" / "@aws-sdk" / "client-connect").is_dir():
-        problem = "the JS SDK is not installed: run `npm ci --prefix tests/interop/jssdk` (make test does)"
-    if problem is not None:
-        if os.environ.get("PARLEY_REQUIRE_SERVICES") == "1":
-            pytest.fail(problem + " (PARLEY_REQUIRE_SERVICES=1)")
-        pytest.skip(problem)
-    assert node is not None
-    return node
+    return interop_node(
+        JSSDK / "node_modules" / "@aws-sdk" / "client-connect",
+        "JS SDK",
+        "the JS SDK is not installed: run `npm ci --prefix tests/interop/jssdk` (make test does)",
+    )
 
 
 def scenario(name: str, **config: Any) -> dict[str, Any]:
