@@ -22,7 +22,8 @@ from parley.services.deps import ServiceDeps
 from parley.services.participant import ParticipantService
 from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
-from parley.settings import Settings, SettingsError
+from parley.services.snapshots import SnapshotService
+from parley.settings import Settings, SettingsError, effective
 from parley.store.sqlite import SqliteStore
 from parley.timers import Deadlines
 from parley.transport.access_log import AccessLog
@@ -42,27 +43,31 @@ def _secret(settings: Settings, store: SqliteStore) -> bytes:
         try:
             return bytes.fromhex(settings.secret)
         except ValueError:
-            raise SettingsError("--secret / PARLEY_SECRET must be hexadecimal") from None
+            raise SettingsError(f"{settings.origin('secret')} must be hexadecimal") from None
     if settings.seed is not None and not store.durable:
         return hashlib.sha256(f"parley-seed:{settings.seed}".encode()).digest()
     return store.secret()
 
 
 def _check(settings: Settings) -> None:
+    """What settings.py cannot know: the error codes named must be Connect's (messages name the flag or
+    the variable, whichever was used)."""
     for situation, code in settings.create_participant_errors.items():
+        where = settings.origin("create_participant_errors")
         if situation not in PARTICIPANT_SITUATIONS:
-            raise SettingsError(f"PARLEY_CREATE_PARTICIPANT_ERRORS: unknown situation {situation!r}")
+            raise SettingsError(f"{where}: unknown situation {situation!r}")
         if error_shape("connect", code) is None:
-            raise SettingsError(f"PARLEY_CREATE_PARTICIPANT_ERRORS: {code!r} is not a Connect error")
+            raise SettingsError(f"{where}: {code!r} is not a Connect error")
     if settings.validation_error != "auto" and error_shape("connect", settings.validation_error) is None:
-        raise SettingsError(f"PARLEY_VALIDATION_ERROR: {settings.validation_error!r} is not a Connect error")
+        where = settings.origin("validation_error")
+        raise SettingsError(f"{where}: {settings.validation_error!r} is not a Connect error")
 
 
 def _clock(settings: Settings) -> Clock:
     if settings.clock == "virtual":
         return VirtualClock(settings.clock_start)
     if settings.clock_start:
-        raise SettingsError("--clock-start / PARLEY_CLOCK_START needs --clock virtual")
+        raise SettingsError(f"{settings.origin('clock_start')} needs --clock virtual")
     return SystemClock()
 
 
@@ -79,6 +84,7 @@ class Parley:
     deadlines: Deadlines
     clock: Clock
     http: ASGIApp  # every HTTP path, behind CORS: the admin namespace or the AWS services
+    snapshots: SnapshotService
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -96,13 +102,18 @@ class Parley:
                 await self._rearm()
                 if self.clock.virtual:
                     await self.deadlines.fire_due()
-                self.admin.ready = True
+                self.admin.ready = not self.preparing  # else startup.prepare says when, after --import/--init
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.admin.ready = False
                 self.deadlines.cancel_all()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    @property
+    def preparing(self) -> bool:
+        """--import or --init have work to do once the server listens; it is not ready before."""
+        return bool(self.settings.import_file or self.settings.init_dir)
 
     async def _rearm(self) -> None:
         """A durable store's live contacts get their timers back (chat end, connect windows)."""
@@ -147,7 +158,9 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     router = Router([op for ops in operations.values() for op in ops.values()])
     handlers = {"connect": connect.handlers, "connectparticipant": participant.handlers}
     log_lines = access_log or AccessLog(
-        enabled=settings.log_level in ("debug", "info"), debug=settings.log_level == "debug"
+        enabled=settings.log_level in ("debug", "info"),
+        debug=settings.log_level == "debug",
+        json=settings.log_format == "json",
     )
     request_ids = IdGenerator(None if settings.seed is None else settings.seed + 1)
     requests = RequestLog(settings.request_log_size)
@@ -160,7 +173,19 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
 
     actions = AdminService(store, ids, signer, pusher, clock, deadlines, bus, reseed, settings.seed)
     default_scope = Scope(settings.account_id, settings.region)
-    admin = Admin(actions, bus, faults, requests, default_scope, clock, deadlines, settings.policy)
+    snapshots = SnapshotService(store, clock, deadlines, bus, deadlines.fire_due)
+    admin = Admin(
+        actions,
+        bus,
+        faults,
+        requests,
+        default_scope,
+        clock,
+        deadlines,
+        settings.policy,
+        snapshots=snapshots,
+        config=effective(settings),
+    )
     hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
     http = Cors(_by_path(admin, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)
-    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http)
+    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http, snapshots)
