@@ -430,3 +430,8 @@ def effective(settings: Settings) -> dict[str, dict[str, object]]:
         source = settings.sources.get(name, "default")
         described[name] = {"value": _shown(name, value), "source": source, "flag": flag, "env": env}
     return described
+
+
+def inherited_environment() -> dict[str, str]:
+    """This process's environment, for the commands Parley starts (`parley exec`, `--init` scripts)."""
+    return dict(os.environ)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parley.services.snapshots import SnapshotError
+from parley.settings import inherited_environment
 
 if TYPE_CHECKING:
     from parley.app import Parley
@@ -37,7 +38,7 @@ class StartupError(Exception):
 def sdk_environment(url: str, region: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """`base` (default: this process's environment) with every SDK and the AWS CLI pointed at `url`:
     both services' endpoints, dummy credentials, the region, and PARLEY_ENDPOINT_URL for `parley …`."""
-    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in DROPPED}
+    env = {k: v for k, v in (inherited_environment() if base is None else base).items() if k not in DROPPED}
     env.update(
         {
             "AWS_ENDPOINT_URL_CONNECT": url,
