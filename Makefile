@@ -34,7 +34,7 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
-	$(BIN)/mypy --strict src
+	$(BIN)/mypy --strict $(LINTED)
 
 test: lint $(NODE_STAMPS)
 	$(BIN)/pytest -n 2 --dist loadfile
