@@ -81,9 +81,10 @@ def _start(flags: dict[str, Any], defaults: dict[str, object], lines: Any) -> tu
 
 
 def _announce(app: Parley, url: str, stream: Any) -> None:
-    print(f"parley: listening on {url}", file=stream, flush=True)
+    """The port file first: whoever reads the listening line may look for the file at once."""
     if app.settings.port_file:
         startup.write_port_file(app.settings.port_file, url)
+    print(f"parley: listening on {url}", file=stream, flush=True)
 
 
 async def _serve(app: Parley, sock: socket.socket) -> int:
