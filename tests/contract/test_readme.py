@@ -26,6 +26,10 @@ An HTML comment on the line before a block changes how it runs (`;` separates se
     <!-- readme-test: chat -->           the block talks about an existing chat: IID, FLOW, CID (its
                                          ContactId) and PID (the customer's ParticipantId) are set
     <!-- readme-test: serve FLAGS -->    the fresh server is started with these flags
+    <!-- readme-test: twice -->          run it a second time against the same server: a user reruns examples
+
+Beside running them, a few checks hold the README to what the server does (the reset answer's fields, the
+fault example's comments, both endpoint variables wherever one is set).
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ NODE_SUITES = (ROOT / "tests" / "interop" / "jssdk", ROOT / "tests" / "interop" 
 BLOCK_SECONDS = 60
 RUNNABLE = {"python": "python", "sh": "sh", "bash": "sh", "shell": "sh", "js": "js", "javascript": "js", "mjs": "js"}
 NOT_CODE = frozenset({"", "text", "json", "html", "console", "output"})
-DIRECTIVES = frozenset({"skip", "pytest", "servers", "chat", "serve"})
+DIRECTIVES = frozenset({"skip", "pytest", "servers", "chat", "serve", "twice"})
 FENCE = re.compile(r"^```(\S*)\s*$")
 MARKER = re.compile(r"^<!--\s*readme-test:\s*(.*?)\s*-->$")
 LOCAL = re.compile(r"\b(?:127\.0\.0\.1|localhost):4599\b")
@@ -272,5 +276,42 @@ def test_the_readme_block_runs_as_written(fresh_server: ParleyServer, request: p
         return
     if "chat" in block.directives:
         env.update(chat_variables(fresh_server.endpoint_url))
-    status, output = run_block(block, code, work, env)
-    assert status == 0, f"README.md:{block.line} ```{block.language} failed ({status}):\n{output}"
+    for attempt in ("", " when run a second time")[: 2 if "twice" in block.directives else 1]:
+        status, output = run_block(block, code, work, env)
+        assert status == 0, f"README.md:{block.line} ```{block.language} failed{attempt} ({status}):\n{output}"
+
+
+# -- what the README says about the server, checked against it -----------------------------------------
+def test_where_one_endpoint_variable_is_set_the_other_is_too() -> None:
+    """With only AWS_ENDPOINT_URL_CONNECT, SDKs send Participant Service calls to the real AWS endpoint."""
+    for block in BLOCKS:
+        connect = re.search(r"AWS_ENDPOINT_URL_CONNECT\s*=", block.code)
+        participant = re.search(r"AWS_ENDPOINT_URL_CONNECTPARTICIPANT\s*=", block.code)
+        assert bool(connect) == bool(participant), f"README.md:{block.line} sets one endpoint variable only"
+
+
+def documented_answer(path: str) -> str:
+    row = next(line for line in README.read_text().splitlines() if line.startswith(f"| `POST` | `{path}` |"))
+    return row.split("|")[4]
+
+
+def test_the_reset_answer_names_what_a_reset_removes() -> None:
+    with ParleyServer() as server:
+        status, answer = server.admin.request("POST", "/_parley/reset", {})
+    assert status == 200
+    documented = set(re.findall(r'"(\w+)"', documented_answer("/_parley/reset").split('"removed":', 1)[1]))
+    assert documented == set(answer["removed"])
+
+
+def test_the_fault_example_does_what_its_comments_say(tmp_path: Path) -> None:
+    block = next(b for b in TESTED if "/_parley/faults" in b.code and b.language == "sh")
+    assert "# every Participant Service call waits 2 s, one in ten fails" in block.code
+    with ParleyServer() as server:
+        env = environment(server.endpoint_url, tmp_path)
+        status, output = run_block(block, LOCAL.sub(server.endpoint_url.split("//", 1)[1], block.code), tmp_path, env)
+        assert status == 0, output
+        rules = server.admin.request("GET", "/_parley/faults")[1]["faults"]
+    throttle, slow, failing = rules[:3]
+    assert throttle["match"] == {"service": "connect", "operation": "CreateParticipant"} and throttle["remaining"] == 1
+    assert slow["match"]["service"] == failing["match"]["service"] == "connectparticipant"
+    assert slow["latencyMs"] == 2000 and failing["probability"] == 0.1 and failing["error"]["status"] == 503
