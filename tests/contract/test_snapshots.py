@@ -250,3 +250,22 @@ def test_a_bad_init_file_stops_start_up_naming_it(tmp_path: Path, name: str, con
 def test_init_needs_a_directory(tmp_path: Path) -> None:
     done = run_serve("--init", str(tmp_path / "missing"))
     assert done.returncode == 1 and "no such directory" in done.stderr
+
+
+def test_the_in_process_server_imports_and_inits_too(server: RunningParley, tmp_path: Path) -> None:
+    from parley.testing import ParleyServer, ParleyServerError
+
+    chat, _ = chat_with_history(server)
+    snapshot = tmp_path / "state.json"
+    assert cli(server.url, "export", str(snapshot)).returncode == 0
+    (tmp_path / "init").mkdir()
+    (tmp_path / "init" / "check.py").write_text(
+        "import os\nassert os.environ['AWS_ENDPOINT_URL_CONNECT'].startswith('http://127.0.0.1:')\n"
+    )
+    with ParleyServer(import_file=str(snapshot), init_dir=str(tmp_path / "init")) as started:
+        contacts = started.admin.request("GET", "/_parley/state")[1]["contacts"]
+        assert [c["id"] for c in contacts] == [chat.contact_id]
+    (tmp_path / "init" / "check.py").write_text("raise SystemExit(5)")
+    failing = ParleyServer(init_dir=str(tmp_path / "init"))
+    with pytest.raises(ParleyServerError, match="the script failed"):
+        failing.start()
