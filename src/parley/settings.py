@@ -54,13 +54,13 @@ class Settings:
     import_file: str | None = None  # PARLEY_IMPORT: a state snapshot imported at start
     init_dir: str | None = None  # PARLEY_INIT: snapshots and scripts applied in name order once ready
     policy: Policy = field(default_factory=Policy)
-    sources: Mapping[str, str] = field(default_factory=dict)  # setting -> "flag" | "env" (absent: default)
+    sources: Mapping[str, str] = field(default_factory=dict)  # setting -> flag | env | keyword (absent: default)
 
     def origin(self, name: str) -> str:
         """How the user named a setting, for messages: its flag, its environment variable, or both."""
         for option, flag, env, *_ in (*OPTIONS, *POLICY_OPTIONS):
             if option == name:
-                return {"flag": flag, "env": env}.get(self.sources.get(name, ""), f"{flag} / {env}")
+                return {"flag": flag, "env": env, "keyword": name}.get(self.sources.get(name, ""), f"{flag} / {env}")
         return name
 
 
@@ -324,11 +324,12 @@ def _resolve(
     args: Mapping[str, str | None],
     environ: Mapping[str, str],
     sources: dict[str, str],
+    given_as: str = "flag",
 ) -> dict[str, object]:
     """Parsed values of the options given by flag or environment; `sources` learns which one gave each."""
     values: dict[str, object] = {}
     for name, flag, env, parse, _ in options:
-        raw, source, kind = args.get(name), flag, "flag"
+        raw, source, kind = args.get(name), flag, given_as
         if raw is None:
             raw, source, kind = environ.get(env), env, "env"
         if raw is None:
@@ -345,14 +346,16 @@ def load(
     args: Mapping[str, str | None] | None = None,
     environ: Mapping[str, str] | None = None,
     defaults: Mapping[str, object] | None = None,
+    given_as: str = "flag",
 ) -> Settings:
     """Settings from parsed flags (a name -> text mapping) and the environment; `defaults` replaces
     built-in defaults (`parley exec` listens on a free port unless told otherwise)."""
     args = args or {}
     environ = os.environ if environ is None else environ
     sources: dict[str, str] = {}
-    values = {**(defaults or {}), **_resolve(OPTIONS, args, environ, sources)}
-    policy = dataclasses.replace(Policy(), **_resolve(POLICY_OPTIONS, args, environ, sources))  # type: ignore[arg-type]
+    values = {**(defaults or {}), **_resolve(OPTIONS, args, environ, sources, given_as)}
+    given_policy = _resolve(POLICY_OPTIONS, args, environ, sources, given_as)
+    policy = dataclasses.replace(Policy(), **given_policy)  # type: ignore[arg-type]
     return Settings(policy=policy, sources=sources, **values)  # type: ignore[arg-type]
 
 
@@ -393,7 +396,7 @@ def configure(**keywords: object) -> Settings:
     if unknown:
         raise SettingsError(f"unknown setting {', '.join(unknown)}; known settings: {', '.join(known)}")
     texts = {name: _as_text(value) for name, value in keywords.items() if value is not None}
-    return load(texts, environ={})
+    return load(texts, environ={}, given_as="keyword")
 
 
 SECRET_SETTINGS = frozenset({"secret", "admin_token", "credentials"})  # shown as "***" by /_parley/config
@@ -419,7 +422,7 @@ def _shown(name: str, value: object) -> object:
 
 def effective(settings: Settings) -> dict[str, dict[str, object]]:
     """`{name: {"value", "source", "flag", "env"}}` for every option: what this server runs with and where
-    each value came from (`flag`, `env` or `default`); secrets are masked."""
+    each value came from (`flag`, `env` or `default`; `keyword` for an in-process server); secrets masked."""
     described: dict[str, dict[str, object]] = {}
     for name, flag, env, _, _ in OPTIONS:
         value = getattr(settings, name)

@@ -144,3 +144,12 @@ def test_create_participant_errors_as_documented_and_named_by_the_flag_used() ->
     assert "not_found, invalid, conflict, quota" in variable
     server = start_parley("--create-participant-errors", "quota=ConflictException,conflict=InvalidRequestException")
     server.stop()
+
+
+def test_an_in_process_server_s_settings_come_from_keywords() -> None:
+    from parley.testing import ParleyServer
+
+    with ParleyServer(quota_instances=3) as server:
+        settings = server.admin.request("GET", "/_parley/config")[1]["settings"]
+    assert settings["quota_instances"]["source"] == "keyword" and settings["quota_instances"]["value"] == 3
+    assert settings["region"]["source"] == "default"
