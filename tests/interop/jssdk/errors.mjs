@@ -67,6 +67,7 @@ const INJECTED = {
   CreateContactFlow: ["LimitExceededException", "ThrottlingException", "InternalServiceException"],
   DescribeContactFlow: ["ThrottlingException", "InternalServiceException"],
   ListContactFlows: ["ThrottlingException", "InternalServiceException"],
+  UpdateContactFlowContent: ["ThrottlingException", "InternalServiceException"],
   StartChatContact: ["InternalServiceException"],
   StartWebRTCContact: ["LimitExceededException", "AccessDeniedException", "InternalServiceException"],
   CreateParticipant: ["ThrottlingException", "InternalServiceException"],
