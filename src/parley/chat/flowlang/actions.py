@@ -9,7 +9,7 @@ from typing import Any
 
 from parley.chat.contacts import ATTRIBUTES_MAX_BYTES
 from parley.chat.flowlang import effects as fx
-from parley.chat.flowlang.catalog import EVENT_HOOKS, ROUTING_FLOW_TYPES
+from parley.chat.flowlang.catalog import EVENT_HOOKS, ROUTING_FLOW_TYPES, WAIT_MAX_SECONDS
 from parley.chat.flowlang.document import Action, DocumentError, parse
 from parley.chat.flowlang.event import external_from_response, lambda_event
 from parley.chat.flowlang.outcome import Outcome, Run, failed, finish, jumped, park, proceed, result
@@ -22,6 +22,12 @@ VOICE_ONLY = ("PromptId", "SSML", "Media")
 
 def _text(run: Run, value: Any) -> str:
     return as_text(value_of(value, run.data))
+
+
+def _positive(value: Any, default: float) -> float:
+    """A static time limit; the default when absent or not a positive number (content kept under a lax mode)."""
+    found = number(value)
+    return found if found is not None and 0 < found <= WAIT_MAX_SECONDS else default
 
 
 def _routing_only(run: Run, action: Action) -> Outcome | None:
@@ -47,7 +53,7 @@ def get_participant_input(run: Run, action: Action) -> Outcome:
     text = render(as_text(action.parameters.get("Text")), run.data)
     if text:
         run.effects.append(fx.SendMessage(text))
-    seconds = number(action.parameters.get("InputTimeLimitSeconds")) or run.options.input_default_timeout
+    seconds = _positive(action.parameters.get("InputTimeLimitSeconds"), run.options.input_default_timeout)
     _wait_for(run, "input", seconds, [])
     return park(f"waiting {seconds:g} s for the customer's message")
 
@@ -114,7 +120,7 @@ def transfer_contact_to_queue(run: Run, action: Action) -> Outcome:
 def invoke_lambda_function(run: Run, action: Action) -> Outcome:
     params = action.parameters
     arn = render(as_text(params.get("LambdaFunctionARN")), run.data)
-    seconds = number(params.get("InvocationTimeLimitSeconds")) or run.options.lambda_default_timeout
+    seconds = _positive(params.get("InvocationTimeLimitSeconds"), run.options.lambda_default_timeout)
     asynchronous = params.get("InvocationType") == "ASYNCHRONOUS"
     attributes = params.get("LambdaInvocationAttributes")
     parameters = {
@@ -162,9 +168,10 @@ def compare(run: Run, action: Action) -> Outcome:
 
 def wait(run: Run, action: Action) -> Outcome:
     seconds = number(value_of(action.parameters.get("TimeoutSeconds"), run.data))
-    if seconds is None or seconds <= 0:
-        return failed("TimeoutSeconds is not a positive number")
-    events = [e for e in action.parameters.get("Events") or [] if isinstance(e, str)]
+    if seconds is None or not 0 < seconds <= WAIT_MAX_SECONDS:
+        return failed(f"TimeoutSeconds is not a number of seconds from 1 to {WAIT_MAX_SECONDS}")
+    listed = action.parameters.get("Events")
+    events = [e for e in listed if isinstance(e, str)] if isinstance(listed, list) else []
     if "BotParticipantDisconnected" in events and not run.world.bot_present():
         return failed("no custom bot is on the contact", "ParticipantNotFound")
     _wait_for(run, "wait", seconds, events)

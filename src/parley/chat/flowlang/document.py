@@ -56,6 +56,8 @@ def load_json(content: str) -> Any:
         return json.loads(content)
     except ValueError as exc:
         raise DocumentError(f"Content is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise DocumentError("Content nests too deeply") from None
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -121,8 +123,9 @@ def structure_problem(document: Any) -> str | None:
     actions = document.get("Actions")
     if not isinstance(actions, list) or not actions or not all(isinstance(a, dict) for a in actions):
         return "Actions must be a list of 1 to 250 action objects"
-    identifiers = {a.get("Identifier") for a in actions}
-    if document.get("StartAction") not in identifiers:
+    identifiers = {a["Identifier"] for a in actions if isinstance(a.get("Identifier"), str)}
+    start = document.get("StartAction")
+    if not isinstance(start, str) or start not in identifiers:
         return "StartAction must match the Identifier of an action"
     return None
 

@@ -3,6 +3,7 @@ ranges, "must be defined statically", the conditions and error types each type a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -16,17 +17,16 @@ NO_CONDITION = "NoMatchingCondition"
 
 
 def number(value: Any) -> float | None:
-    """A number written as a number or, as console exports do, as a string."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+    """A finite number written as a number or, as console exports do, as a string."""
+    found: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        found = float(value)
+    elif isinstance(value, str):
         try:
-            return float(value.strip())
+            found = float(value.strip())
         except ValueError:
             return None
-    return None
+    return found if found is not None and math.isfinite(found) else None
 
 
 def _static_number(action: Action, name: str, low: float, high: float, integer: bool = False) -> list[str]:
@@ -83,15 +83,18 @@ def _simple(allowed: set[str]) -> Rule:
 def _operands(action: Action, operators: set[str], allowed: set[str] | None) -> list[str]:
     found = []
     for condition in action.conditions:
+        operand = condition.operands[0] if condition.operands else None
         if condition.operator not in operators:
             found.append(f"{action.type} conditions take only {', '.join(sorted(operators))}")
-        elif allowed is not None and condition.operands and condition.operands[0] not in allowed:
-            found.append(f"Condition operand {condition.operands[0]!r} is not one of {', '.join(sorted(allowed))}")
+        elif not isinstance(operand, str):
+            found.append("Condition operands must be strings")
+        elif allowed is not None and operand not in allowed:
+            found.append(f"Condition operand {operand!r} is not one of {', '.join(sorted(allowed))}")
     return found
 
 
 def _required_operands(action: Action, required: set[str]) -> list[str]:
-    present = {c.operands[0] for c in action.conditions if c.operands}
+    present = {c.operands[0] for c in action.conditions if c.operands and isinstance(c.operands[0], str)}
     return [f"A condition Equals {name!r} is required" for name in sorted(required - present)]
 
 
@@ -151,7 +154,7 @@ def wait(action: Action) -> list[str]:
     if not is_single_path(timeout):
         found += _static_number(action, "TimeoutSeconds", 1, WAIT_MAX_SECONDS)
     events = action.parameters.get("Events", [])
-    if not isinstance(events, list) or not set(events) <= WAIT_EVENTS:
+    if not isinstance(events, list) or not all(isinstance(e, str) and e in WAIT_EVENTS for e in events):
         found.append(f"Events must be a static list of {', '.join(sorted(WAIT_EVENTS))}")
         events = []
     allowed = {"WaitCompleted", *events}
@@ -214,7 +217,7 @@ def update_contact_routing_behavior(action: Action) -> list[str]:
 def update_contact_recording_behavior(action: Action) -> list[str]:
     behavior = action.parameters.get("RecordingBehavior", {})
     recorded = behavior.get("RecordedParticipants", []) if isinstance(behavior, dict) else None
-    if not isinstance(recorded, list) or not set(recorded) <= {"Agent", "Customer"}:
+    if not isinstance(recorded, list) or not all(p in ("Agent", "Customer") for p in recorded):
         return ["RecordingBehavior.RecordedParticipants must be a static list of Agent and Customer"]
     return []
 

@@ -51,7 +51,10 @@ def problems(content: str, mode: str) -> list[str]:
         found.add("Content must be a JSON object")
         return found.items
     if mode != "json":
-        _check_document(document, mode, found)
+        try:
+            _check_document(document, mode, found)
+        except RecursionError:
+            found.add("Content nests too deeply")
     return found.items
 
 
@@ -144,7 +147,8 @@ def _condition_size(value: Any, depth: int = 0) -> tuple[int, int]:
         condition = entry.get("Condition", entry) if isinstance(entry, dict) else None
         if not isinstance(condition, dict):
             continue
-        nested = [o for o in condition.get("Operands", []) or [] if isinstance(o, dict)]
+        operands = condition.get("Operands")
+        nested = [o for o in operands if isinstance(o, dict)] if isinstance(operands, list) else []
         inner_depth, inner_count = _condition_size(nested, depth + 1)
         deepest, count = max(deepest, inner_depth, depth + 1), count + 1 + inner_count
     return deepest, count
