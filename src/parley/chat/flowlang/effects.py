@@ -99,3 +99,4 @@ class TrailStep:
     type: str
     branch: str | None  # the condition, error or NextAction taken; None while waiting
     detail: str
+    unsupported: bool = False  # an action Parley does not run (flows.md §3.5): the runner logs flow.unsupported

@@ -168,7 +168,8 @@ def _settle(run: Run, action: Action, outcome: Outcome, flow: str) -> None:
             _end(run, "error" if outcome.kind == ERROR else "end")
         else:
             run.state.action = target
-    run.trail.append(TrailStep(flow, action.identifier, action.type, branch, outcome.detail))
+    unsupported = action.type not in HANDLERS
+    run.trail.append(TrailStep(flow, action.identifier, action.type, branch, outcome.detail, unsupported))
 
 
 def transition(action: Action, outcome: Outcome) -> tuple[str | None, str]:

@@ -525,6 +525,7 @@ def test_unsupported_actions(
     d.run()
     assert d.branches() == branches and d.state is not None and d.state.outcome == outcome
     assert d.last is not None and "unsupported action type ConnectParticipantWithLexBot" in d.last.trail[0].detail
+    assert d.last.trail[0].unsupported and not any(step.unsupported for step in d.last.trail[1:])
 
 
 def test_a_loop_without_a_wait_is_stopped_by_the_step_limit() -> None:
