@@ -1,0 +1,82 @@
+"""The Lambda Invoke API client (flows.md §6.2): what `sam local start-lambda` and LocalStack serve.
+
+`POST {endpoint}/2015-03-31/functions/{FunctionName}/invocations[?Qualifier=…]`, the event as the body,
+`X-Amz-Invocation-Type: RequestResponse | Event`, signed with SigV4 by botocore's own signer (dummy `test`/`test`
+credentials, the ARN's Region, service `lambda`). An `X-Amz-Function-Error` header marks a function error.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from parley.outbound.answers import Answer, failed, from_body, function_error, quoted
+from parley.outbound.functions import FunctionRef
+from parley.outbound.sender import Reply, Sender
+
+CREDENTIALS = Credentials("test", "test")
+SAFE = "-._~"  # what botocore leaves unescaped in a URI label, so ':' in an ARN is sent as %3A
+API_VERSION = "2015-03-31"
+
+
+def invocation_url(endpoint: str, ref: FunctionRef, name_mode: str) -> str:
+    """The Invoke URL; `name_mode` `arn` names the function by its unqualified ARN, `name` by its name."""
+    function = ref.unqualified_arn if name_mode == "arn" else ref.name
+    url = f"{endpoint}/{API_VERSION}/functions/{quote(function, safe=SAFE)}/invocations"
+    return url + (f"?Qualifier={quote(ref.qualifier, safe=SAFE)}" if ref.qualifier else "")
+
+
+def signed_headers(url: str, body: bytes, region: str, asynchronous: bool) -> dict[str, str]:
+    headers = {
+        "Content-Type": "application/json",
+        "X-Amz-Invocation-Type": "Event" if asynchronous else "RequestResponse",
+    }
+    request = AWSRequest(method="POST", url=url, data=body, headers=headers)
+    SigV4Auth(CREDENTIALS, "lambda", region).add_auth(request)
+    return dict(request.headers.items())
+
+
+def _refusal(reply: Reply) -> str:
+    """`Invoke API answered HTTP 404 ResourceNotFoundException: Function not found: …`."""
+    kind = reply.headers.get("x-amzn-errortype", "").split(":", 1)[0]
+    message = _message(reply.body) or quoted(reply.body)
+    return f"Invoke API answered HTTP {reply.status}{' ' + kind if kind else ''}: {message}"
+
+
+def _message(raw: bytes) -> str | None:
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(document, dict):
+        return None
+    value = document.get("message") or document.get("Message") or document.get("errorMessage")
+    return str(value) if value is not None else None
+
+
+def interpret(reply: Reply, asynchronous: bool) -> Answer:
+    """200 (RequestResponse) or 202 (Event) is an answer, unless `X-Amz-Function-Error` says the function failed."""
+    if reply.status not in (200, 202, 204):
+        return failed(_refusal(reply))
+    kind = reply.headers.get("x-amz-function-error")
+    if kind:
+        return failed(function_error(kind, reply.body))
+    if asynchronous:
+        return Answer(True, None)
+    return from_body(reply.body)
+
+
+class InvokeApi:
+    def __init__(self, endpoint: str, sender: Sender, name_mode: str) -> None:
+        self.endpoint = endpoint
+        self._sender = sender
+        self._name_mode = name_mode
+
+    async def invoke(self, ref: FunctionRef, body: bytes, asynchronous: bool) -> Answer:
+        url = invocation_url(self.endpoint, ref, self._name_mode)
+        reply = await self._sender.post(url, body, lambda: signed_headers(url, body, ref.region, asynchronous))
+        return interpret(reply, asynchronous)
