@@ -54,9 +54,7 @@ def _prepare_handlers(settings: Settings, url: str) -> None:
     """Before `module:function` handlers are imported (flows.md §6.4): the AWS variables that point their boto3
     clients at this Parley, set in this process when unset, and the working directory importable, as
     `sam local` and uvicorn make it. Only `parley serve` does this; an in-process parley.Server never does."""
-    if not any(
-        ":" in target and not target.startswith(("http://", "https://")) for target in settings.lambdas.values()
-    ):
+    if all(target.startswith(("http://", "https://")) for target in settings.lambdas.values()):
         return
     added = export_handler_environment(settings, url)
     if added:

@@ -10,15 +10,11 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-
 from parley.outbound.answers import Answer, failed, from_body, function_error, quoted
 from parley.outbound.functions import FunctionRef
 from parley.outbound.sender import Reply, Sender
 
-CREDENTIALS = Credentials("test", "test")
+DUMMY_KEY = "test"
 SAFE = "-._~"  # what botocore leaves unescaped in a URI label, so ':' in an ARN is sent as %3A
 API_VERSION = "2015-03-31"
 
@@ -31,12 +27,18 @@ def invocation_url(endpoint: str, ref: FunctionRef, name_mode: str) -> str:
 
 
 def signed_headers(url: str, body: bytes, region: str, asynchronous: bool) -> dict[str, str]:
+    """The request's headers with SigV4's `X-Amz-Date` and `Authorization` (botocore's signer, imported on first
+    use: `parley serve` without an endpoint does not pay for it at startup)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
     headers = {
         "Content-Type": "application/json",
         "X-Amz-Invocation-Type": "Event" if asynchronous else "RequestResponse",
     }
     request = AWSRequest(method="POST", url=url, data=body, headers=headers)
-    SigV4Auth(CREDENTIALS, "lambda", region).add_auth(request)
+    SigV4Auth(Credentials(DUMMY_KEY, DUMMY_KEY), "lambda", region).add_auth(request)
     return dict(request.headers.items())
 
 
