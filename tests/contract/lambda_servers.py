@@ -40,6 +40,7 @@ class Seen:
     query_string: str
     headers: dict[str, str]
     body: bytes
+    client_port: int = 0
 
     @property
     def query(self) -> dict[str, str]:
@@ -68,7 +69,8 @@ async def _answer(send: Any, status: int, body: bytes, headers: dict[str, str] |
 async def _seen(scope: dict[str, Any], receive: Any) -> Seen:
     headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
     raw_path = scope.get("raw_path", scope["path"].encode()).decode()
-    return Seen(scope["method"], raw_path, scope["query_string"].decode(), headers, await _read(receive))
+    port = (scope.get("client") or ("", 0))[1]
+    return Seen(scope["method"], raw_path, scope["query_string"].decode(), headers, await _read(receive), port)
 
 
 @dataclass

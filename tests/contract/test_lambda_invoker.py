@@ -193,7 +193,7 @@ def test_an_unknown_function_and_an_unreachable_endpoint_are_errors(api: tuple[I
     started = time.monotonic()
     refused = one(configure(lambda_endpoint=DEAD), call("ok"))
     assert refused.outcome == "error" and refused.error is not None
-    assert refused.error.startswith(f"cannot reach the Invoke API at {DEAD}: ConnectError")
+    assert refused.error.startswith(f"cannot reach the Invoke API at {DEAD}: ConnectionRefusedError")
     assert 0.6 <= time.monotonic() - started < 3  # 3 retries after 0.1, 0.2 and 0.4 s
 
 
