@@ -10,16 +10,16 @@ throughput under concurrency, without a dependency tree of its own.
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import h11
+if TYPE_CHECKING:
+    from parley.outbound.http11 import Connection
 
 RETRIES = 3
 BACKOFF_SECONDS = 0.1  # doubled before each retry: 0.1, 0.2, 0.4
-READ_CAP = 32 * 1024 + 1  # one byte over the response limit is enough to know it is too large
 IDLE_PER_ORIGIN = 8
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -62,81 +62,26 @@ def split(url: str) -> tuple[Origin, str]:
     return Origin(scheme, parts.hostname, parts.port or DEFAULT_PORTS[scheme]), target
 
 
-class Connection:
-    """One HTTP/1.1 connection; `exchange` sends a request and reads its response."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader, self._writer = reader, writer
-        self._http = h11.Connection(h11.CLIENT)
-
-    @classmethod
-    async def open(cls, origin: Origin) -> Connection:
-        context = ssl.create_default_context() if origin.scheme == "https" else None
-        reader, writer = await asyncio.open_connection(origin.host, origin.port, ssl=context)
-        return cls(reader, writer)
-
-    async def exchange(self, origin: Origin, target: str, body: bytes, headers: Mapping[str, str]) -> Reply:
-        fields = [("Host", origin.host_header), ("Content-Length", str(len(body))), *headers.items()]
-        data = self._http.send(h11.Request(method="POST", target=target, headers=fields)) or b""
-        data += (self._http.send(h11.Data(data=body)) or b"") + (self._http.send(h11.EndOfMessage()) or b"")
-        self._writer.write(data)
-        await self._writer.drain()
-        response = await self._next()
-        if not isinstance(response, h11.Response):
-            raise h11.RemoteProtocolError("the connection closed before a response")
-        answer = {name.decode().lower(): value.decode("latin-1") for name, value in response.headers}
-        return Reply(response.status_code, answer, await self._body(), 1)
-
-    async def _next(self) -> object:
-        """The next event that is not a request for more bytes nor an informational (1xx) response."""
-        while True:
-            event = self._http.next_event()
-            if event is h11.NEED_DATA:
-                self._http.receive_data(await self._reader.read(65536))
-            elif not isinstance(event, h11.InformationalResponse):
-                return event
-
-    async def _body(self) -> bytes:
-        data = bytearray()
-        while len(data) < READ_CAP:
-            event = await self._next()
-            if not isinstance(event, h11.Data):
-                return bytes(data)  # EndOfMessage (or a close h11 has already judged)
-            data += event.data
-        return bytes(data)  # not read to its end: this connection is not reused
-
-    def reusable(self) -> bool:
-        if self._http.our_state is h11.DONE and self._http.their_state is h11.DONE:
-            self._http.start_next_cycle()
-            return True
-        return False
-
-    def open_ended(self) -> bool:
-        """Still open both ways: the server has not closed its side."""
-        return not self._reader.at_eof() and not self._writer.is_closing()
-
-    def abort(self) -> None:
-        self._writer.transport.abort()
-
-
 class Sender:
     def __init__(self) -> None:
         self._idle: dict[Origin, list[Connection]] = {}
 
     async def post_once(self, url: str, body: bytes, headers: Mapping[str, str]) -> Reply:
         """One POST, on a kept connection to the origin if one is still open, else a new one."""
+        from parley.outbound.http11 import Broken, Connection  # h11 on first use: not on `parley serve`'s startup
+
         origin, target = split(url)
         connection = self._kept(origin)
         if connection is None:
             try:
-                connection = await Connection.open(origin)
+                connection = await Connection.open(origin.scheme, origin.host, origin.port)
             except OSError as exc:
                 raise Unreachable(f"{type(exc).__name__}: {exc}") from None
         try:
-            reply = await connection.exchange(origin, target, body, headers)
-        except (OSError, h11.ProtocolError, asyncio.IncompleteReadError) as exc:
+            status, answer_headers, data = await connection.exchange(origin.host_header, target, body, headers)
+        except Broken as exc:
             connection.abort()
-            raise Unreachable(f"{type(exc).__name__}: {exc or 'the connection closed'}") from None
+            raise Unreachable(str(exc)) from None
         except BaseException:  # cancelled by the time limit mid-exchange: the connection is unusable
             connection.abort()
             raise
@@ -144,7 +89,7 @@ class Sender:
             self._idle.setdefault(origin, []).append(connection)
         else:
             connection.abort()
-        return reply
+        return Reply(status, answer_headers, data, 1)
 
     def _kept(self, origin: Origin) -> Connection | None:
         """An idle connection the server has not closed meanwhile (keep-alive timeouts close them)."""
