@@ -80,6 +80,7 @@ class InvokeApiServer:
     seen: list[Seen] = field(default_factory=list)
     flaky: list[int] = field(default_factory=list)  # statuses `flaky` answers before it succeeds
     slow_seconds: float = 2.0
+    events: bool = True  # False: an `Event` call is refused as `sam local start-lambda` refuses it
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -109,6 +110,11 @@ class InvokeApiServer:
             await _answer(send, status, body, {"x-amzn-ErrorType": code, "content-type": "application/json"})
             return
         if seen.headers.get("x-amz-invocation-type") == "Event":
+            if not self.events:
+                message = "invocation-type: Event is not supported. RequestResponse is only supported."
+                refusal = json.dumps({"Type": "LocalService", "Message": message}).encode()
+                await _answer(send, 501, refusal, {"x-amzn-errortype": "NotImplemented"})
+                return
             await _answer(send, 202, b"", ok)
             return
         await _answer(send, 200, *await self._result(name, function, seen, ok))

@@ -55,6 +55,7 @@ def api(api_server: tuple[InvokeApiServer, str]) -> tuple[InvokeApiServer, str]:
     server.seen.clear()
     server.flaky.clear()
     server.slow_seconds = 2.0
+    server.events = True
     return server, url
 
 
@@ -227,6 +228,22 @@ def test_an_asynchronous_call_is_an_event_invocation(api: tuple[InvokeApiServer,
     result = one(configure(lambda_endpoint=url), call(ARN.format("ok"), asynchronous=True))
     assert (result.outcome, result.payload) == ("ok", None)
     assert server.seen[0].headers["x-amz-invocation-type"] == "Event" and sigv4_valid(server.seen[0])
+
+
+def test_an_asynchronous_call_where_event_is_refused_runs_as_request_response(
+    api: tuple[InvokeApiServer, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    server, url = api
+    server.events = False  # as sam local start-lambda: 501 NotImplemented
+    caplog.set_level(logging.INFO, "parley.lambda")
+    first, second = run(configure(lambda_endpoint=url), call("ok", asynchronous=True), call("ok", asynchronous=True))[0]
+    assert first.outcome == second.outcome == "ok" and first.payload["status"] == "success"
+    assert [seen.headers["x-amz-invocation-type"] for seen in server.seen] == [
+        "Event",
+        "RequestResponse",
+        "RequestResponse",  # asked once per endpoint, not on every call
+    ]
+    assert f"lambda.event-unsupported endpoint={url}" in caplog.text
 
 
 # -- HTTP targets -----------------------------------------------------------------------------------------------

@@ -8,12 +8,14 @@ credentials, the ARN's Region, service `lambda`). An `X-Amz-Function-Error` head
 from __future__ import annotations
 
 import json
+import logging
 from urllib.parse import quote
 
 from parley.outbound.answers import Answer, failed, from_body, function_error, quoted
 from parley.outbound.functions import FunctionRef
 from parley.outbound.sender import Reply, Sender
 
+log = logging.getLogger("parley.lambda")
 DUMMY_KEY = "test"
 SAFE = "-._~"  # what botocore leaves unescaped in a URI label, so ':' in an ARN is sent as %3A
 API_VERSION = "2015-03-31"
@@ -72,13 +74,29 @@ def interpret(reply: Reply, asynchronous: bool) -> Answer:
     return from_body(reply.body)
 
 
+def event_unsupported(reply: Reply) -> bool:
+    """`sam local start-lambda` answers an `Event` call 501 NotImplemented ("RequestResponse is only supported")."""
+    return reply.status == 501 or reply.headers.get("x-amzn-errortype", "").startswith("NotImplemented")
+
+
 class InvokeApi:
     def __init__(self, endpoint: str, sender: Sender, name_mode: str) -> None:
         self.endpoint = endpoint
         self._sender = sender
         self._name_mode = name_mode
+        self._events = True  # False once the endpoint has refused an `Event` call
 
     async def invoke(self, ref: FunctionRef, body: bytes, asynchronous: bool) -> Answer:
+        """An ASYNCHRONOUS block is an `Event` call; where the endpoint takes none (sam local), a RequestResponse
+        call runs the function instead, and the flow, which does not wait, ignores its answer."""
+        if asynchronous and self._events:
+            reply = await self._post(ref, body, True)
+            if not event_unsupported(reply):
+                return interpret(reply, True)
+            self._events = False
+            log.info("lambda.event-unsupported endpoint=%s — ASYNCHRONOUS calls go as RequestResponse", self.endpoint)
+        return interpret(await self._post(ref, body, False), False)
+
+    async def _post(self, ref: FunctionRef, body: bytes, asynchronous: bool) -> Reply:
         url = invocation_url(self.endpoint, ref, self._name_mode)
-        reply = await self._sender.post(url, body, lambda: signed_headers(url, body, ref.region, asynchronous))
-        return interpret(reply, asynchronous)
+        return await self._sender.post(url, body, lambda: signed_headers(url, body, ref.region, asynchronous))

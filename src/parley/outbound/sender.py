@@ -50,7 +50,8 @@ class Origin:
 
 
 def retryable(status: int) -> bool:
-    return status == 429 or status >= 500
+    """Throttled or a server error; 501 Not Implemented will not change by asking again."""
+    return status == 429 or (status >= 500 and status != 501)
 
 
 def split(url: str) -> tuple[Origin, str]:
