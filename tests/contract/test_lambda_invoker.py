@@ -399,7 +399,7 @@ def test_python_handlers_in_an_in_process_server(caplog: pytest.LogCaptureFixtur
     assert traced.exc_info is not None and "the handler failed" in caplog.text and "Traceback" in caplog.text
     assert context["function_name"] == "fields" and context["function_version"] == "$LATEST"
     assert context["invoked_function_arn"] == ARN.format("fields") and context["memory_limit_in_mb"] == 128
-    assert context["log_group_name"] == "/aws/lambda/fields" and 2000 < context["remaining"] <= 3000
+    assert context["log_group_name"] == "/aws/lambda/fields" and 1000 < context["remaining"] <= 3000
     assert re.match(r"^\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}$", context["log_stream_name"])
     assert re.match(r"^[0-9a-f-]{36}$", context["aws_request_id"])
     assert [(r["name"], r["outcome"], r["target"]) for r in listed["invocations"]] == [
@@ -427,7 +427,7 @@ def test_a_handler_past_its_limit_leaves_the_loop_free_and_its_late_result_is_lo
         started = time.monotonic()
         with urllib.request.urlopen(server.endpoint_url + "/_parley/health", timeout=5) as response:
             assert response.status == 200
-        assert time.monotonic() - started < 0.3  # served while the handler sleeps on its thread
+        assert time.monotonic() - started < 0.6  # served while the handler sleeps on its thread (0.9 s more)
         calling.join(5)
         assert answers[0]["outcome"] == "timeout" and answers[0]["error"] == "no answer within 0.6 s"
         assert done.wait(5)
