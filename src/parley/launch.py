@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import sys
@@ -16,7 +17,7 @@ import uvloop
 from parley import startup
 from parley.app import Parley, build_app
 from parley.serving import BindError, bind, run, url_of, uvicorn_server
-from parley.settings import Settings, SettingsError, load
+from parley.settings import Settings, SettingsError, export_handler_environment, load
 from parley.transport.access_log import AccessLog, JsonFormatter
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -33,6 +34,19 @@ def _configure_logging(settings: Settings) -> None:
         logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)
+
+
+def _prepare_handlers(settings: Settings, url: str) -> None:
+    """Before `module:function` handlers are imported (flows.md §6.4): the AWS variables that point their boto3
+    clients at this Parley, set in this process when unset, and the working directory importable, as
+    `sam local` and uvicorn make it. Only `parley serve` does this; an in-process parley.Server never does."""
+    if all(target.startswith(("http://", "https://")) for target in settings.lambdas.values()):
+        return
+    added = export_handler_environment(settings, url)
+    if added:
+        logging.getLogger("parley.lambda").info("lambda.environment set %s for handlers", ", ".join(sorted(added)))
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
 
 
 def _start(flags: dict[str, Any], defaults: dict[str, object], lines: Any) -> tuple[Parley, socket.socket] | int:
@@ -54,6 +68,7 @@ def _start(flags: dict[str, Any], defaults: dict[str, object], lines: Any) -> tu
         json=settings.log_format == "json",
     )
     try:
+        _prepare_handlers(settings, url_of(sock))
         return build_app(settings, access_log), sock
     except SettingsError as exc:
         sock.close()
@@ -92,29 +107,49 @@ def _exit_status(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-async def _run_command(app: Parley, url: str, command_line: list[str]) -> int:
+class _Stopper:
+    """SIGINT/SIGTERM while `parley exec` runs: before the command starts, it is not started; while it runs,
+    the signal is passed to it, and Parley stops once it has exited."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self.process: asyncio.subprocess.Process | None = None
+
+    def __call__(self, signum: int) -> None:
+        self.signal = signum
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signum)
+
+
+async def _run_command(app: Parley, url: str, command_line: list[str], stopper: _Stopper) -> int:
     env = startup.sdk_environment(url, app.settings.region)
     try:
-        process = await asyncio.create_subprocess_exec(*command_line, env=env)
+        stopper.process = await asyncio.create_subprocess_exec(*command_line, env=env)
     except OSError as exc:
         print(f"parley: cannot run {command_line[0]}: {exc.strerror or exc}", file=sys.stderr)
         return 127
-    loop = asyncio.get_running_loop()
-    for signum in SIGNALS:  # stopping `parley exec` stops the command first; Parley stops once it has exited
-        loop.add_signal_handler(signum, process.send_signal, signum)
-    return _exit_status(await process.wait())
+    if stopper.signal is not None:  # arrived while the command was being started
+        stopper.process.send_signal(stopper.signal)
+    return _exit_status(await stopper.process.wait())
 
 
 async def _exec(app: Parley, sock: socket.socket, command_line: list[str]) -> int:
     server = uvicorn_server(app)
     url = url_of(sock)
+    stopper = _Stopper()
+    loop = asyncio.get_running_loop()
+    for signum in SIGNALS:
+        loop.add_signal_handler(signum, stopper, signum)
     status = 1
 
     async def started() -> None:
         nonlocal status
         _announce(app, url, sys.stderr)
         await startup.prepare(app, url)
-        status = await _run_command(app, url, command_line)
+        if stopper.signal is None:
+            status = await _run_command(app, url, command_line, stopper)
+        else:
+            status = 128 + stopper.signal
         server.should_exit = True
 
     try:
