@@ -9,7 +9,9 @@ freshly started server (`parley serve`'s stack, in-process, default settings):
   jobs are stopped with the block;
 - `js`, `javascript`, `mjs`: `node block.mjs` (an ES module), beside a `node_modules` holding the pinned
   packages of tests/interop/jssdk and tests/interop/chatjs;
-- a fence without a language, or `text`, `json`, `html`, `console`: sample output or data, not run.
+- a fence without a language, or a data format (`text`, `json`, `yaml`, `toml`, `ini`, `xml`, `html`, `http`,
+  `diff`, `console`): sample output or data, not run. Any other language fails the test until it gets a
+  runner here or its block a `skip` marker.
 
 The one thing changed is where the server is: `127.0.0.1:4599` and `localhost:4599` in a block become the
 fresh server's address, and the environment has `PARLEY_ENDPOINT_URL` (for `parley …` subcommands) and
@@ -57,7 +59,9 @@ README = ROOT / "README.md"
 NODE_SUITES = (ROOT / "tests" / "interop" / "jssdk", ROOT / "tests" / "interop" / "chatjs")
 BLOCK_SECONDS = 60
 RUNNABLE = {"python": "python", "sh": "sh", "bash": "sh", "shell": "sh", "js": "js", "javascript": "js", "mjs": "js"}
-NOT_CODE = frozenset({"", "text", "json", "html", "console", "output"})
+NOT_CODE = frozenset(
+    {"", "text", "json", "jsonc", "yaml", "yml", "toml", "ini", "xml", "html", "http", "diff", "console", "output"}
+)
 DIRECTIVES = frozenset({"skip", "pytest", "servers", "chat", "serve", "twice"})
 FENCE = re.compile(r"^```(\S*)\s*$")
 MARKER = re.compile(r"^<!--\s*readme-test:\s*(.*?)\s*-->$")
