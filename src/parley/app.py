@@ -95,7 +95,8 @@ class Parley:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                await upgrade_stored_instances(self.store, self.clock.now(), self.ids)
+                if "queues" in self.store.created_tables:  # a data directory from before queues (or a new one)
+                    await upgrade_stored_instances(self.store, self.clock.now(), self.ids)
                 await self._rearm()
                 if self.clock.virtual:
                     await self.deadlines.fire_due()

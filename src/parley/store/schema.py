@@ -62,6 +62,8 @@ STATEMENTS: tuple[str, ...] = (
         doc TEXT NOT NULL, PRIMARY KEY (account, region, instance_id, arn))""",
     """CREATE TABLE IF NOT EXISTS queued (
         account TEXT NOT NULL, region TEXT NOT NULL, contact_id TEXT NOT NULL, instance_id TEXT NOT NULL,
-        queue_id TEXT NOT NULL, enqueued REAL NOT NULL, PRIMARY KEY (account, region, contact_id))""",
+        queue_id TEXT NOT NULL, enqueued REAL NOT NULL, scheduled_end REAL NOT NULL,
+        PRIMARY KEY (account, region, contact_id))""",
     "CREATE INDEX IF NOT EXISTS queued_queue ON queued (account, region, instance_id, queue_id, enqueued)",
+    "CREATE INDEX IF NOT EXISTS queued_end ON queued (account, region, instance_id, queue_id, scheduled_end)",
 )

@@ -132,9 +132,17 @@ class SqliteRepo(SqliteInventory):
         if contact.accepted_at is None and contact.ended_at is None and contact.queue_id is not None:
             enqueued = contact.enqueued_at.timestamp() if contact.enqueued_at else 0.0
             self._db.execute(
-                "INSERT OR REPLACE INTO queued (account, region, contact_id, instance_id, queue_id, enqueued)"
-                " VALUES (?,?,?,?,?,?)",
-                (scope.account, scope.region, contact.id, contact.instance_id, contact.queue_id, enqueued),
+                "INSERT OR REPLACE INTO queued (account, region, contact_id, instance_id, queue_id, enqueued,"
+                " scheduled_end) VALUES (?,?,?,?,?,?,?)",
+                (
+                    scope.account,
+                    scope.region,
+                    contact.id,
+                    contact.instance_id,
+                    contact.queue_id,
+                    enqueued,
+                    contact.scheduled_end.timestamp(),
+                ),
             )
         else:
             self._db.execute(
@@ -307,16 +315,15 @@ class SqliteRepo(SqliteInventory):
         rows = self._db.execute(
             "SELECT c.doc FROM queued q JOIN contacts c ON c.account=q.account AND c.region=q.region"
             " AND c.id=q.contact_id WHERE q.account=? AND q.region=? AND q.instance_id=? AND q.queue_id=?"
-            " AND c.scheduled_end>? ORDER BY q.enqueued, q.contact_id",
+            " AND q.scheduled_end>? ORDER BY q.enqueued, q.contact_id",
             (scope.account, scope.region, instance_id, queue_id, now.timestamp()),
         ).fetchall()
         return [load(Contact, r[0]) for r in rows]
 
     def count_waiting(self, scope: Scope, instance_id: str, queue_id: str, now: datetime) -> int:
         row = self._db.execute(
-            "SELECT COUNT(*) FROM queued q JOIN contacts c ON c.account=q.account AND c.region=q.region"
-            " AND c.id=q.contact_id WHERE q.account=? AND q.region=? AND q.instance_id=? AND q.queue_id=?"
-            " AND c.scheduled_end>?",
+            "SELECT COUNT(*) FROM queued WHERE account=? AND region=? AND instance_id=? AND queue_id=?"
+            " AND scheduled_end>?",
             (scope.account, scope.region, instance_id, queue_id, now.timestamp()),
         ).fetchone()
         return int(row[0])
