@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from parley.chat.defaults import DEFAULT_FLOWS, Refs, flow_content
 from parley.chat.flowlang.catalog import ACTION_TYPES
 from parley.chat.flowlang.validation import problems
-from parley.chat.defaults import DEFAULT_FLOWS, Refs, flow_content
 from tests.flowdocs import CONSOLE_EXPORT, FLOW, console_export
 
 
