@@ -119,13 +119,14 @@ def test_a_full_basic_queue_ends_the_chat(repo: SqliteRepo) -> None:
 
 
 def test_the_disconnect_flow_queues_a_returning_customer_again(repo: SqliteRepo) -> None:
-    instance_id, flows, chat = setup(repo)
+    _, flows, chat = setup(repo)
     world = StoreWorld(repo, chat.id)
     run(repo, world, flows["Default inbound flow"])
     queues.accept(repo, SCOPE, chat.id, "Ann", "ann", NOW, sequential_ids())
     waiting = run(repo, world, flows["Sample disconnect flow"])  # the agent left
     assert waiting.state.status == "waiting" and waiting.state.events == ["CustomerReturned"]
-    assert [e.text for e in waiting.effects if isinstance(e, fx.SendMessage)][0].startswith("The agent has left")
+    [told] = [e.text for e in waiting.effects if isinstance(e, fx.SendMessage)]
+    assert told.startswith("The agent has left")
     world.now = NOW + timedelta(minutes=3)
     back = run(repo, world, flows["Sample disconnect flow"], fx.WaitEvent("CustomerReturned"), waiting.state)
     assert back.state.outcome == "queued"
