@@ -403,6 +403,16 @@ def test_the_runner_hook_is_awaited_after_each_accept(local: InProcessParley) ->
         local.on_accepted(None)
     assert seen == [(Scope(key_of(connect), "us-east-1"), contact_id, True)]  # the join without a queue: no hook
 
+    async def broken(scope: Scope, contact_id: str) -> None:
+        raise RuntimeError("the runner failed")
+
+    local.on_accepted(broken)
+    try:  # the accept has committed: a failing hook is logged, the agent still gets its token
+        other = queued_chat(local, connect, setup, basic_queue(connect, setup.instance_id)["Id"])
+        assert "ParticipantToken" in ok(local.url, "POST", f"contacts/{other}/agent", {"action": "accept"})
+    finally:
+        local.on_accepted(None)
+
 
 def connect_state(local: InProcessParley, scope: Scope, contact_id: str) -> bool:
     """Whether the accept had committed when the hook ran (read through the store, not the network)."""

@@ -3,6 +3,7 @@ state itself (a dump of a selection, or its reset with the sockets and timers of
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -17,6 +18,7 @@ from parley.services import state
 from parley.services.base import Store
 from parley.services.push import Pusher, Timers
 
+log = logging.getLogger("parley.admin")
 ROLES = {"agent": "AGENT", "supervisor": "SUPERVISOR"}
 RESET_CLOSE = 1000  # a removed chat's sockets close normally: there is nothing left to reconnect to
 Accepted = Callable[[Scope, str], Awaitable[None]]  # after an agent accepted a queued contact (scope, contact id)
@@ -115,11 +117,16 @@ class AdminService:
         return {"ParticipantId": agent.id, "ParticipantToken": self._signer.participant_token(agent.id)}
 
     async def _after_accept(self, pending: list[Item], accepted: list[Scope], contact_id: str) -> None:
+        """Pushes the accept's items, then tells the runner. The accept has committed whatever the runner
+        does, so a failure there is logged, not answered."""
         self._pusher.push(pending)
         if accepted and self.on_accepted is not None:
-            await self.on_accepted(accepted[0], contact_id)
+            try:
+                await self.on_accepted(accepted[0], contact_id)
+            except Exception:
+                log.exception("on_accepted failed for contact %s", contact_id)
 
-    async def queues(self, selection: Selection) -> dict[str, Any]:
+    async def list_queues(self, selection: Selection) -> dict[str, Any]:
         """Every selected queue with its waiting contacts, the longest-waiting first."""
         now = self._clock.now()
         snap = await self._store.read(lambda repo: state.queue_snapshot(repo, selection))

@@ -205,7 +205,7 @@ class Admin:
     async def _queues(self, request: AdminRequest) -> Answer:
         """Every queue with its waiting contacts, the longest-waiting first (flows.md §7.4)."""
         wanted = selection(request.query, ("account", "region", "instance"), "queues")
-        return 200, await self._actions.queues(wanted)
+        return 200, await self._actions.list_queues(wanted)
 
     # -- the request log -----------------------------------------------------------------------------
     async def _list_requests(self, request: AdminRequest) -> Answer:
