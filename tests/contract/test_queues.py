@@ -101,6 +101,11 @@ def test_create_describe_and_page_through_queues(connect: Any) -> None:
     assert queue["Name"] == "Billing" and queue["MaxContacts"] == 5 and queue["Description"] == "Billing queue"
     assert queue["Tags"] == {"team": "Billing"} and queue["LastModifiedTime"].year >= 2024
     assert connect.list_tags_for_resource(resourceArn=first["QueueArn"])["tags"] == {"team": "Billing"}
+    connect.tag_resource(resourceArn=first["QueueArn"], tags={"tier": "1"})
+    connect.untag_resource(resourceArn=first["QueueArn"], tagKeys=["team"])
+    assert connect.describe_queue(InstanceId=setup.instance_id, QueueId=first["QueueId"])["Queue"]["Tags"] == {
+        "tier": "1"
+    }
 
     seen, token = [], None
     while True:
