@@ -25,6 +25,7 @@ from parley.services.participant import ParticipantService
 from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
 from parley.services.snapshots import SnapshotService
+from parley.services.upgrade import upgrade_stored_instances
 from parley.settings import Settings, SettingsError, effective
 from parley.store.sqlite import SqliteStore
 from parley.timers import Deadlines
@@ -87,6 +88,7 @@ class Parley:
     clock: Clock
     http: ASGIApp  # every HTTP path, behind CORS: the admin namespace or the AWS services
     lambdas: LambdaInvoker  # runs the functions flows invoke (flows.md §6); closed at shutdown
+    ids: IdGenerator
     snapshots: SnapshotService
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -102,6 +104,8 @@ class Parley:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if "queues" in self.store.created_tables:  # a data directory from before queues (or a new one)
+                    await upgrade_stored_instances(self.store, self.clock.now(), self.ids)
                 await self._rearm()
                 if self.clock.virtual:
                     await self.deadlines.fire_due()
@@ -202,4 +206,4 @@ def build_app(
     )
     hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
     http = Cors(_by_path(admin, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)
-    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http, invoker, snapshots)
+    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http, invoker, ids, snapshots)

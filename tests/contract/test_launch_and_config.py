@@ -102,7 +102,8 @@ def test_json_log_lines_parse_and_carry_the_text_line_s_fields() -> None:
         assert wait_for(lambda: any("DescribeInstance" in line for line in server.lines))
     finally:
         server.stop()
-    lines = [json.loads(line) for line in server.lines]  # every line after the listening line is JSON
+    listening = "parley: listening on "  # the one text line: every other is JSON
+    lines = [json.loads(line) for line in server.lines if not line.startswith(listening)]
     created = next(line for line in lines if line.get("operation") == "connect.CreateInstance")
     assert set(created) == {"time", "level", "operation", "status", "latencyMs", "requestId"}
     assert created["status"] == 200 and created["level"] == "INFO" and isinstance(created["latencyMs"], float)
