@@ -19,6 +19,7 @@ from parley.services.admin import AdminService
 from parley.services.connect import PARTICIPANT_SITUATIONS, ConnectService
 from parley.services.connections import ConnectionIssuer
 from parley.services.deps import ServiceDeps
+from parley.services.effects import Aftermath
 from parley.services.participant import ParticipantService
 from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
@@ -139,7 +140,8 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     pusher = Pusher(FaultyBus(bus, faults))
     deadlines = Deadlines(clock)
     issuer = ConnectionIssuer(signer, settings.policy)
-    deps = ServiceDeps(store, settings, ids, signer, pages, pusher, deadlines, issuer)
+    after = Aftermath(pusher, deadlines)
+    deps = ServiceDeps(store, settings, ids, signer, pages, pusher, deadlines, issuer, after)
     connect = ConnectService(deps)
     urls = SignedUrls(signer)
     participant = ParticipantService(deps, urls)

@@ -15,7 +15,8 @@ from parley.chat.tokens import TokenSigner
 from parley.clock import Clock
 from parley.services import state
 from parley.services.base import Store
-from parley.services.push import Pusher, Timers
+from parley.services.effects import Timers
+from parley.services.push import Pusher
 
 ROLES = {"agent": "AGENT", "supervisor": "SUPERVISOR"}
 RESET_CLOSE = 1000  # a removed chat's sockets close normally: there is nothing left to reconnect to
