@@ -25,7 +25,8 @@ from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
 from parley.settings import Settings, SettingsError
 from parley.store.sqlite import SqliteStore
-from parley.timers import Deadlines
+from parley.services.flows import FlowRunner
+from parley.timers import FLOW, Deadlines
 from parley.transport.access_log import AccessLog
 from parley.transport.admin import Admin
 from parley.transport.cors import Cors, OriginPolicy
@@ -80,6 +81,7 @@ class Parley:
     deadlines: Deadlines
     clock: Clock
     http: ASGIApp  # every HTTP path, behind CORS: the admin namespace or the AWS services
+    flows: FlowRunner
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -95,6 +97,7 @@ class Parley:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 await self._rearm()
+                await self.flows.resume_all()
                 if self.clock.virtual:
                     await self.deadlines.fire_due()
                 self.admin.ready = True
@@ -102,6 +105,7 @@ class Parley:
             elif message["type"] == "lifespan.shutdown":
                 self.admin.ready = False
                 self.deadlines.cancel_all()
+                await self.flows.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -142,6 +146,10 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     issuer = ConnectionIssuer(signer, settings.policy)
     after = Aftermath(pusher, deadlines)
     deps = ServiceDeps(store, settings, ids, signer, pages, pusher, deadlines, issuer, after)
+    flows = FlowRunner(store, settings, ids, clock, pusher, deadlines.channel(FLOW))
+    after.bind_flows(flows)
+    pusher.observe(flows.observe)
+    deadlines.bind(flows.check, FLOW)
     connect = ConnectService(deps)
     urls = SignedUrls(signer)
     participant = ParticipantService(deps, urls)
@@ -162,7 +170,7 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
 
     actions = AdminService(store, ids, signer, pusher, clock, deadlines, bus, reseed, settings.seed)
     default_scope = Scope(settings.account_id, settings.region)
-    admin = Admin(actions, bus, faults, requests, default_scope, clock, deadlines, settings.policy)
+    admin = Admin(actions, bus, faults, requests, default_scope, clock, deadlines, settings.policy, flows)
     hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
     http = Cors(_by_path(admin, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)
-    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http)
+    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http, flows)

@@ -1,0 +1,270 @@
+"""The flow runner (flows.md §3): drives each chat's flow off the request path.
+
+A committed unit of work wakes it (`kick`, or an observed item); it then runs `flow_runs.step` in units of
+its own, one contact at a time (a lock per contact, never a store lock across an await), and carries out
+what each step leaves: items to the sockets, the wait's deadline to the timers, Lambda functions to the
+invoker. A synchronous invocation is awaited outside any unit of work, so the function's own calls to
+Parley are served meanwhile; its answer resumes the run in the next step. Runs' state lives in the store,
+so a restarted durable Parley picks up every live run (`resume_all`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from parley.chat import events, flow_runs
+from parley.chat.flow_record import FlowRecord
+from parley.chat.flowlang import interpreter as fl
+from parley.chat.model import Item, Scope
+from parley.chat.policy import IdSource
+from parley.clock import Clock
+from parley.services.base import Store
+from parley.services.effects import Pushes, Timers
+from parley.settings import Settings
+
+log = logging.getLogger("parley.flows")
+MAX_STEPS_PER_WAKE = 64  # steps one wake-up may take (each a run's stretch up to a wait): a runaway guard
+Key = tuple[Scope, str]
+
+
+class Invoker(Protocol):
+    async def invoke(self, invocation: Any) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InvokeRequest:
+    """What the runner asks of the Lambda invoker; `make` turns it into the invoker's own Invocation."""
+
+    function_arn: str
+    event: dict[str, Any]
+    timeout_seconds: float
+    asynchronous: bool
+    contact_id: str
+    scope: Scope
+
+
+class FlowRunner:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        ids: IdSource,
+        clock: Clock,
+        pusher: Pushes,
+        timers: Timers,
+        invoke: Callable[[InvokeRequest], Awaitable[fl.LambdaAnswer]] | None = None,
+    ) -> None:
+        self._store = store
+        self._ids = ids
+        self._clock = clock
+        self._pusher = pusher
+        self._timers = timers
+        self._invoke = invoke
+        self.enabled = settings.flows == "run"
+        self._config = flow_runs.FlowConfig(
+            options=options(settings),
+            draw=random.Random(settings.seed),
+            start=settings.flow_start,
+            disconnect_reason=None if settings.flow_disconnect_reason == "none" else settings.flow_disconnect_reason,
+        )
+        self._locks: dict[Key, asyncio.Lock] = {}
+        self._queued: set[Key] = set()
+        self._live: dict[str, Scope] = {}  # contacts whose flow record may still run
+        self._deadlines: dict[Key, datetime | None] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- waking ----------------------------------------------------------------------------------
+    def kick(self, scope: Scope, contact_id: str, reason: str) -> None:
+        """After a commit: look at this contact's flow (start it, resume it, stop it)."""
+        if not self.enabled:
+            return
+        key = (scope, contact_id)
+        if key in self._queued:
+            return  # a look is already due, and it will see this commit too
+        self._queued.add(key)
+        task = asyncio.get_running_loop().create_task(self._drive(key, flow_runs.Signal(reason)))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def observe(self, items: list[Item]) -> None:
+        """Pushed items that may resume a waiting run: a customer's message, someone leaving, the end."""
+        for item in items:
+            scope = self._live.get(item.contact_id)
+            if scope is None:
+                continue
+            if item.content_type == events.LEFT and item.role in ("AGENT", "SUPERVISOR"):
+                self.kick(scope, item.contact_id, "agent-left")
+            elif item.content_type in (events.LEFT, events.ENDED) or (
+                item.type == "MESSAGE" and item.role == "CUSTOMER"
+            ):
+                self.kick(scope, item.contact_id, "item")
+
+    async def check(self, scope: Scope, contact_id: str, now: datetime) -> datetime | None:
+        """The flow channel's timer: a wait's deadline has come."""
+        await self._drive((scope, contact_id), flow_runs.Signal("deadline"))
+        return self._deadlines.get((scope, contact_id))
+
+    async def accepted(self, scope: Scope, contact_id: str) -> None:
+        """An agent accepted the queued chat: stop the queue flow, run the whisper hooks (flows.md §7.4)."""
+        if self.enabled:
+            await self._drive((scope, contact_id), flow_runs.Signal("accepted"))
+
+    async def resume_all(self) -> None:
+        """At start: every live contact is looked at again (waits resume, unstarted flows start)."""
+        if not self.enabled:
+            return
+        keys = await self._store.read(lambda repo: [*repo.live_flow_records(), *_live_chats(repo)])
+        for scope, contact_id in dict.fromkeys(keys):
+            self.kick(scope, contact_id, "restart")
+
+    async def idle(self, contact_id: str, timeout: float) -> bool:
+        """Whether the contact's flow settles (waits, queues or ends, with nothing due) within `timeout`."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while loop.time() < end:
+            if not any(key[1] == contact_id and (key in self._queued or self._busy(key)) for key in self._keys()):
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- driving ---------------------------------------------------------------------------------
+    def _keys(self) -> list[Key]:
+        return [*self._queued, *self._locks]
+
+    def _busy(self, key: Key) -> bool:
+        lock = self._locks.get(key)
+        return lock is not None and lock.locked()
+
+    async def _drive(self, key: Key, signal: flow_runs.Signal) -> None:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            self._queued.discard(key)
+            try:
+                await self._run(key, signal)
+            except Exception:
+                log.exception("flow run of contact %s failed", key[1])
+        if not lock.locked() and key not in self._queued:
+            self._locks.pop(key, None)
+
+    async def _run(self, key: Key, signal: flow_runs.Signal) -> None:
+        scope, contact_id = key
+        for _ in range(MAX_STEPS_PER_WAKE):
+            now = self._clock.now()
+            step = await self._store.run(
+                lambda repo, s=signal, n=now: flow_runs.step(repo, scope, contact_id, s, n, self._ids, self._config)
+            )
+            self._after(key, step)
+            answer = await self._invocations(key, step)
+            if answer is not None:
+                signal = answer
+            elif not step.progressed:
+                return
+            else:
+                signal = flow_runs.Signal("next")
+
+    def _after(self, key: Key, step: flow_runs.Step) -> None:
+        for note in step.notes:
+            log.warning(note)
+        if step.live:
+            self._live[key[1]] = key[0]
+        else:
+            self._live.pop(key[1], None)
+        self._deadlines[key] = step.deadline
+        self._timers.arm(key[0], key[1], step.deadline)
+        self._pusher.push(step.items)
+
+    async def _invocations(self, key: Key, step: flow_runs.Step) -> flow_runs.Signal | None:
+        """Fires the asynchronous invocations; awaits the synchronous one and answers the signal it resumes."""
+        resume = None
+        for invocation in step.invocations:
+            request = InvokeRequest(
+                invocation.function_arn,
+                invocation.event,
+                invocation.timeout_seconds,
+                invocation.asynchronous,
+                key[1],
+                key[0],
+            )
+            if invocation.asynchronous:
+                task = asyncio.get_running_loop().create_task(self._call(request))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            elif step.waiting_lambda and resume is None:
+                answer = await self._call(request)
+                detail = f"{invocation.function_arn}: " + ("ok" if answer.ok else f"error: {answer.error}")
+                resume = flow_runs.Signal("lambda", answer=answer, detail=_lambda_trail(step.record, detail))
+        return resume
+
+    async def _call(self, request: InvokeRequest) -> fl.LambdaAnswer:
+        if self._invoke is None:
+            return fl.LambdaAnswer(ok=False, payload=None, error="no Lambda invoker is configured")
+        try:
+            return await self._invoke(request)
+        except Exception as exc:  # the invoker answers errors itself; this is a last guard for the run
+            log.exception("lambda invocation for contact %s failed", request.contact_id)
+            return fl.LambdaAnswer(ok=False, payload=None, error=str(exc))
+
+    # -- the admin view --------------------------------------------------------------------------
+    async def describe(self, contact_id: str) -> dict[str, Any] | None:
+        def unit(repo: Any) -> FlowRecord | None:
+            found = repo.find_contact_any(contact_id)
+            return None if found is None else repo.get_flow_record(found[0], contact_id)  # type: ignore[no-any-return]
+
+        return describe(await self._store.read(unit))
+
+
+def _lambda_trail(rec: FlowRecord | None, detail: str) -> tuple[str, str, str, str | None, str]:
+    state = fl.RunState.from_json(rec.run) if rec is not None and rec.run else None
+    flow = state.flow_name if state is not None else "-"
+    action = (state.action or "-") if state is not None else "-"
+    return (flow, action, "InvokeLambdaFunction", None, f"lambda {detail}")
+
+
+def _live_chats(repo: Any) -> list[Key]:
+    return [(scope, contact.id) for scope, contact in repo.live_contacts() if contact.channel == "CHAT"]
+
+
+def describe(rec: FlowRecord | None) -> dict[str, Any] | None:
+    """GET /_parley/contacts/{id}/flow (flows.md §9)."""
+    if rec is None:
+        return None
+    state = fl.RunState.from_json(rec.run) if rec.run else None
+    waiting = None
+    if state is not None and state.status == "waiting":
+        waiting = ["lambda"] if state.waiting == "lambda" else (state.events or [state.waiting or "wait"])
+    return {
+        "flow": state.flow_name if state else None,
+        "flowId": state.flow_id if state else None,
+        "kind": rec.kind,
+        "action": state.action if state else None,
+        "state": rec.phase,
+        "waitingFor": waiting,
+        "deadline": rec.deadline,
+        "external": state.external if state else {},
+        "hooks": rec.hooks,
+        "queue": rec.queue,
+        "trail": rec.trail,
+    }
+
+
+def options(settings: Settings) -> fl.FlowOptions:
+    return fl.FlowOptions(
+        unsupported=settings.unsupported_action,
+        chat_text_input=settings.chat_text_input,
+        hours=settings.hours,
+        max_steps=settings.flow_max_steps,
+        string_map=settings.lambda_string_map,
+        external_on_error=settings.external_on_error,
+        language_code=settings.language_code,
+    )
