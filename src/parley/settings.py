@@ -284,6 +284,13 @@ POLICY_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "the scan outcome of a completed attachment upload",
     ),
     (
+        "flow_validation",
+        "--flow-validation",
+        "PARLEY_FLOW_VALIDATION",
+        _choice("aws", "structure", "json"),
+        "published flow content: aws = the flow language (flows.md §2), structure = rows 1-6, json = a JSON object",
+    ),
+    (
         "attachments_per_chat",
         "--attachments-per-chat",
         "PARLEY_ATTACHMENTS_PER_CHAT",

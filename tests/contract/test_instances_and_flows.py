@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import RunningParley, client, key_of, start_parley
+from tests.flowdocs import FLOW
 
 
 def code_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
@@ -123,7 +124,7 @@ def test_list_contact_flows_paginates(connect: Any) -> None:
 
 def test_create_and_describe_a_contact_flow(connect: Any) -> None:
     created = new_instance(connect, "mkflow")
-    content = '{"Version":"2019-10-30","StartAction":"a","Actions":[]}'
+    content = FLOW
     flow = connect.create_contact_flow(
         InstanceId=created["Id"], Name="Mine", Type="CONTACT_FLOW", Content=content, Tags={"k": "v"}
     )
@@ -158,7 +159,7 @@ def test_duplicate_flow_name(connect: Any) -> None:
     created = new_instance(connect, "dupflow")
     with pytest.raises(ClientError) as excinfo:
         connect.create_contact_flow(
-            InstanceId=created["Id"], Name="Default inbound flow", Type="CONTACT_FLOW", Content="{}"
+            InstanceId=created["Id"], Name="Default inbound flow", Type="CONTACT_FLOW", Content=FLOW
         )
     assert code_of(excinfo) == ("DuplicateResourceException", 409)
 

@@ -50,6 +50,7 @@ class ContactFlow:
     state: str = "ACTIVE"
     version: int = 1
     tags: dict[str, str] = field(default_factory=dict)
+    saved_content: str | None = None  # a SAVED draft of a PUBLISHED flow (UpdateContactFlowContent on `:$SAVED`)
 
     def arn(self, scope: Scope) -> str:
         return scope.arn(f"instance/{self.instance_id}/contact-flow/{self.id}")

@@ -148,6 +148,7 @@ class ConnectService(AwsService):
             "CreateContactFlow": self.create_contact_flow,
             "DescribeContactFlow": self.describe_contact_flow,
             "ListContactFlows": self.list_contact_flows,
+            "UpdateContactFlowContent": self.update_contact_flow_content,
             "StartChatContact": self.start_chat_contact,
             "StartWebRTCContact": self.start_webrtc_contact,
             "CreateParticipant": self.create_participant,
@@ -240,12 +241,30 @@ class ConnectService(AwsService):
         return await self._units.write(
             ctx,
             req,
-            lambda repo: flows.create_flow(repo, ctx.scope, req["InstanceId"], spec, ctx.now, self._ids),
+            lambda repo: flows.create_flow(
+                repo, ctx.scope, req["InstanceId"], spec, ctx.now, self._ids, self._policy.flow_validation
+            ),
             lambda flow: {
                 "ContactFlowId": flow.id,
                 "ContactFlowArn": flow.arn(ctx.scope),
                 "FlowContentSha256": flow.content_sha256,
             },
+        )
+
+    async def update_contact_flow_content(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        return await self._units.write(
+            ctx,
+            req,
+            lambda repo: flows.update_flow_content(
+                repo,
+                ctx.scope,
+                req["InstanceId"],
+                req["ContactFlowId"],
+                req["Content"],
+                ctx.now,
+                self._policy.flow_validation,
+            ),
+            lambda _: {},
         )
 
     async def describe_contact_flow(self, ctx: RequestContext, req: dict[str, Any]) -> Output:

@@ -37,6 +37,12 @@ const PARTICIPANT_OPERATIONS = new Set(
 );
 const TOO_LONG_CONTACT_ID = "c".repeat(257); // ContactId: max 256
 const TEXT = "text/plain";
+// A flow document that passes PARLEY_FLOW_VALIDATION=aws (flows.md §2).
+const FLOW = JSON.stringify({
+  Version: "2019-10-30",
+  StartAction: "end",
+  Actions: [{ Identifier: "end", Type: "DisconnectParticipant", Parameters: {}, Transitions: {} }],
+});
 
 // The errors injected per operation: those declared errors no request makes Parley answer (test_jssdk.py's
 // ONLY_BY_INJECTION says why for each), with the status the model gives them.
@@ -61,6 +67,7 @@ const INJECTED = {
   CreateContactFlow: ["LimitExceededException", "ThrottlingException", "InternalServiceException"],
   DescribeContactFlow: ["ThrottlingException", "InternalServiceException"],
   ListContactFlows: ["ThrottlingException", "InternalServiceException"],
+  UpdateContactFlowContent: ["ThrottlingException", "InternalServiceException"],
   StartChatContact: ["InternalServiceException"],
   StartWebRTCContact: ["LimitExceededException", "AccessDeniedException", "InternalServiceException"],
   CreateParticipant: ["ThrottlingException", "InternalServiceException"],
@@ -228,7 +235,9 @@ run(async () => {
     ListInstances: () => c(main, new C.ListInstancesCommand({})),
     DeleteInstance: () => c(main, new C.DeleteInstanceCommand({ InstanceId: setup.instanceId })),
     CreateContactFlow: () =>
-      c(main, new C.CreateContactFlowCommand({ InstanceId: setup.instanceId, Name: "one more", Type: "CONTACT_FLOW", Content: "{}" })),
+      c(main, new C.CreateContactFlowCommand({ InstanceId: setup.instanceId, Name: "one more", Type: "CONTACT_FLOW", Content: FLOW })),
+    UpdateContactFlowContent: () =>
+      c(main, new C.UpdateContactFlowContentCommand({ InstanceId: setup.instanceId, ContactFlowId: setup.flowId, Content: FLOW })),
     DescribeContactFlow: () =>
       c(main, new C.DescribeContactFlowCommand({ InstanceId: setup.instanceId, ContactFlowId: setup.flowId })),
     ListContactFlows: () => c(main, new C.ListContactFlowsCommand({ InstanceId: setup.instanceId })),
@@ -319,10 +328,24 @@ run(async () => {
       c(alt, new C.CreateContactFlowCommand({ InstanceId: altSetup.instanceId, Name: "odd", Type: "NOT_A_TYPE", Content: "{}" })),
       null, "alt"],
     ["CreateContactFlow", "DuplicateResourceException", 409, () =>
-      c(main, new C.CreateContactFlowCommand({ InstanceId: setup.instanceId, Name: "draft", Type: "CONTACT_FLOW", Content: "{}" })),
+      c(main, new C.CreateContactFlowCommand({ InstanceId: setup.instanceId, Name: "draft", Type: "CONTACT_FLOW", Content: FLOW })),
       (e) => assert.match(e.message, /draft/)],
     ["CreateContactFlow", "ResourceNotFoundException", 404, () =>
-      c(main, new C.CreateContactFlowCommand({ InstanceId: unknownInstance, Name: "x", Type: "CONTACT_FLOW", Content: "{}" }))],
+      c(main, new C.CreateContactFlowCommand({ InstanceId: unknownInstance, Name: "x", Type: "CONTACT_FLOW", Content: FLOW }))],
+    ["UpdateContactFlowContent", "InvalidContactFlowException", 400, () =>
+      c(main, new C.UpdateContactFlowContentCommand({ InstanceId: setup.instanceId, ContactFlowId: setup.flowId, Content: "{}" })),
+      (e) => {
+        assert.ok(Array.isArray(e.problems) && e.problems.length > 0, "InvalidContactFlowException.problems");
+        assert.match(e.problems[0].message, /Version/);
+      }],
+    ["UpdateContactFlowContent", "InvalidParameterException", 400, () =>
+      c(main, new C.UpdateContactFlowContentCommand({ InstanceId: setup.instanceId, ContactFlowId: "f".repeat(501), Content: FLOW })),
+      (e) => assert.match(e.message, /contactFlowId/)],
+    ["UpdateContactFlowContent", "InvalidRequestException", 400, () =>
+      c(alt, new C.UpdateContactFlowContentCommand({ InstanceId: altSetup.instanceId, ContactFlowId: "f".repeat(501), Content: FLOW })),
+      null, "alt"],
+    ["UpdateContactFlowContent", "ResourceNotFoundException", 404, () =>
+      c(main, new C.UpdateContactFlowContentCommand({ InstanceId: setup.instanceId, ContactFlowId: randomUUID(), Content: FLOW }))],
     ["DescribeContactFlow", "ContactFlowNotPublishedException", 404, () =>
       c(main, new C.DescribeContactFlowCommand({ InstanceId: setup.instanceId, ContactFlowId: saved.ContactFlowId })),
       (e) => assert.match(e.message, /SAVED/)],
