@@ -321,14 +321,13 @@ def _finish(rec: FlowRecord, why: str, now: datetime) -> None:
 
 
 def _note(rec: FlowRecord, done: fl.Advance, now: datetime, out: Step) -> None:
-    entries = [
-        _trail(now, t.flow, t.action, t.type, t.branch, t.detail) for t in done.trail
-    ]
-    rec.note(entries)
-    for entry in entries:
-        if str(entry["detail"]).startswith("unsupported"):
-            out.notes.append(f"flow.unsupported type={entry['type']} action={entry['action']} flow={entry['flow']} "
-                             f"contact={rec.contact_id} → {entry['branch'] or 'end'}")
+    rec.note([_trail(now, t.flow, t.action, t.type, t.branch, t.detail) for t in done.trail])
+    for t in done.trail:
+        if t.unsupported:
+            branch = t.branch or "end"
+            out.notes.append(
+                f"flow.unsupported type={t.type} action={t.action} flow={t.flow} contact={rec.contact_id} → {branch}"
+            )
 
 
 def _trail(now: datetime, flow: str, action: str, kind: str, branch: str | None, detail: str) -> dict[str, Any]:
