@@ -1,4 +1,4 @@
-"""`parley reset|state|requests|faults|agent|supervisor|sockets|clock|events|flow|health`: the admin API from a shell.
+"""`parley reset|state|requests|faults|agent|supervisor|sockets|clock|events|flow|health|lambda`: the admin API from a shell.
 
 Each subcommand is one admin request to a running Parley (`--endpoint-url`, else `PARLEY_ENDPOINT_URL`,
 else http://127.0.0.1:4599); it prints the JSON answer, or says on stderr why there is none and exits 1.
@@ -29,6 +29,7 @@ COMMANDS = (
     "events",
     "health",
     "flow",
+    "lambda",
 )
 
 
@@ -123,6 +124,25 @@ def _health(args: argparse.Namespace) -> Call:
     return Call("GET", "health")
 
 
+def _lambda_invocations(args: argparse.Namespace) -> Call:
+    if args.clear:
+        return Call("DELETE", "lambda/invocations")
+    return Call("GET", "lambda/invocations", _given(args, contact="contact", function="function", limit="limit"))
+
+
+def _lambda_invoke(args: argparse.Namespace) -> Call:
+    body: dict[str, Any] = {"function": args.function}
+    if args.event is not None:
+        try:
+            body["event"] = json.loads(args.event)
+        except ValueError:
+            raise SettingsError(f"--event: expected a JSON object, got {args.event!r}") from None
+    if args.asynchronous:
+        body["asynchronous"] = True
+    body.update(_given(args, contact="contact", timeoutSeconds="timeout"))
+    return Call("POST", "lambda/invoke", body=body)
+
+
 # -- their options ------------------------------------------------------------------------------------
 def _scope_options(parser: argparse.ArgumentParser, contact: bool) -> None:
     parser.add_argument("--account", help="one account (its 12-digit id)")
@@ -161,6 +181,23 @@ def _add_faults(commands: Any, common: argparse.ArgumentParser) -> None:
     _fault_options(_add(faults, common, "add", _faults_add, "add a fault rule"))
     clear = _add(faults, common, "clear", _faults_clear, "remove one fault rule, or all")
     clear.add_argument("id", nargs="?", help="the rule's id (default: every rule)")
+
+
+def _add_lambda(commands: Any, common: argparse.ArgumentParser) -> None:
+    lambdas = commands.add_parser("lambda", help="Lambda functions flows invoke: invocations, invoke").add_subparsers(
+        dest="lambda_command", required=True
+    )
+    invocations = _add(lambdas, common, "invocations", _lambda_invocations, "print the recent Lambda invocations")
+    invocations.add_argument("--contact", help="one contact's invocations")
+    invocations.add_argument("--function", help="one function (its name or ARN)")
+    invocations.add_argument("--limit", type=int, help="the most recent N")
+    invocations.add_argument("--clear", action="store_true", help="empty the record instead")
+    invoke = _add(lambdas, common, "invoke", _lambda_invoke, "invoke a function as a flow would, and print the result")
+    invoke.add_argument("function", help="a function name or ARN")
+    invoke.add_argument("--event", help="the event, a JSON object (default {})")
+    invoke.add_argument("--contact", help="the contact id to name in the headers, context and record")
+    invoke.add_argument("--timeout", type=float, help="the time limit in seconds (default 8)")
+    invoke.add_argument("--async", dest="asynchronous", action="store_true", help="an Event (ASYNCHRONOUS) call")
 
 
 def _add_participant_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -207,6 +244,7 @@ def add_commands(commands: Any) -> None:
     flow.add_argument("--wait", action="store_true", help="answer once the run waits, queues or ends")
     flow.add_argument("--timeout", type=float, default=5.0, help="--wait: give up after this many seconds (5)")
     _add(commands, common, "health", _health, "print the server's health")
+    _add_lambda(commands, common)
 
 
 def run(args: argparse.Namespace) -> int:

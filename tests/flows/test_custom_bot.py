@@ -129,7 +129,7 @@ def test_the_custom_bot_pattern_runs_unchanged(server: RunningParley, bot_tokens
         assert described["AgentInfo"]["Id"] and described["AgentInfo"]["AcceptedByAgentTimestamp"]
 
         trail = admin_get(server, f"contacts/{contact_id}/flow")["trail"]
-        inbound = [t["action"] for t in trail if t["flow"] == "Custom bot" and t["type"] != "InvokeLambdaFunction"]
+        inbound = [t["action"] for t in trail if t["flow"] == "Custom bot"]
         for action in ("greet", "startBot", "checkBot", "waitForBot", "setQueue", "toQueue"):
             assert action in inbound, (action, trail)
         calls = [t for t in trail if t["detail"].startswith("lambda ")]

@@ -58,6 +58,7 @@ class Signal:
     answer: fl.LambdaAnswer | None = None
     in_flight: bool = False  # a synchronous invocation of this run is still out
     detail: tuple[str, str, str, str | None, str] | None = None  # a trail entry: (flow, action, type, branch, detail)
+    record_id: str = ""  # the Lambda invocation's record, when the signal carries its answer
 
 
 def step(
@@ -135,7 +136,7 @@ def _advance(
             out.waiting_lambda = state.waiting == "lambda"
             return
         data = contact_data(repo, scope, contact, rec, state, config.options)
-        world = RepoWorld(repo, scope, contact, config.draw)
+        world = RepoWorld(repo, scope, contact, now, config.draw)
         done = fl.advance(state, data, world, config.options, now, resume)
         out.progressed = True
         _note(rec, done, now, out)
@@ -173,7 +174,7 @@ def _park(repo: Any, scope: Scope, contact: Contact, rec: FlowRecord, state: fl.
     """Notes what a wait that just began must compare against later; a run that moved on clears it."""
     if state.status != "waiting" or state.waiting == "lambda":
         rec.deadline, rec.bot_id = None, None
-        rec.phase = "queued" if contact.queue_id and state.status == "ended" else _phase(state)
+        rec.phase = "queued" if contact.waiting_in_queue(now) and state.status == "ended" else _phase(state)
         return
     if rec.phase != "waiting" or rec.deadline != state.deadline:
         rec.watermark = _newest_customer_message(repo, scope, contact)

@@ -4,6 +4,7 @@ queues, published flows, hours, the custom bot, and the contact as `$.` paths se
 from __future__ import annotations
 
 import random
+from datetime import datetime
 from typing import Any
 
 from parley.chat import queues
@@ -28,11 +29,12 @@ def as_ref(scope: Scope, flow: ContactFlow) -> fl.FlowRef:
 class RepoWorld:
     """`fl.World` over the Repo port, for one contact, inside one unit of work."""
 
-    def __init__(self, repo: Any, scope: Scope, contact: Contact, draw: random.Random | None = None) -> None:
+    def __init__(self, repo: Any, scope: Scope, contact: Contact, now: datetime, draw: random.Random) -> None:
         self._repo = repo
         self._scope = scope
         self._contact = contact
-        self._draw = draw or random.Random()
+        self._now = now
+        self._draw = draw
 
     def queue(self, ref: str) -> fl.QueueRef | None:
         found = queues.find_queue(self._repo, self._scope, self._contact.instance_id, ref)
@@ -41,7 +43,8 @@ class RepoWorld:
         return fl.QueueRef(id=found.id, name=found.name, arn=found.arn(self._scope))
 
     def queue_at_capacity(self, queue_id: str) -> bool:
-        return queues.at_capacity(self._repo, self._scope, self._contact.instance_id, queue_id)
+        found = queues.find_queue(self._repo, self._scope, self._contact.instance_id, queue_id)
+        return found is not None and queues.queue_at_capacity(self._repo, self._scope, found, self._now)
 
     def flow(self, ref: str) -> fl.FlowRef | None:
         flow = find_published(self._repo, self._scope, self._contact.instance_id, ref)
@@ -55,7 +58,7 @@ class RepoWorld:
         return any(p.present and p.role == "CUSTOM_BOT" for p in people)
 
     def queued(self) -> bool:
-        return bool(self._contact.queue_id)
+        return self._contact.waiting_in_queue(self._now)
 
     def percent(self) -> int:
         return self._draw.randint(1, 100)

@@ -13,17 +13,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from parley.chat import events, flow_runs
+from parley.chat import events, flow_runs, lambda_functions
 from parley.chat.flow_record import FlowRecord
 from parley.chat.flowlang import interpreter as fl
 from parley.chat.model import Item, Scope
 from parley.chat.policy import IdSource
 from parley.clock import Clock
+from parley.outbound.lambdas import Invocation, LambdaInvoker
 from parley.services.base import Store
 from parley.services.effects import Pushes, Timers
 from parley.settings import Settings
@@ -33,20 +33,43 @@ MAX_STEPS_PER_WAKE = 64  # steps one wake-up may take (each a run's stretch up t
 Key = tuple[Scope, str]
 
 
-class Invoker(Protocol):
-    async def invoke(self, invocation: Any) -> Any: ...
+class Functions(Protocol):
+    """Where the runner's Lambda calls go: the invoker (flows.md §6), behind the association rule."""
+
+    async def call(self, scope: Scope, contact_id: str, invocation: fl.InvokeLambda) -> Called: ...
+    def note_branch(self, record_id: str, branch: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
-class InvokeRequest:
-    """What the runner asks of the Lambda invoker; `make` turns it into the invoker's own Invocation."""
+class Called:
+    answer: fl.LambdaAnswer
+    record_id: str  # the invocation's entry in /_parley/lambda/invocations
+    summary: str  # for the trail: "<function>: ok via python in 12 ms"
 
-    function_arn: str
-    event: dict[str, Any]
-    timeout_seconds: float
-    asynchronous: bool
-    contact_id: str
-    scope: Scope
+
+class InvokerFunctions:
+    """`Functions` over the LambdaInvoker; with --lambda-require-association, a function the instance has not
+    associated takes the Error branch without being called."""
+
+    def __init__(self, invoker: LambdaInvoker, store: Store, require_association: bool) -> None:
+        self._invoker = invoker
+        self._store = store
+        self._require = require_association
+
+    async def call(self, scope: Scope, contact_id: str, invocation: fl.InvokeLambda) -> Called:
+        arn = invocation.function_arn
+        if self._require and not await self._store.read(lambda repo: _associated(repo, scope, contact_id, arn)):
+            why = f"{arn} is not associated with the instance (--lambda-require-association)"
+            return Called(fl.LambdaAnswer(ok=False, error=why), "", f"{arn}: not called: {why}")
+        request = Invocation(arn, invocation.event, invocation.timeout_seconds, invocation.asynchronous, contact_id, scope)
+        result = await self._invoker.invoke(request)
+        answer = fl.LambdaAnswer(ok=result.ok, payload=result.payload, error=result.error)
+        outcome = result.outcome if result.ok else f"{result.outcome}: {result.error}"
+        return Called(answer, result.record_id, f"{arn}: {outcome} via {result.target} in {result.duration_ms:.0f} ms")
+
+    def note_branch(self, record_id: str, branch: str) -> None:
+        if record_id:
+            self._invoker.note_branch(record_id, branch)
 
 
 class FlowRunner:
@@ -58,14 +81,14 @@ class FlowRunner:
         clock: Clock,
         pusher: Pushes,
         timers: Timers,
-        invoke: Callable[[InvokeRequest], Awaitable[fl.LambdaAnswer]] | None = None,
+        functions: Functions | None = None,
     ) -> None:
         self._store = store
         self._ids = ids
         self._clock = clock
         self._pusher = pusher
         self._timers = timers
-        self._invoke = invoke
+        self._functions = functions
         self.enabled = settings.flows == "run"
         self._config = flow_runs.FlowConfig(
             options=options(settings),
@@ -165,6 +188,7 @@ class FlowRunner:
                 lambda repo, s=signal, n=now: flow_runs.step(repo, scope, contact_id, s, n, self._ids, self._config)
             )
             self._after(key, step)
+            self._note_branch(signal, step)
             answer = await self._invocations(key, step)
             if answer is not None:
                 signal = answer
@@ -188,32 +212,32 @@ class FlowRunner:
         """Fires the asynchronous invocations; awaits the synchronous one and answers the signal it resumes."""
         resume = None
         for invocation in step.invocations:
-            request = InvokeRequest(
-                invocation.function_arn,
-                invocation.event,
-                invocation.timeout_seconds,
-                invocation.asynchronous,
-                key[1],
-                key[0],
-            )
             if invocation.asynchronous:
-                task = asyncio.get_running_loop().create_task(self._call(request))
+                task = asyncio.get_running_loop().create_task(self._call(key, invocation))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
             elif step.waiting_lambda and resume is None:
-                answer = await self._call(request)
-                detail = f"{invocation.function_arn}: " + ("ok" if answer.ok else f"error: {answer.error}")
-                resume = flow_runs.Signal("lambda", answer=answer, detail=_lambda_trail(step.record, detail))
+                called = await self._call(key, invocation)
+                detail = _lambda_trail(step.record, called.summary)
+                resume = flow_runs.Signal("lambda", answer=called.answer, detail=detail, record_id=called.record_id)
         return resume
 
-    async def _call(self, request: InvokeRequest) -> fl.LambdaAnswer:
-        if self._invoke is None:
-            return fl.LambdaAnswer(ok=False, payload=None, error="no Lambda invoker is configured")
+    async def _call(self, key: Key, invocation: fl.InvokeLambda) -> Called:
+        if self._functions is None:
+            return Called(fl.LambdaAnswer(ok=False, error="Lambda functions are not configured"), "", "not called")
         try:
-            return await self._invoke(request)
-        except Exception as exc:  # the invoker answers errors itself; this is a last guard for the run
-            log.exception("lambda invocation for contact %s failed", request.contact_id)
-            return fl.LambdaAnswer(ok=False, payload=None, error=str(exc))
+            return await self._functions.call(key[0], key[1], invocation)
+        except Exception as exc:  # the invoker answers errors itself; this only guards the run
+            log.exception("lambda invocation for contact %s failed", key[1])
+            return Called(fl.LambdaAnswer(ok=False, error=str(exc)), "", f"{invocation.function_arn}: {exc}")
+
+    def _note_branch(self, signal: flow_runs.Signal, step: flow_runs.Step) -> None:
+        """The invocation record learns which branch the flow took with its answer (flows.md §6.5)."""
+        if self._functions is None or not signal.record_id or step.record is None:
+            return
+        taken = [t for t in step.record.trail if t["type"] == "InvokeLambdaFunction" and t["branch"]]
+        if taken:
+            self._functions.note_branch(signal.record_id, str(taken[-1]["branch"]))
 
     # -- the admin view --------------------------------------------------------------------------
     async def describe(self, contact_id: str) -> dict[str, Any] | None:
@@ -229,6 +253,11 @@ def _lambda_trail(rec: FlowRecord | None, detail: str) -> tuple[str, str, str, s
     flow = state.flow_name if state is not None else "-"
     action = (state.action or "-") if state is not None else "-"
     return (flow, action, "InvokeLambdaFunction", None, f"lambda {detail}")
+
+
+def _associated(repo: Any, scope: Scope, contact_id: str, arn: str) -> bool:
+    contact = repo.get_contact(scope, contact_id)
+    return contact is not None and lambda_functions.is_associated(repo, scope, contact.instance_id, arn)
 
 
 def _live_chats(repo: Any) -> list[Key]:

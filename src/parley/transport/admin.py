@@ -25,10 +25,11 @@ from parley.chat.errors import DomainError, NotFound
 from parley.chat.model import Scope, Selection
 from parley.chat.policy import Policy
 from parley.clock import Clock, VirtualClock, parse_duration, parse_instant
+from parley.outbound.lambdas import Invocation, LambdaInvoker
 from parley.protocol.restjson import iso_ms
 from parley.services.admin import ROLES, AdminService
 from parley.timers import Deadlines
-from parley.transport.admin_input import BadInput, choose, known_keys, optional_text, whole
+from parley.transport.admin_input import BadInput, choose, known_keys, number, optional_text, whole
 from parley.transport.faults import DROP_CODE, Faults
 from parley.transport.http import Receive, Send, read_body, respond
 from parley.transport.request_log import RequestFilter, RequestLog
@@ -122,9 +123,11 @@ class Admin:
         deadlines: Deadlines,
         policy: Policy,
         flows: FlowView | None = None,
+        lambdas: LambdaInvoker | None = None,
     ) -> None:
         self._started = time.monotonic()
         self._flows = flows
+        self._lambdas = lambdas
         self._policy = policy
         self._default_scope = default_scope
         self._clock = clock
@@ -155,6 +158,9 @@ class Admin:
                 ("GET", "clock", self._read_clock),
                 ("POST", "clock", self._move_clock),
                 ("POST", "views", self._register_view),
+                ("GET", "lambda/invocations", self._lambda_invocations),
+                ("DELETE", "lambda/invocations", self._clear_lambda_invocations),
+                ("POST", "lambda/invoke", self._lambda_invoke),
             )
         )
 
@@ -203,6 +209,8 @@ class Admin:
         fields = request.fields()
         seed = whole(fields, "seed", 0)
         wanted = selection({k: v for k, v in fields.items() if k != "seed"}, ("account", "region", "instance"), "reset")
+        if self._lambdas is not None and wanted == Selection():
+            self._lambdas.clear_records()
         return 200, await self._actions.reset(wanted, seed)
 
     async def _state(self, request: AdminRequest) -> Answer:
@@ -344,6 +352,57 @@ class Admin:
             raise BadInput(str(error)) from None
         fired = await self._deadlines.fire_due()
         return 200, {**self._clock_state(), "fired": fired}
+
+    # -- Lambda functions (flows.md §6.5) ------------------------------------------------------------------
+    def _invoker(self) -> LambdaInvoker:
+        if self._lambdas is None:
+            raise AdminError(404, "NotFound", "This Parley runs no Lambda functions")
+        return self._lambdas
+
+    async def _lambda_invocations(self, request: AdminRequest) -> Answer:
+        """`?contact=&function=&limit=`: recent invocations, oldest first."""
+        query = request.query
+        known_keys(query, ("contact", "function", "limit"), "lambda invocations")
+        invoker = self._invoker()
+        chosen = invoker.records(
+            optional_text(query, "contact"), optional_text(query, "function"), whole(query, "limit", 0)
+        )
+        return 200, {"size": invoker.record_size, "invocations": chosen}
+
+    async def _clear_lambda_invocations(self, request: AdminRequest) -> Answer:
+        return 200, {"cleared": self._invoker().clear_records()}
+
+    async def _lambda_invoke(self, request: AdminRequest) -> Answer:
+        """`{"function", "event"?, "contact"?, "timeoutSeconds"?, "asynchronous"?, "account"?, "region"?}`: one
+        invocation as a flow would make it, to try a mapping without a flow; answers its result."""
+        fields = request.json()
+        allowed = ("function", "event", "contact", "timeoutSeconds", "asynchronous", "account", "region")
+        known_keys(fields, allowed, "lambda invoke")
+        function = optional_text(fields, "function")
+        if function is None:
+            raise BadInput("function is required: a function name or ARN")
+        event, asynchronous = fields.get("event", {}), fields.get("asynchronous", False)
+        if not isinstance(event, dict):
+            raise BadInput("event must be a JSON object")
+        if not isinstance(asynchronous, bool):
+            raise BadInput("asynchronous must be true or false")
+        seconds = number(fields, "timeoutSeconds", 8.0)
+        if not 0 < seconds <= 900:
+            raise BadInput(f"timeoutSeconds must be above 0 and at most 900, got {seconds:g}")
+        scope = Scope(
+            optional_text(fields, "account") or self._default_scope.account,
+            optional_text(fields, "region") or self._default_scope.region,
+        )
+        contact = optional_text(fields, "contact") or "none"
+        result = await self._invoker().invoke(Invocation(function, event, seconds, asynchronous, contact, scope))
+        return 200, {
+            "outcome": result.outcome,
+            "target": result.target,
+            "payload": result.payload,
+            "error": result.error,
+            "durationMs": round(result.duration_ms, 3),
+            "id": result.record_id,
+        }
 
     # -- views -----------------------------------------------------------------------------------------
     async def _register_view(self, request: AdminRequest) -> Answer:
