@@ -22,12 +22,13 @@ from parley.services.connect import PARTICIPANT_SITUATIONS, ConnectService
 from parley.services.connections import ConnectionIssuer
 from parley.services.deps import ServiceDeps
 from parley.services.effects import Aftermath
+from parley.services.flows import FlowRunner, InvokerFunctions
 from parley.services.participant import ParticipantService
 from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
+from parley.services.upgrade import upgrade_stored_instances
 from parley.settings import Settings, SettingsError
 from parley.store.sqlite import SqliteStore
-from parley.services.flows import FlowRunner, InvokerFunctions
 from parley.timers import FLOW, Deadlines
 from parley.transport.access_log import AccessLog
 from parley.transport.admin import Admin
@@ -85,6 +86,7 @@ class Parley:
     http: ASGIApp  # every HTTP path, behind CORS: the admin namespace or the AWS services
     flows: FlowRunner
     lambdas: LambdaInvoker  # runs the functions flows invoke (flows.md §6); closed at shutdown
+    ids: IdGenerator
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -99,6 +101,8 @@ class Parley:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if "queues" in self.store.created_tables:  # a data directory from before queues (or a new one)
+                    await upgrade_stored_instances(self.store, self.clock.now(), self.ids)
                 await self._rearm()
                 await self.flows.resume_all()
                 if self.clock.virtual:
@@ -182,9 +186,9 @@ def build_app(
         request_ids.reseed(seed + 1)
         lambda_ids.reseed(seed + 2)
 
-    actions = AdminService(store, ids, signer, pusher, clock, deadlines, bus, reseed, settings.seed)
+    actions = AdminService(store, ids, signer, pusher, clock, deadlines, bus, reseed, settings.seed, flows.accepted)
     default_scope = Scope(settings.account_id, settings.region)
     admin = Admin(actions, bus, faults, requests, default_scope, clock, deadlines, settings.policy, flows, invoker)
     hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
     http = Cors(_by_path(admin, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)
-    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http, flows, invoker)
+    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http, flows, invoker, ids)

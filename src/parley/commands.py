@@ -1,4 +1,5 @@
-"""`parley reset|state|requests|faults|agent|supervisor|sockets|clock|events|flow|health|lambda`: the admin API from a shell.
+"""`parley reset|state|queues|requests|faults|agent|supervisor|sockets|clock|events|flow|health|lambda`: the
+admin API from a shell.
 
 Each subcommand is one admin request to a running Parley (`--endpoint-url`, else `PARLEY_ENDPOINT_URL`,
 else http://127.0.0.1:4599); it prints the JSON answer, or says on stderr why there is none and exits 1.
@@ -20,6 +21,7 @@ from parley.settings import SettingsError, endpoint_url
 COMMANDS = (
     "reset",
     "state",
+    "queues",
     "requests",
     "faults",
     "agent",
@@ -67,6 +69,10 @@ def _state(args: argparse.Namespace) -> Call:
     )
 
 
+def _queues(args: argparse.Namespace) -> Call:
+    return Call("GET", "queues", _given(args, account="account", region="region", instance="instance"))
+
+
 def _requests(args: argparse.Namespace) -> Call:
     if args.clear:
         return Call("DELETE", "requests")
@@ -96,8 +102,8 @@ def _faults_clear(args: argparse.Namespace) -> Call:
 
 
 def _participant(args: argparse.Namespace) -> Call:
-    body = {"action": args.action, **_given(args, displayName="display_name", participantId="participant")}
-    return Call("POST", f"contacts/{_segment(args.contact)}/{args.command}", body=body)
+    given = _given(args, displayName="display_name", participantId="participant", agentId="agent_id")
+    return Call("POST", f"contacts/{_segment(args.contact)}/{args.command}", body={"action": args.action, **given})
 
 
 def _sockets(args: argparse.Namespace) -> Call:
@@ -201,12 +207,15 @@ def _add_lambda(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _add_participant_commands(commands: Any, common: argparse.ArgumentParser) -> None:
-    for role, article in (("agent", "an"), ("supervisor", "a")):
-        parser = _add(commands, common, role, _participant, f"make {article} {role} join or leave a chat")
-        parser.add_argument("action", choices=("join", "leave"))
+    agent = _add(commands, common, "agent", _participant, "make an agent accept a queued chat, join or leave a chat")
+    agent.add_argument("action", choices=("accept", "join", "leave"))
+    agent.add_argument("--agent-id", help="accept: the agent's id, AgentInfo.Id (default: a new id)")
+    supervisor = _add(commands, common, "supervisor", _participant, "make a supervisor join or leave a chat")
+    supervisor.add_argument("action", choices=("join", "leave"))
+    for role, parser in (("agent", agent), ("supervisor", supervisor)):
         parser.add_argument("contact", help="the contact id")
         parser.add_argument("participant", nargs="?", help=f"leave: the {role}'s participant id")
-        parser.add_argument("--display-name", help=f"join: the {role}'s display name")
+        parser.add_argument("--display-name", help=f"the {role}'s display name (join, accept)")
     sockets = _add(commands, common, "sockets", _sockets, "drop a chat's WebSockets now")
     sockets.add_argument("action", choices=("drop",))
     sockets.add_argument("contact", help="the contact id")
@@ -223,6 +232,7 @@ def add_commands(commands: Any) -> None:
     _scope_options(
         _add(commands, common, "state", _state, "print instances, contacts, participants, transcripts"), True
     )
+    _scope_options(_add(commands, common, "queues", _queues, "print the queues and the chats waiting in them"), False)
     requests = _add(commands, common, "requests", _requests, "print the recent requests")
     requests.add_argument("--operation", help="e.g. CreateParticipant")
     requests.add_argument("--status", help="e.g. 429 or 4xx")

@@ -410,13 +410,6 @@ POLICY_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
 )
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise SettingsError(f"expected a whole number >= 1, got {text!r}")
-    return value
-
-
 # flows.md §1
 FLOW_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
     ("flows", "--flows", "PARLEY_FLOWS", _choice("run", "off"), "run contact flows; off = stored, never run"),

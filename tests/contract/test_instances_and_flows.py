@@ -46,6 +46,9 @@ def test_a_new_instance_has_the_default_flows(connect: Any) -> None:
     assert any(s["Name"] == "Default inbound flow" for s in summaries)
     queues = connect.list_contact_flows(InstanceId=created["Id"], ContactFlowTypes=["CUSTOMER_QUEUE"])
     assert [s["ContactFlowType"] for s in queues["ContactFlowSummaryList"]] == ["CUSTOMER_QUEUE"]
+    # AWS's types (flows.md §7.1): a queue quick connect names Default queue transfer, a QUEUE_TRANSFER flow
+    transfer = connect.list_contact_flows(InstanceId=created["Id"], ContactFlowTypes=["QUEUE_TRANSFER"])
+    assert [s["Name"] for s in transfer["ContactFlowSummaryList"]] == ["Default queue transfer"]
 
 
 def test_instance_quota_alias_rules_and_delete(connect: Any) -> None:

@@ -18,9 +18,9 @@ from typing import Any
 from parley.chat import events, queues
 from parley.chat.conversation import end_contact, record
 from parley.chat.flow_record import FlowRecord
+from parley.chat.flow_world import RepoWorld, as_ref, contact_data, find_published
 from parley.chat.flowlang import interpreter as fl
 from parley.chat.flowlang.validation import problems
-from parley.chat.flow_world import RepoWorld, as_ref, contact_data, find_published
 from parley.chat.model import Contact, Item, Participant, Scope
 from parley.chat.policy import IdSource
 
@@ -92,7 +92,14 @@ def step(
 
 
 def _maybe_start(
-    repo: Any, scope: Scope, contact: Contact, signal: Signal, now: datetime, ids: IdSource, config: FlowConfig, out: Step
+    repo: Any,
+    scope: Scope,
+    contact: Contact,
+    signal: Signal,
+    now: datetime,
+    ids: IdSource,
+    config: FlowConfig,
+    out: Step,
 ) -> FlowRecord | None:
     """The inbound flow starts at the customer's first connection (or at StartChatContact: --flow-start)."""
     customer = next((p for p in repo.participants(scope, contact.id) if p.role == "CUSTOMER"), None)

@@ -25,18 +25,17 @@ from parley.chat.errors import (
     StateConflict,
 )
 from parley.chat.model import Contact, ContactFlow, Instance, Participant, Scope
-from parley.protocol.errors import modelled
-from parley.protocol.pagination import InvalidToken
 from parley.services.base import (
     VALIDATION,
     Handler,
     Output,
+    Paging,
     RequestContext,
     UnitRunner,
-    validation_code,
 )
 from parley.services.deps import AwsService, ServiceDeps
 from parley.services.effects import Committed, Effects
+from parley.services.queues import QueueOperations, agent_info, queue_info
 from parley.settings import Settings
 
 ERRORS: dict[type[DomainError], str] = {
@@ -128,6 +127,7 @@ def contact_detail(scope: Scope, contact: Contact, ctx: RequestContext) -> Outpu
         "CustomerId": contact.customer_id,
         "SegmentAttributes": contact.segment_attributes or None,
         "Attributes": contact.attributes or None,
+        "QueueInfo": queue_info(contact),
     }
 
 
@@ -140,6 +140,7 @@ class ConnectService(AwsService):
         self._participant_units = UnitRunner(
             deps.store, deps.settings, self._participant_errors(deps.settings), deps.after
         )
+        self._paging = Paging(deps.pages, deps.settings)
         self.handlers: dict[str, Handler] = {
             "CreateInstance": self.create_instance,
             "DescribeInstance": self.describe_instance,
@@ -159,6 +160,7 @@ class ConnectService(AwsService):
             "TagResource": self.tag_resource,
             "UntagResource": self.untag_resource,
             "ListTagsForResource": self.list_tags_for_resource,
+            **QueueOperations(deps, self._paging).handlers,
         }
 
     @staticmethod
@@ -170,18 +172,10 @@ class ConnectService(AwsService):
 
     # -- pagination ----------------------------------------------------------------------------
     def _after(self, ctx: RequestContext, binding: str, token: str | None) -> str | None:
-        if token is None:
-            return None
-        try:
-            return self._pages.decode(f"{ctx.scope.account}/{ctx.scope.region}/{binding}", token)
-        except InvalidToken as exc:
-            code = validation_code(ctx.operation, self._settings)
-            raise modelled("connect", code, f"{exc}: {token[:16]}...") from None
+        return self._paging.after(ctx, binding, token)
 
     def _next(self, ctx: RequestContext, binding: str, after: str | None) -> str | None:
-        if after is None:
-            return None
-        return self._pages.encode(f"{ctx.scope.account}/{ctx.scope.region}/{binding}", after)
+        return self._paging.next(ctx, binding, after)
 
     # -- instances -----------------------------------------------------------------------------
     async def create_instance(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
@@ -394,13 +388,7 @@ class ConnectService(AwsService):
         def present(found: tuple[Contact, list[Participant]]) -> Output:
             contact, people = found
             detail = contact_detail(ctx.scope, contact, ctx)
-            agent = next((p for p in people if p.role == "AGENT"), None)
-            if agent is not None:
-                detail["AgentInfo"] = {
-                    "Id": agent.id,
-                    "AcceptedByAgentTimestamp": agent.joined_at,
-                    "ConnectedToAgentTimestamp": agent.connected_at,
-                }
+            detail["AgentInfo"] = agent_info(contact, people)
             return {"Contact": detail}
 
         return await self._units.read(ctx, unit, present)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -61,7 +62,9 @@ class InvokerFunctions:
         if self._require and not await self._store.read(lambda repo: _associated(repo, scope, contact_id, arn)):
             why = f"{arn} is not associated with the instance (--lambda-require-association)"
             return Called(fl.LambdaAnswer(ok=False, error=why), "", f"{arn}: not called: {why}")
-        request = Invocation(arn, invocation.event, invocation.timeout_seconds, invocation.asynchronous, contact_id, scope)
+        request = Invocation(
+            arn, invocation.event, invocation.timeout_seconds, invocation.asynchronous, contact_id, scope
+        )
         result = await self._invoker.invoke(request)
         answer = fl.LambdaAnswer(ok=result.ok, payload=result.payload, error=result.error)
         outcome = result.outcome if result.ok else f"{result.outcome}: {result.error}"
@@ -111,9 +114,7 @@ class FlowRunner:
         if key in self._queued:
             return  # a look is already due, and it will see this commit too
         self._queued.add(key)
-        task = asyncio.get_running_loop().create_task(self._drive(key, flow_runs.Signal(reason)))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._drive(key, flow_runs.Signal(reason)))
 
     def observe(self, items: list[Item]) -> None:
         """Pushed items that may resume a waiting run: a customer's message, someone leaving, the end."""
@@ -183,10 +184,7 @@ class FlowRunner:
     async def _run(self, key: Key, signal: flow_runs.Signal) -> None:
         scope, contact_id = key
         for _ in range(MAX_STEPS_PER_WAKE):
-            now = self._clock.now()
-            step = await self._store.run(
-                lambda repo, s=signal, n=now: flow_runs.step(repo, scope, contact_id, s, n, self._ids, self._config)
-            )
+            step = await self._store.run(self._unit(scope, contact_id, signal, self._clock.now()))
             self._after(key, step)
             self._note_branch(signal, step)
             answer = await self._invocations(key, step)
@@ -196,6 +194,14 @@ class FlowRunner:
                 return
             else:
                 signal = flow_runs.Signal("next")
+
+    def _unit(
+        self, scope: Scope, contact_id: str, signal: flow_runs.Signal, now: datetime
+    ) -> Callable[[Any], flow_runs.Step]:
+        def unit(repo: Any) -> flow_runs.Step:
+            return flow_runs.step(repo, scope, contact_id, signal, now, self._ids, self._config)
+
+        return unit
 
     def _after(self, key: Key, step: flow_runs.Step) -> None:
         for note in step.notes:
@@ -213,14 +219,21 @@ class FlowRunner:
         resume = None
         for invocation in step.invocations:
             if invocation.asynchronous:
-                task = asyncio.get_running_loop().create_task(self._call(key, invocation))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._spawn(self._call_and_forget(key, invocation))
             elif step.waiting_lambda and resume is None:
                 called = await self._call(key, invocation)
                 detail = _lambda_trail(step.record, called.summary)
                 resume = flow_runs.Signal("lambda", answer=called.answer, detail=detail, record_id=called.record_id)
         return resume
+
+    async def _call_and_forget(self, key: Key, invocation: fl.InvokeLambda) -> None:
+        """ASYNCHRONOUS: the flow has gone on; the answer is recorded by the invoker and otherwise dropped."""
+        await self._call(key, invocation)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _call(self, key: Key, invocation: fl.InvokeLambda) -> Called:
         if self._functions is None:
@@ -243,7 +256,7 @@ class FlowRunner:
     async def describe(self, contact_id: str) -> dict[str, Any] | None:
         def unit(repo: Any) -> FlowRecord | None:
             found = repo.find_contact_any(contact_id)
-            return None if found is None else repo.get_flow_record(found[0], contact_id)  # type: ignore[no-any-return]
+            return None if found is None else repo.get_flow_record(found[0], contact_id)
 
         return describe(await self._store.read(unit))
 

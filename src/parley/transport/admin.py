@@ -1,6 +1,6 @@
 """The admin namespace `/_parley/` (conventions.md §4): health, readiness, state (dump and reset), the
-recent-request log, fault rules, the virtual clock, agent actions, socket drops, views and
-authentication sessions.
+recent-request log, fault rules, the virtual clock, agent actions (join, leave, accepting a queued chat),
+the queues with their waiting contacts, socket drops, views and authentication sessions.
 
 JSON in and out; errors are `{"error": "<Code>", "message": "…"}` with a 4xx status. Handlers are thin:
 they read the input (`admin_input`) and call the admin service, the fault rules or the request log.
@@ -144,6 +144,7 @@ class Admin:
                 ("GET", "ready", self._ready),
                 ("POST", "reset", self._reset),
                 ("GET", "state", self._state),
+                ("GET", "queues", self._queues),
                 ("GET", "requests", self._list_requests),
                 ("DELETE", "requests", self._clear_requests),
                 ("GET", "faults", self._list_faults),
@@ -217,6 +218,11 @@ class Admin:
         wanted = selection(request.query, ("account", "region", "instance", "contact"), "state")
         return 200, await self._actions.state(wanted)
 
+    async def _queues(self, request: AdminRequest) -> Answer:
+        """Every queue with its waiting contacts, the longest-waiting first (flows.md §7.4)."""
+        wanted = selection(request.query, ("account", "region", "instance"), "queues")
+        return 200, await self._actions.list_queues(wanted)
+
     # -- the request log -----------------------------------------------------------------------------
     async def _list_requests(self, request: AdminRequest) -> Answer:
         query = request.query
@@ -252,13 +258,16 @@ class Admin:
     async def _participant_action(self, request: AdminRequest) -> Answer:
         contact_id, kind = request.labels
         fields = request.json()
-        action = choose(fields, "action", ("join", "leave"))
+        action = choose(fields, "action", ("join", "leave", "accept") if kind == "agent" else ("join", "leave"))
+        if action == "accept":
+            known_keys(fields, ("action", "displayName", "agentId"), "agent accept")
+            agent_id = optional_text(fields, "agentId")
+            if agent_id is not None and not 1 <= len(agent_id) <= 256:
+                raise BadInput("agentId must be a string of 1 to 256 characters")
+            return 200, await self._actions.accept(contact_id, _display_name(fields, kind), agent_id)
         if action == "join":
             known_keys(fields, ("action", "displayName"), f"{kind} join")
-            name = fields.get("displayName") or kind.title()
-            if not isinstance(name, str) or not 1 <= len(name) <= 256:
-                raise BadInput("displayName must be a string of 1 to 256 characters")
-            return 200, await self._actions.join(contact_id, kind, name)
+            return 200, await self._actions.join(contact_id, kind, _display_name(fields, kind))
         known_keys(fields, ("action", "participantId"), f"{kind} leave")
         participant_id = optional_text(fields, "participantId")
         if participant_id is None:
@@ -437,6 +446,13 @@ def _seconds(text: str) -> float:
     if not 0 <= value <= 300:
         raise BadInput("timeout must be from 0 to 300 seconds")
     return value
+
+
+def _display_name(fields: Mapping[str, Any], kind: str) -> str:
+    name = fields.get("displayName") or kind.title()
+    if not isinstance(name, str) or not 1 <= len(name) <= 256:
+        raise BadInput("displayName must be a string of 1 to 256 characters")
+    return name
 
 
 def _view_content(content: Any) -> bool:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from parley.chat.defaults import DEFAULT_FLOWS, Refs, flow_content
 from parley.chat.flowlang.catalog import ACTION_TYPES
 from parley.chat.flowlang.validation import problems
-from parley.chat.instances import DEFAULT_FLOWS, default_flow_content
 from tests.flowdocs import CONSOLE_EXPORT, FLOW, console_export
 
 
@@ -43,9 +43,13 @@ def test_a_console_export_is_accepted_unchanged() -> None:
     assert problems(queued, "aws") == []
 
 
-@pytest.mark.parametrize("name", [name for name, _ in DEFAULT_FLOWS])
-def test_the_default_flows_of_a_new_instance_pass(name: str) -> None:
-    assert problems(default_flow_content(name), "aws") == []
+@pytest.mark.parametrize(("name", "flow_type"), DEFAULT_FLOWS)
+def test_the_default_flows_of_a_new_instance_pass(name: str, flow_type: str) -> None:
+    refs = Refs(
+        "arn:aws:connect:us-east-1:123456789012:instance/i/queue/q",
+        "arn:aws:connect:us-east-1:123456789012:instance/i/contact-flow/f",
+    )
+    assert problems(flow_content(name, flow_type, refs), "aws") == []
 
 
 def test_hand_written_flows_may_omit_parameters_and_transitions() -> None:
