@@ -92,13 +92,14 @@ def test_the_custom_bot_pattern_runs_unchanged(server: RunningParley, bot_tokens
     customer = Harness(server, started, tmp_path / "chatjs.log")
     try:
         customer.wait_for(lambda r: r["event"] == "ready", "chatjs connected")
-        greeting = customer.hook("onMessage", "text/plain", ParticipantRole="SYSTEM")
-        assert greeting["item"]["Content"] == "Welcome Ada, connecting you to our assistant."
-        hello = customer.hook("onMessage", "text/plain", ParticipantRole="CUSTOM_BOT")
-        assert hello["item"]["Content"] == "Hello from the bot"
-        assert hello["item"]["DisplayName"] == "HelperBot"
-
         waiting = settled(server, contact_id)
+        # The flow starts with the customer's connection, before chatjs's socket is up (flows.md §3.1): like a
+        # widget, chatjs reads what it missed from the transcript.
+        said = [(i["ParticipantRole"], i.get("DisplayName"), i["Content"]) for i in _messages(customer)]
+        assert said == [
+            ("SYSTEM", "SYSTEM_MESSAGE", "Welcome Ada, connecting you to our assistant."),
+            ("CUSTOM_BOT", "HelperBot", "Hello from the bot"),
+        ]
         assert waiting["state"] == "waiting" and waiting["action"] == "waitForBot"
         assert waiting["waitingFor"] == ["BotParticipantDisconnected"]
         assert waiting["external"]["status"] == "success"
@@ -139,6 +140,10 @@ def test_the_custom_bot_pattern_runs_unchanged(server: RunningParley, bot_tokens
         assert invocations[0]["event"]["Details"]["Parameters"] == {"botName": "HelperBot"}
     finally:
         customer.close()
+
+
+def _messages(customer: Harness) -> list[dict[str, Any]]:
+    return [i for i in customer.command("transcript")["Transcript"] if i["Type"] == "MESSAGE"]
 
 
 def _wait_for_customer(cp: Any, token: str, text: str) -> dict[str, Any]:

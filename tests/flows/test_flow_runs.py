@@ -38,15 +38,7 @@ def wait(ident: str, seconds: int, events: list[str], on: dict[str, str]) -> dic
 
 
 END = {"Identifier": "end", "Type": "DisconnectParticipant", "Parameters": {}, "Transitions": {}}
-HOLD = {
-    "Identifier": "hold",
-    "Type": "Wait",
-    "Parameters": {"TimeoutSeconds": "3600", "Events": ["CustomerReturned"]},
-    "Transitions": {
-        "NextAction": "end",
-        "Conditions": [{"NextAction": "end", "Condition": {"Operator": "Equals", "Operands": ["WaitCompleted"]}}],
-    },
-}
+HOLD = wait("hold", 3600, ["CustomerReturned"], {"WaitCompleted": "end", "CustomerReturned": "hold"})
 
 
 @dataclass
@@ -117,7 +109,7 @@ def test_a_waiting_run_resumes_after_a_sigkill_of_a_durable_parley(tmp_path: Pat
         assert flow(first, chat.contact_id)["action"] == "pause"
     finally:
         first.process.send_signal(signal.SIGKILL)
-        first.process.wait()
+        first.stop()
     second = start_parley("--data-dir", data)
     try:
         cp = participant_client(second.url)
@@ -141,7 +133,7 @@ def test_a_wait_times_out_under_the_virtual_clock_without_sleeping() -> None:
         assert flow(server, chat.contact_id)["action"] == "pause"
         ok(server.url, "POST", "clock", {"advance": "PT1S"})  # answered after the due timers ran
         trail = flow(server, chat.contact_id)["trail"]
-        assert [t["branch"] for t in trail if t["action"] == "pause"][-1] == "WaitCompleted"
+        assert [t["branch"] for t in trail if t["action"] == "pause"][-1] == "Equals WaitCompleted"
         described = chat.connect.describe_contact(InstanceId=chat.instance_id, ContactId=chat.contact_id)["Contact"]
         assert described.get("DisconnectTimestamp"), "the flow's Disconnect ended the chat"
     finally:

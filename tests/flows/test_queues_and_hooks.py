@@ -39,7 +39,7 @@ def basic_queue(chat: Started) -> dict[str, Any]:
 
 
 def test_an_unconfigured_chat_waits_in_basic_queue_until_an_agent_accepts(server: RunningParley) -> None:
-    chat = default_inbound(chat_on(server, document("x", END), key="100000000001"))
+    chat = default_inbound(chat_on(server, document("end", END), key="100000000001"))
     customer = chat.customer()
     assert flow(server, chat.contact_id)["state"] == "queued"
     queued = chat.connect.describe_contact(InstanceId=chat.instance_id, ContactId=chat.contact_id)["Contact"]
@@ -54,7 +54,7 @@ def test_an_unconfigured_chat_waits_in_basic_queue_until_an_agent_accepts(server
 
 
 def test_the_customer_queue_hook_talks_to_the_queued_customer(server: RunningParley) -> None:
-    base = chat_on(server, document("x", END), key="100000000002")
+    base = chat_on(server, document("end", END), key="100000000002")
     queue = basic_queue(base)
     hold_music = base.connect.create_contact_flow(
         InstanceId=base.instance_id,
@@ -93,7 +93,7 @@ def test_the_customer_queue_hook_talks_to_the_queued_customer(server: RunningPar
 
 
 def test_the_agent_leaving_runs_the_disconnect_flow_or_ends_the_chat(server: RunningParley) -> None:
-    chat = default_inbound(chat_on(server, document("x", END), key="100000000003"))
+    chat = default_inbound(chat_on(server, document("end", END), key="100000000003"))
     customer = chat.customer()
     flow(server, chat.contact_id)
     agent = ok(server.url, "POST", f"contacts/{chat.contact_id}/agent", {"action": "accept", "displayName": "Ann"})
