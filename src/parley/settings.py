@@ -51,6 +51,18 @@ class Settings:
     request_log_size: int = 1000  # recent requests kept for /_parley/requests; 0 = none
     cors_origins: tuple[str, ...] = ("loopback",)  # browser origins CORS allows: loopback, *, null or exact origins
     policy: Policy = field(default_factory=Policy)
+    # flows.md §1: running flows
+    flows: str = "run"  # run | off (v1: stored, never run)
+    flow_start: str = "connect"  # connect | start
+    unsupported_action: str = "error"  # error | skip | end
+    chat_text_input: str = "error"  # error | accept
+    hours: str = "open"  # open | closed
+    flow_max_steps: int = 1000
+    flow_disconnect_reason: str = "none"  # none | CONTACT_FLOW_DISCONNECT
+    lambda_string_map: str = "coerce"  # coerce | strict
+    external_on_error: str = "clear"  # clear | keep
+    language_code: str = "en-US"
+    lambda_require_association: bool = False
     # Lambda functions (flows.md §6): name or ARN -> `http(s)://…` or `module:function`
     lambdas: Mapping[str, str] = field(default_factory=dict)
     lambda_endpoint: str | None = None  # the Lambda Invoke API (sam local start-lambda, LocalStack)
@@ -398,8 +410,72 @@ POLICY_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
 )
 
 
+# flows.md §1
+FLOW_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
+    ("flows", "--flows", "PARLEY_FLOWS", _choice("run", "off"), "run contact flows; off = stored, never run"),
+    (
+        "flow_start",
+        "--flow-start",
+        "PARLEY_FLOW_START",
+        _choice("connect", "start"),
+        "when a chat's flow starts: the customer's first connection, or StartChatContact",
+    ),
+    (
+        "unsupported_action",
+        "--unsupported-action",
+        "PARLEY_UNSUPPORTED_ACTION",
+        _choice("error", "skip", "end"),
+        "a flow action Parley does not run: take its Error branch, skip it, or end the flow",
+    ),
+    (
+        "chat_text_input",
+        "--chat-text-input",
+        "PARLEY_CHAT_TEXT_INPUT",
+        _choice("error", "accept"),
+        "GetParticipantInput on chat: Error branch (AWS without Lex), or read the customer's next message",
+    ),
+    ("hours", "--hours", "PARLEY_HOURS", _choice("open", "closed"), "what CheckHoursOfOperation answers"),
+    (
+        "flow_max_steps",
+        "--flow-max-steps",
+        "PARLEY_FLOW_MAX_STEPS",
+        _positive,
+        "actions a run may take without waiting before it is ended as a loop",
+    ),
+    (
+        "flow_disconnect_reason",
+        "--flow-disconnect-reason",
+        "PARLEY_FLOW_DISCONNECT_REASON",
+        _choice("none", "CONTACT_FLOW_DISCONNECT"),
+        "DisconnectReason of a chat a flow ended",
+    ),
+    (
+        "lambda_string_map",
+        "--lambda-string-map",
+        "PARLEY_LAMBDA_STRING_MAP",
+        _choice("coerce", "strict"),
+        "STRING_MAP responses: coerce numbers and booleans to strings, or refuse any non-string",
+    ),
+    (
+        "external_on_error",
+        "--external-on-error",
+        "PARLEY_EXTERNAL_ON_ERROR",
+        _choice("clear", "keep"),
+        "$.External after a failed Lambda invocation",
+    ),
+    ("language_code", "--language-code", "PARLEY_LANGUAGE_CODE", str, "$.LanguageCode of a chat"),
+    (
+        "lambda_require_association",
+        "--lambda-require-association",
+        "PARLEY_LAMBDA_REQUIRE_ASSOCIATION",
+        _bool,
+        "a function not added with AssociateLambdaFunction takes the Error branch",
+    ),
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    for name, flag, env, _, text in (*OPTIONS, *POLICY_OPTIONS):
+    for name, flag, env, _, text in (*OPTIONS, *POLICY_OPTIONS, *FLOW_OPTIONS):
         if name == "strict":
             parser.add_argument(flag, dest=name, action="store_const", const="true", help=f"{text} [{env}]")
         elif name in REPEATABLE:
@@ -437,6 +513,7 @@ def load(args: Mapping[str, str | None] | None = None, environ: Mapping[str, str
     args = args or {}
     environ = os.environ if environ is None else environ
     values = _resolve(OPTIONS, args, environ)
+    values.update(_resolve(FLOW_OPTIONS, args, environ))
     policy = dataclasses.replace(Policy(), **_resolve(POLICY_OPTIONS, args, environ))  # type: ignore[arg-type]
     return Settings(policy=policy, **values)  # type: ignore[arg-type]
 
@@ -489,7 +566,7 @@ def export_handler_environment(settings: Settings, url: str) -> dict[str, str]:
 
 
 def option_names() -> tuple[str, ...]:
-    return tuple(name for name, *_ in (*OPTIONS, *POLICY_OPTIONS))
+    return tuple(name for name, *_ in (*OPTIONS, *POLICY_OPTIONS, *FLOW_OPTIONS))
 
 
 def configure(**keywords: object) -> Settings:
