@@ -123,7 +123,9 @@ def make_instance(connect: Any) -> Setup:
         OutboundCallsEnabled=True,
     )["Id"]
     flows = connect.list_contact_flows(InstanceId=instance_id, ContactFlowTypes=["CONTACT_FLOW"])
-    return Setup(instance_id, flows["ContactFlowSummaryList"][0]["Id"])
+    # The instance's own inbound flow: it queues the chat in BasicQueue, silently (flows.md §7.1)
+    inbound = next(f for f in flows["ContactFlowSummaryList"] if f["Name"] == "Default inbound flow")
+    return Setup(instance_id, inbound["Id"])
 
 
 @pytest.fixture

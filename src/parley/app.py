@@ -21,6 +21,8 @@ from parley.services.admin import AdminService
 from parley.services.connect import PARTICIPANT_SITUATIONS, ConnectService
 from parley.services.connections import ConnectionIssuer
 from parley.services.deps import ServiceDeps
+from parley.services.effects import Aftermath
+from parley.services.flows import FlowRunner, InvokerFunctions
 from parley.services.participant import ParticipantService
 from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
@@ -28,7 +30,7 @@ from parley.services.snapshots import SnapshotService
 from parley.services.upgrade import upgrade_stored_instances
 from parley.settings import Settings, SettingsError, effective
 from parley.store.sqlite import SqliteStore
-from parley.timers import Deadlines
+from parley.timers import FLOW, Deadlines
 from parley.transport.access_log import AccessLog
 from parley.transport.admin import Admin
 from parley.transport.cors import Cors, OriginPolicy
@@ -87,6 +89,7 @@ class Parley:
     deadlines: Deadlines
     clock: Clock
     http: ASGIApp  # every HTTP path, behind CORS: the admin namespace or the AWS services
+    flows: FlowRunner
     lambdas: LambdaInvoker  # runs the functions flows invoke (flows.md §6); closed at shutdown
     ids: IdGenerator
     snapshots: SnapshotService
@@ -107,6 +110,7 @@ class Parley:
                 if "queues" in self.store.created_tables:  # a data directory from before queues (or a new one)
                     await upgrade_stored_instances(self.store, self.clock.now(), self.ids)
                 await self._rearm()
+                await self.flows.resume_all()
                 if self.clock.virtual:
                     await self.deadlines.fire_due()
                 self.admin.ready = not self.preparing  # else startup.prepare says when, after --import/--init
@@ -114,6 +118,7 @@ class Parley:
             elif message["type"] == "lifespan.shutdown":
                 self.admin.ready = False
                 self.deadlines.cancel_all()
+                await self.flows.aclose()
                 await self.lambdas.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -166,7 +171,13 @@ def build_app(
     pusher = Pusher(FaultyBus(bus, faults))
     deadlines = Deadlines(clock)
     issuer = ConnectionIssuer(signer, settings.policy)
-    deps = ServiceDeps(store, settings, ids, signer, pages, pusher, deadlines, issuer)
+    after = Aftermath(pusher, deadlines)
+    deps = ServiceDeps(store, settings, ids, signer, pages, pusher, deadlines, issuer, after)
+    functions = InvokerFunctions(invoker, store, settings.lambda_require_association)
+    flows = FlowRunner(store, settings, ids, clock, pusher, deadlines.channel(FLOW), functions)
+    after.bind_flows(flows)
+    pusher.observe(flows.observe)
+    deadlines.bind(flows.check, FLOW)
     connect = ConnectService(deps)
     urls = SignedUrls(signer)
     participant = ParticipantService(deps, urls)
@@ -188,9 +199,9 @@ def build_app(
         request_ids.reseed(seed + 1)
         lambda_ids.reseed(seed + 2)
 
-    actions = AdminService(store, ids, signer, pusher, clock, deadlines, bus, reseed, settings.seed)
+    actions = AdminService(store, ids, signer, pusher, clock, deadlines, bus, reseed, settings.seed, flows.accepted)
     default_scope = Scope(settings.account_id, settings.region)
-    snapshots = SnapshotService(store, clock, deadlines, bus, deadlines.fire_due)
+    snapshots = SnapshotService(store, clock, deadlines, bus, deadlines.fire_due, flows.resume_all)
     admin = Admin(
         actions,
         bus,
@@ -200,10 +211,11 @@ def build_app(
         clock,
         deadlines,
         settings.policy,
+        flows,
         invoker,
         snapshots=snapshots,
         config=effective(settings),
     )
     hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
     http = Cors(_by_path(admin, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)
-    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http, invoker, ids, snapshots)
+    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http, flows, invoker, ids, snapshots)

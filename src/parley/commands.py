@@ -1,5 +1,5 @@
-"""`parley reset|state|queues|requests|faults|agent|supervisor|sockets|clock|events|health|lambda|config|wait|
-export|import`: the admin API from a shell.
+"""`parley reset|state|queues|requests|faults|agent|supervisor|sockets|clock|events|flow|health|lambda|config|
+wait|export|import`: the admin API from a shell.
 
 Each subcommand is one admin request to a running Parley (`--endpoint-url`, else `PARLEY_ENDPOINT_URL`,
 else http://127.0.0.1:4599); it prints the JSON answer, or says on stderr why there is none and exits 1.
@@ -31,6 +31,7 @@ COMMANDS = (
     "clock",
     "events",
     "health",
+    "flow",
     "lambda",
     "wait",
     "export",
@@ -123,6 +124,11 @@ def _clock(args: argparse.Namespace) -> Call:
 def _events(args: argparse.Namespace) -> Call:
     body = {"event": args.event, **_given(args, participantId="participant", content="content")}
     return Call("POST", f"contacts/{_segment(args.contact)}/events", body=body)
+
+
+def _flow(args: argparse.Namespace) -> Call:
+    query: dict[str, object] = {"wait": "idle", "timeout": args.timeout} if args.wait else {}
+    return Call("GET", f"contacts/{_segment(args.contact)}/flow", query)
 
 
 def _health(args: argparse.Namespace) -> Call:
@@ -260,6 +266,10 @@ def add_commands(commands: Any) -> None:
     events.add_argument("event", help="e.g. participant.idle, transfer.succeeded, chat.rehydrated")
     events.add_argument("--participant", help="the participant the event is about")
     events.add_argument("--content", help="the event's Content")
+    flow = _add(commands, common, "flow", _flow, "print a chat's flow run: its action, what it waits for, its trail")
+    flow.add_argument("contact", help="the contact id")
+    flow.add_argument("--wait", action="store_true", help="answer once the run waits, queues or ends")
+    flow.add_argument("--timeout", type=float, default=5.0, help="--wait: give up after this many seconds (5)")
     _add(commands, common, "health", _health, "print the server's health")
     _add(commands, common, "config", _config, "print the effective settings and where each came from")
     wait = _add(commands, common, "wait", _health, "wait until the server is ready (GET /_parley/ready answers 200)")

@@ -55,6 +55,18 @@ class Settings:
     import_file: str | None = None  # PARLEY_IMPORT: a state snapshot imported at start
     init_dir: str | None = None  # PARLEY_INIT: snapshots and scripts applied in name order once ready
     policy: Policy = field(default_factory=Policy)
+    # flows.md §1: running flows
+    flows: str = "run"  # run | off (v1: stored, never run)
+    flow_start: str = "connect"  # connect | start
+    unsupported_action: str = "error"  # error | skip | end
+    chat_text_input: str = "error"  # error | accept
+    hours: str = "open"  # open | closed
+    flow_max_steps: int = 1000
+    flow_disconnect_reason: str = "none"  # none | CONTACT_FLOW_DISCONNECT
+    lambda_string_map: str = "coerce"  # coerce | strict
+    external_on_error: str = "clear"  # clear | keep
+    language_code: str = "en-US"
+    lambda_require_association: bool = False
     # Lambda functions (flows.md §6): name or ARN -> `http(s)://…` or `module:function`
     lambdas: Mapping[str, str] = field(default_factory=dict)
     lambda_endpoint: str | None = None  # the Lambda Invoke API (sam local start-lambda, LocalStack)
@@ -65,7 +77,7 @@ class Settings:
 
     def origin(self, name: str) -> str:
         """How the user named a setting, for messages: its flag, its environment variable, or both."""
-        for option, flag, env, *_ in (*OPTIONS, *POLICY_OPTIONS):
+        for option, flag, env, *_ in (*OPTIONS, *FLOW_OPTIONS, *POLICY_OPTIONS):
             if option == name:
                 return {"flag": flag, "env": env, "keyword": name}.get(self.sources.get(name, ""), f"{flag} / {env}")
         return name
@@ -428,8 +440,72 @@ POLICY_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
 )
 
 
+# flows.md §1
+FLOW_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
+    ("flows", "--flows", "PARLEY_FLOWS", _choice("run", "off"), "run contact flows; off = stored, never run"),
+    (
+        "flow_start",
+        "--flow-start",
+        "PARLEY_FLOW_START",
+        _choice("connect", "start"),
+        "when a chat's flow starts: the customer's first connection, or StartChatContact",
+    ),
+    (
+        "unsupported_action",
+        "--unsupported-action",
+        "PARLEY_UNSUPPORTED_ACTION",
+        _choice("error", "skip", "end"),
+        "a flow action Parley does not run: take its Error branch, skip it, or end the flow",
+    ),
+    (
+        "chat_text_input",
+        "--chat-text-input",
+        "PARLEY_CHAT_TEXT_INPUT",
+        _choice("error", "accept"),
+        "GetParticipantInput on chat: Error branch (AWS without Lex), or read the customer's next message",
+    ),
+    ("hours", "--hours", "PARLEY_HOURS", _choice("open", "closed"), "what CheckHoursOfOperation answers"),
+    (
+        "flow_max_steps",
+        "--flow-max-steps",
+        "PARLEY_FLOW_MAX_STEPS",
+        _positive,
+        "actions a run may take without waiting before it is ended as a loop",
+    ),
+    (
+        "flow_disconnect_reason",
+        "--flow-disconnect-reason",
+        "PARLEY_FLOW_DISCONNECT_REASON",
+        _choice("none", "CONTACT_FLOW_DISCONNECT"),
+        "DisconnectReason of a chat a flow ended",
+    ),
+    (
+        "lambda_string_map",
+        "--lambda-string-map",
+        "PARLEY_LAMBDA_STRING_MAP",
+        _choice("coerce", "strict"),
+        "STRING_MAP responses: coerce numbers and booleans to strings, or refuse any non-string",
+    ),
+    (
+        "external_on_error",
+        "--external-on-error",
+        "PARLEY_EXTERNAL_ON_ERROR",
+        _choice("clear", "keep"),
+        "$.External after a failed Lambda invocation",
+    ),
+    ("language_code", "--language-code", "PARLEY_LANGUAGE_CODE", str, "$.LanguageCode of a chat"),
+    (
+        "lambda_require_association",
+        "--lambda-require-association",
+        "PARLEY_LAMBDA_REQUIRE_ASSOCIATION",
+        _bool,
+        "a function not added with AssociateLambdaFunction takes the Error branch",
+    ),
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    for name, flag, env, _, text in (*OPTIONS, *POLICY_OPTIONS):
+    for name, flag, env, _, text in (*OPTIONS, *POLICY_OPTIONS, *FLOW_OPTIONS):
         if name == "strict":
             parser.add_argument(flag, dest=name, action="store_const", const="true", help=f"{text} [{env}]")
         elif name in REPEATABLE:
@@ -475,6 +551,7 @@ def load(
     environ = os.environ if environ is None else environ
     sources: dict[str, str] = {}
     values = {**(defaults or {}), **_resolve(OPTIONS, args, environ, sources, given_as)}
+    values.update(_resolve(FLOW_OPTIONS, args, environ, sources, given_as))
     given_policy = _resolve(POLICY_OPTIONS, args, environ, sources, given_as)
     policy = dataclasses.replace(Policy(), **given_policy)  # type: ignore[arg-type]
     return Settings(policy=policy, sources=sources, **values)  # type: ignore[arg-type]
@@ -528,7 +605,7 @@ def export_handler_environment(settings: Settings, url: str) -> dict[str, str]:
 
 
 def option_names() -> tuple[str, ...]:
-    return tuple(name for name, *_ in (*OPTIONS, *POLICY_OPTIONS))
+    return tuple(name for name, *_ in (*OPTIONS, *POLICY_OPTIONS, *FLOW_OPTIONS))
 
 
 def configure(**keywords: object) -> Settings:
@@ -569,7 +646,7 @@ def effective(settings: Settings) -> dict[str, dict[str, object]]:
     """`{name: {"value", "source", "flag", "env"}}` for every option: what this server runs with and where
     each value came from (`flag`, `env` or `default`; `keyword` for an in-process server); secrets masked."""
     described: dict[str, dict[str, object]] = {}
-    for name, flag, env, _, _ in OPTIONS:
+    for name, flag, env, _, _ in (*OPTIONS, *FLOW_OPTIONS):
         value = getattr(settings, name)
         source = settings.sources.get(name, "default")
         described[name] = {"value": _shown(name, value), "source": source, "flag": flag, "env": env}

@@ -79,7 +79,8 @@ class Cli:
             "--outbound-calls-enabled",
         )
         flows = self.ok("list-contact-flows", "--instance-id", created["Id"], "--contact-flow-types", "CONTACT_FLOW")
-        return created["Id"], flows["ContactFlowSummaryList"][0]["Id"]
+        inbound = next(f for f in flows["ContactFlowSummaryList"] if f["Name"] == "Default inbound flow")
+        return created["Id"], inbound["Id"]
 
     def start_chat(self, instance_id: str, flow_id: str) -> Any:
         return self.ok(

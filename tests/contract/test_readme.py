@@ -27,7 +27,11 @@ An HTML comment on the line before a block changes how it runs (`;` separates se
                                          `parley: listening on` (then it is stopped)
     <!-- readme-test: chat -->           the block talks about an existing chat: IID, FLOW, CID (its
                                          ContactId) and PID (the customer's ParticipantId) are set
-    <!-- readme-test: serve FLAGS -->    the fresh server is started with these flags
+    <!-- readme-test: serve FLAGS -->    the fresh server is a `parley serve --port 0 FLAGS` process, started
+                                         in the block's directory
+    <!-- readme-test: file NAME -->      the README asks to save this block as NAME: it is written into every
+                                         block's directory (before its server starts) and not run itself
+                                         (a Python one must compile)
     <!-- readme-test: twice -->          run it a second time against the same server: a user reruns examples
 
 Beside running them, a few checks hold the README to what the server does (the reset answer's fields, the
@@ -42,15 +46,14 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from parley.settings import option_names
 from parley.testing import ParleyServer
 from tests.conftest import client, make_instance, start_chat
 
@@ -62,7 +65,7 @@ RUNNABLE = {"python": "python", "sh": "sh", "bash": "sh", "shell": "sh", "js": "
 NOT_CODE = frozenset(
     {"", "text", "json", "jsonc", "yaml", "yml", "toml", "ini", "xml", "html", "http", "diff", "console", "output"}
 )
-DIRECTIVES = frozenset({"skip", "pytest", "servers", "chat", "serve", "twice"})
+DIRECTIVES = frozenset({"skip", "pytest", "servers", "chat", "serve", "twice", "file"})
 FENCE = re.compile(r"^```(\S*)\s*$")
 MARKER = re.compile(r"^<!--\s*readme-test:\s*(.*?)\s*-->$")
 LOCAL = re.compile(r"\b(?:127\.0\.0\.1|localhost):4599\b")
@@ -249,40 +252,80 @@ def chat_variables(url: str) -> dict[str, str]:
     return {"IID": setup.instance_id, "FLOW": setup.flow_id, "CID": chat["ContactId"], "PID": chat["ParticipantId"]}
 
 
-def settings_of(flags: str) -> dict[str, Any]:
-    """`parley serve FLAGS` as ParleyServer keywords (the same parsers check both)."""
-    from parley.cli import _parser
+@dataclass
+class Fresh:
+    url: str
+    lines: list[str] = field(default_factory=list)  # a `parley serve` process's output
 
-    given = vars(_parser().parse_args(["serve", *shlex.split(flags)]))
-    return {name: value for name, value in given.items() if name in option_names() and value is not None}
+
+def serve_process(flags: str, work: Path) -> Iterator[Fresh]:
+    """`parley serve --port 0 FLAGS` in the block's directory (handlers named in FLAGS import from there)."""
+    env = {k: v for k, v in environment("", work).items() if k not in ("PARLEY_ENDPOINT_URL", "PARLEY_PORT")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "parley", "serve", "--port", "0", *shlex.split(flags)],
+        cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    fresh = Fresh("")
+    for line in process.stdout:
+        fresh.lines.append(line)
+        if line.startswith("parley: listening on "):
+            fresh.url = line.split(" on ", 1)[1].strip()
+            break
+    if not fresh.url:
+        stop_group(process)
+        pytest.fail(f"parley serve {flags} did not start:\n{''.join(fresh.lines)}")
+    drain = threading.Thread(target=fresh.lines.extend, args=(process.stdout,), daemon=True)
+    drain.start()
+    yield fresh
+    stop_group(process)
+    drain.join(5)
+    process.stdout.close()
+
+
+def write_files(work: Path) -> None:
+    """The blocks a README asks to save as files (`file NAME`), for the blocks that use them."""
+    for block in BLOCKS:
+        if "file" in block.directives:
+            (work / block.directives["file"]).write_text(block.code)
 
 
 @pytest.fixture
-def fresh_server(request: pytest.FixtureRequest) -> Iterator[ParleyServer]:
-    """The stack `parley serve` runs, in this process: a block pays no interpreter start-up for it."""
+def fresh_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Fresh]:
+    """By default the stack `parley serve` runs, in this process (no interpreter start-up to pay for); with
+    `serve FLAGS`, a real `parley serve` process in the block's directory."""
     block: Block = request.param
     if "skip" in block.directives:
         pytest.skip(f"README.md:{block.line}: {block.directives['skip']}")
-    with ParleyServer(**settings_of(block.directives.get("serve", ""))) as server:
-        yield server
+    write_files(tmp_path)
+    if "serve" in block.directives:
+        yield from serve_process(block.directives["serve"], tmp_path)
+        return
+    with ParleyServer() as server:
+        yield Fresh(server.endpoint_url)
 
 
 @pytest.mark.parametrize("fresh_server", [pytest.param(b, id=b.id) for b in TESTED], indirect=True)
-def test_the_readme_block_runs_as_written(fresh_server: ParleyServer, request: pytest.FixtureRequest) -> None:
+def test_the_readme_block_runs_as_written(fresh_server: Fresh, request: pytest.FixtureRequest) -> None:
     block: Block = request.node.callspec.params["fresh_server"]
     if block.runner is None:
         pytest.fail(f"README.md:{block.line}: no runner for ```{block.language}")
+    if "file" in block.directives:  # saved for other blocks; on its own it must at least compile
+        if block.runner == "python":
+            compile(block.code, block.directives["file"], "exec")
+        return
     work = Path(request.getfixturevalue("tmp_path"))
-    env = environment(fresh_server.endpoint_url, work)
-    code = LOCAL.sub(fresh_server.endpoint_url.split("//", 1)[1], block.code)
+    env = environment(fresh_server.url, work)
+    code = LOCAL.sub(fresh_server.url.split("//", 1)[1], block.code)
     if "servers" in block.directives:
         run_servers(code, work, env)
         return
     if "chat" in block.directives:
-        env.update(chat_variables(fresh_server.endpoint_url))
+        env.update(chat_variables(fresh_server.url))
     for attempt in ("", " when run a second time")[: 2 if "twice" in block.directives else 1]:
         status, output = run_block(block, code, work, env)
-        assert status == 0, f"README.md:{block.line} ```{block.language} failed{attempt} ({status}):\n{output}"
+        server = f"\n--- parley serve:\n{''.join(fresh_server.lines[-60:])}" if fresh_server.lines else ""
+        assert status == 0, f"README.md:{block.line} ```{block.language} failed{attempt} ({status}):\n{output}{server}"
 
 
 # -- what the README says about the server, checked against it -----------------------------------------

@@ -16,7 +16,8 @@ from parley.chat.tokens import TokenSigner
 from parley.clock import Clock
 from parley.services import state
 from parley.services.base import Store
-from parley.services.push import Pusher, Timers
+from parley.services.effects import Timers
+from parley.services.push import Pusher
 
 log = logging.getLogger("parley.admin")
 ROLES = {"agent": "AGENT", "supervisor": "SUPERVISOR"}

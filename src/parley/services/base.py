@@ -15,6 +15,7 @@ from parley.protocol import idempotency
 from parley.protocol.errors import ServiceError, modelled
 from parley.protocol.pagination import InvalidToken, PageTokens
 from parley.protocol.spec import OperationSpec
+from parley.services.effects import Aftermath, Committed
 from parley.settings import Settings
 
 T = TypeVar("T")
@@ -61,16 +62,19 @@ def translate(
 
 
 class UnitRunner:
-    """Runs a unit of work for a handler; replays ClientToken retries; translates domain errors."""
+    """Runs a unit of work for a handler; replays ClientToken retries; translates domain errors; carries out
+    what a committed unit left to do (`commit`)."""
 
     def __init__(
         self,
         store: Store,
         settings: Settings,
         errors: Mapping[type[DomainError], str],
+        after: Aftermath,
         mismatch_is_new: bool | None = None,
     ) -> None:
         self.store = store
+        self.after = after
         self._settings = settings
         self._errors = errors
         self._mismatch_is_new = settings.idempotency_mismatch == "new" if mismatch_is_new is None else mismatch_is_new
@@ -92,6 +96,27 @@ class UnitRunner:
             return await self.store.run(self._idempotent(ctx, params, member, token, unit, present, owner))
         except DomainError as error:
             raise translate(ctx.operation, error, self._errors, self._settings) from None
+
+    async def commit(
+        self,
+        ctx: RequestContext,
+        params: dict[str, Any],
+        unit: Callable[[UnitOfWork], Committed],
+        owner: Scope | None = None,
+    ) -> Output:
+        """A unit that answers with its output and its effects together; the effects are carried out once it
+        has committed. A ClientToken replay answers the stored output and has no effects."""
+        effects: list[Committed] = []
+
+        def run(uow: UnitOfWork) -> Committed:
+            done = unit(uow)
+            effects.append(done)
+            return done
+
+        output = await self.write(ctx, params, run, _output, owner)
+        if effects:  # none on a replay
+            self.after.apply(effects[-1].effects)
+        return output
 
     async def read(
         self, ctx: RequestContext, unit: Callable[[UnitOfWork], T], present: Callable[[T], Output]
@@ -131,6 +156,10 @@ class UnitRunner:
             return output
 
         return replaying
+
+
+def _output(done: Committed) -> Output:
+    return done.output
 
 
 class Paging:

@@ -7,7 +7,6 @@ the serializer. Operations absent from `handlers` answer 501 NotImplementedExcep
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from parley.chat import calls, contacts, conversation, flows, instances, participants, tags
@@ -35,7 +34,7 @@ from parley.services.base import (
     UnitRunner,
 )
 from parley.services.deps import AwsService, ServiceDeps
-from parley.services.push import AfterCommit
+from parley.services.effects import Committed, Effects
 from parley.services.queues import QueueOperations, agent_info, queue_info
 from parley.settings import Settings
 
@@ -137,8 +136,10 @@ class ConnectService(AwsService):
 
     def __init__(self, deps: ServiceDeps) -> None:
         super().__init__(deps)
-        self._units = UnitRunner(deps.store, deps.settings, ERRORS)
-        self._participant_units = UnitRunner(deps.store, deps.settings, self._participant_errors(deps.settings))
+        self._units = UnitRunner(deps.store, deps.settings, ERRORS, deps.after)
+        self._participant_units = UnitRunner(
+            deps.store, deps.settings, self._participant_errors(deps.settings), deps.after
+        )
         self._paging = Paging(deps.pages, deps.settings)
         self.handlers: dict[str, Handler] = {
             "CreateInstance": self.create_instance,
@@ -301,28 +302,22 @@ class ConnectService(AwsService):
             streaming_endpoint=(req.get("ChatStreamingConfiguration") or {}).get("StreamingEndpointArn"),
         )
 
-        effects = AfterCommit()
-
-        def unit(repo: Any) -> tuple[contacts.StartedChat, datetime | None]:
+        def unit(repo: Any) -> Committed:
             started = contacts.start_chat(repo, ctx.scope, spec, ctx.now, self._ids, self._policy)
-            return started, conversation.next_deadline(repo, ctx.scope, started.contact, ctx.now, self._policy)
-
-        def present(result: tuple[contacts.StartedChat, datetime | None]) -> Output:
-            started, deadline = result
-            effects.items.extend(started.items)
-            effects.deadlines.append((ctx.scope, started.contact.id, deadline))
-            return {
-                "ContactId": started.contact.id,
+            contact = started.contact
+            deadline = conversation.next_deadline(repo, ctx.scope, contact, ctx.now, self._policy)
+            output = {
+                "ContactId": contact.id,
                 "ParticipantId": started.customer.id,
                 "ParticipantToken": self._signer.participant_token(started.customer.id),
-                "ContinuedFromContactId": started.contact.continued_from,
-                "StreamingId": started.contact.streaming_id,
+                "ContinuedFromContactId": contact.continued_from,
+                "StreamingId": contact.streaming_id,
                 **self._issuer.blocks(ctx, started.customer.id, spec.connection_types),
             }
+            effects = Effects(items=started.items).deadline(ctx.scope, contact.id, deadline)
+            return Committed(output, effects.kick(ctx.scope, contact.id, "started"))
 
-        output = await self._units.write(ctx, req, unit, present)
-        effects.apply(self._pusher, self._deadlines)
-        return output
+        return await self._units.commit(ctx, req, unit)
 
     async def start_webrtc_contact(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         spec = calls.NewCall(
@@ -336,23 +331,18 @@ class ConnectService(AwsService):
             description=req.get("Description"),
             segment_attributes=req.get("SegmentAttributes") or {},
         )
-        effects = AfterCommit()
 
-        def unit(repo: Any) -> calls.StartedCall:
-            return calls.start_call(repo, ctx.scope, spec, ctx.now, self._ids, self._policy)
-
-        def present(started: calls.StartedCall) -> Output:
-            effects.deadlines.append((ctx.scope, started.contact.id, started.contact.scheduled_end))
-            return {
+        def unit(repo: Any) -> Committed:
+            started = calls.start_call(repo, ctx.scope, spec, ctx.now, self._ids, self._policy)
+            output = {
                 "ConnectionData": self._issuer.webrtc(ctx.scope, started.contact, started.customer, connect_shape=True),
                 "ContactId": started.contact.id,
                 "ParticipantId": started.customer.id,
                 "ParticipantToken": self._signer.participant_token(started.customer.id),
             }
+            return Committed(output, Effects().deadline(ctx.scope, started.contact.id, started.contact.scheduled_end))
 
-        output = await self._units.write(ctx, req, unit, present)
-        effects.apply(self._pusher, self._deadlines)
-        return output
+        return await self._units.commit(ctx, req, unit)
 
     async def create_participant(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         details = req["ParticipantDetails"]
@@ -361,49 +351,34 @@ class ConnectService(AwsService):
             display_name=details.get("DisplayName"),
             capabilities=details.get("ParticipantCapabilities") or {},
         )
-        effects = AfterCommit()
 
-        def unit(repo: Any) -> tuple[participants.AddedParticipant, datetime | None]:
+        def unit(repo: Any) -> Committed:
             added = participants.add_participant(
                 repo, ctx.scope, req["InstanceId"], req["ContactId"], spec, ctx.now, self._ids, self._policy
             )
             deadline = conversation.next_deadline(repo, ctx.scope, added.contact, ctx.now, self._policy, added.present)
-            return added, deadline
-
-        def present(result: tuple[participants.AddedParticipant, datetime | None]) -> Output:
-            added, deadline = result
-            effects.deadlines.append((ctx.scope, added.contact.id, deadline))
-            return {
+            output = {
                 "ParticipantId": added.participant.id,
                 "ParticipantCredentials": {
                     "ParticipantToken": self._signer.participant_token(added.participant.id),
                     "Expiry": added.contact.scheduled_end,
                 },
             }
+            return Committed(output, Effects().deadline(ctx.scope, added.contact.id, deadline))
 
-        output = await self._participant_units.write(ctx, req, unit, present)
-        effects.apply(self._pusher, self._deadlines)
-        return output
+        return await self._participant_units.commit(ctx, req, unit)
 
     async def stop_contact(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         reason = (req.get("DisconnectReason") or {}).get("Code")
-        effects = AfterCommit()
 
-        def present(stopped: contacts.StoppedContact) -> Output:
-            effects.items.extend(stopped.items)
-            effects.deadlines.append((ctx.scope, stopped.contact.id, None))
-            return {}
-
-        output = await self._units.write(
-            ctx,
-            req,
-            lambda repo: contacts.stop_contact(
+        def unit(repo: Any) -> Committed:
+            stopped = contacts.stop_contact(
                 repo, ctx.scope, req["InstanceId"], req["ContactId"], reason, ctx.now, self._ids, self._policy
-            ),
-            present,
-        )
-        effects.apply(self._pusher, self._deadlines)
-        return output
+            )
+            effects = Effects(items=stopped.items).deadline(ctx.scope, stopped.contact.id, None)
+            return Committed({}, effects.kick(ctx.scope, stopped.contact.id, "ended"))
+
+        return await self._units.commit(ctx, req, unit)
 
     async def describe_contact(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         def unit(repo: Any) -> tuple[Contact, list[Participant]]:

@@ -85,7 +85,7 @@ class QueueOperations(AwsService):
 
     def __init__(self, deps: ServiceDeps, paging: Paging) -> None:
         super().__init__(deps)
-        self._units = UnitRunner(deps.store, deps.settings, ERRORS)
+        self._units = UnitRunner(deps.store, deps.settings, ERRORS, deps.after)
         self._paging = paging
         self.handlers: dict[str, Handler] = {
             "CreateQueue": self.create_queue,

@@ -25,7 +25,7 @@ from parley.clock import Clock
 from parley.protocol.restjson import iso_ms
 from parley.services import state
 from parley.services.base import Store
-from parley.services.push import Timers
+from parley.services.effects import Timers
 
 FORMAT = "parley-state"
 VERSION = 1  # the document's layout; bump it (and read the old one) when the layout changes
@@ -105,8 +105,15 @@ def _load(repo: UnitOfWork, rows: dict[str, list[dict[str, Any]]], replace: bool
 
 class SnapshotService:
     def __init__(
-        self, store: Store, clock: Clock, timers: Timers, sockets: Sockets, fire_due: Callable[[], Awaitable[int]]
+        self,
+        store: Store,
+        clock: Clock,
+        timers: Timers,
+        sockets: Sockets,
+        fire_due: Callable[[], Awaitable[int]],
+        resume_flows: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        self._resume_flows = resume_flows
         self._store = store
         self._clock = clock
         self._timers = timers
@@ -139,6 +146,8 @@ class SnapshotService:
                 self._sockets.drop(contact_id, CLOSED_BY_REPLACE)
         for scope, contact in imported.live:  # due at once: the check computes the real next deadline
             self._timers.arm(scope, contact.id, contact.initiated_at)
+        if self._resume_flows is not None:  # imported flow runs go on as after a restart
+            await self._resume_flows()
         if self._clock.virtual:
             await self._fire_due()
         return {"imported": imported.counts, "replaced": replace}

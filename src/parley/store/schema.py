@@ -52,6 +52,11 @@ STATEMENTS: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS views (
         account TEXT NOT NULL, region TEXT NOT NULL, token TEXT NOT NULL, doc TEXT NOT NULL,
         PRIMARY KEY (account, region, token))""",
+    # flows.md §3.1: a chat's flow record (its run's state, hooks, trail), kept so that a waiting run resumes
+    """CREATE TABLE IF NOT EXISTS flow_runs (
+        account TEXT NOT NULL, region TEXT NOT NULL, contact_id TEXT NOT NULL, live INTEGER NOT NULL,
+        doc TEXT NOT NULL, PRIMARY KEY (account, region, contact_id))""",
+    "CREATE INDEX IF NOT EXISTS flow_runs_live ON flow_runs (live)",
     # queues, hours of operation and Lambda functions (flows.md §5.4, §7); `queued` indexes the contacts
     # waiting in a queue (kept by put_contact), so capacity and the admin's queue view never scan contacts
     """CREATE TABLE IF NOT EXISTS hours (

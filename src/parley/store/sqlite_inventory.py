@@ -133,6 +133,7 @@ class SqliteInventory:
             counts["views"] = self._db.execute(f"DELETE FROM views WHERE {sql}", args).rowcount
         for table, (sql, args) in (
             ("attachments", _of_contacts(selection, "contact_id")),
+            ("flow_runs", _of_contacts(selection, "contact_id")),
             ("items", _of_contacts(selection, "chain_id")),
             ("participants", _of_contacts(selection, "contact_id")),
             ("queued", where(selection, "instance_id")),

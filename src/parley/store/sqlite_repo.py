@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypeVar
 
+from parley.chat.flow_record import FlowRecord
 from parley.chat.model import (
     Attachment,
     Contact,
@@ -280,6 +281,24 @@ class SqliteRepo(SqliteInventory, SqliteTables):
     def live_contacts(self) -> list[tuple[Scope, Contact]]:
         rows = self._db.execute("SELECT account, region, doc FROM contacts WHERE active=1").fetchall()
         return [(Scope(r[0], r[1]), load(Contact, r[2])) for r in rows]
+
+    # flow runs -------------------------------------------------------------------------------
+    def get_flow_record(self, scope: Scope, contact_id: str) -> FlowRecord | None:
+        row = self._db.execute(
+            "SELECT doc FROM flow_runs WHERE account=? AND region=? AND contact_id=?",
+            (scope.account, scope.region, contact_id),
+        ).fetchone()
+        return load(FlowRecord, row[0]) if row else None
+
+    def put_flow_record(self, scope: Scope, record: FlowRecord) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO flow_runs (account, region, contact_id, live, doc) VALUES (?,?,?,?,?)",
+            (scope.account, scope.region, record.contact_id, int(record.live), dump(record)),
+        )
+
+    def live_flow_records(self) -> list[tuple[Scope, str]]:
+        rows = self._db.execute("SELECT account, region, contact_id FROM flow_runs WHERE live=1").fetchall()
+        return [(Scope(r[0], r[1]), r[2]) for r in rows]
 
     # queues, hours, Lambda functions ----------------------------------------------------------
     def get_queue(self, scope: Scope, instance_id: str, queue_id: str) -> Queue | None:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from parley import __version__
@@ -109,6 +109,11 @@ def selection(fields: Mapping[str, Any], allowed: tuple[str, ...], what: str) ->
     )
 
 
+class FlowView(Protocol):
+    async def describe(self, contact_id: str) -> dict[str, Any] | None: ...
+    async def idle(self, contact_id: str, timeout: float) -> bool: ...
+
+
 class Admin:
     def __init__(
         self,
@@ -120,6 +125,7 @@ class Admin:
         clock: Clock,
         deadlines: Deadlines,
         policy: Policy,
+        flows: FlowView | None = None,
         lambdas: LambdaInvoker | None = None,
         *,
         snapshots: SnapshotService,
@@ -128,6 +134,7 @@ class Admin:
         self._snapshots = snapshots
         self._config = config
         self._started = time.monotonic()
+        self._flows = flows
         self._lambdas = lambdas
         self._policy = policy
         self._default_scope = default_scope
@@ -159,6 +166,7 @@ class Admin:
                 ("POST", "contacts/([^/]+)/sockets", self._sockets_action),
                 ("POST", "contacts/([^/]+)/authentication", self._authentication_action),
                 ("POST", "contacts/([^/]+)/events", self._event_action),
+                ("GET", "contacts/([^/]+)/flow", self._flow),
                 ("GET", "clock", self._read_clock),
                 ("POST", "clock", self._move_clock),
                 ("POST", "views", self._register_view),
@@ -338,6 +346,25 @@ class Admin:
             raise BadInput("fail needs sessionId")
         return 200, await self._actions.fail_authentication(contact_id, session_id)
 
+    # -- flows -----------------------------------------------------------------------------------------
+    async def _flow(self, request: AdminRequest) -> Answer:
+        """A chat's flow: the run, what it waits for, and its trail (flows.md §9); `?wait=idle&timeout=5`
+        answers once the run waits, queues or ends."""
+        query = request.query
+        known_keys(query, ("wait", "timeout"), "flow")
+        if self._flows is None:
+            raise AdminError(404, "NotFound", "Flows do not run on this server (--flows off)")
+        contact_id = request.labels[0]
+        if optional_text(query, "wait") is not None:
+            choose(query, "wait", ("idle",))
+            timeout = _seconds(query.get("timeout", "5"))
+            if not await self._flows.idle(contact_id, timeout):
+                raise AdminError(408, "Timeout", f"The flow of contact {contact_id} did not settle in {timeout} s")
+        described = await self._flows.describe(contact_id)
+        if described is None:
+            raise AdminError(404, "NotFound", f"Contact {contact_id} has no flow run (not connected yet, or unknown)")
+        return 200, described
+
     # -- the virtual clock ---------------------------------------------------------------------------
     def _clock_state(self) -> dict[str, Any]:
         return {"now": iso_ms(self._clock.now()), "virtual": self._clock.virtual}
@@ -440,6 +467,16 @@ class Admin:
         )
         instance = optional_text(fields, "InstanceId") or "parley"
         return 200, await self._actions.put_view(scope, view_id, name, version, content, instance)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadInput(f"timeout must be a number of seconds, got {text!r}") from None
+    if not 0 <= value <= 300:
+        raise BadInput("timeout must be from 0 to 300 seconds")
+    return value
 
 
 def _display_name(fields: Mapping[str, Any], kind: str) -> str:
