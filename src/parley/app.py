@@ -30,7 +30,7 @@ from parley.transport.admin import Admin
 from parley.transport.cors import Cors, OriginPolicy
 from parley.transport.faults import Faults, FaultyBus
 from parley.transport.hosted import Hosted
-from parley.transport.http import ASGIApp, AwsHttp, Receive, Send
+from parley.transport.http import ASGIApp, AwsHttp, ClientGone, Receive, Send
 from parley.transport.request_log import RequestLog
 from parley.transport.websocket import ChatSockets
 
@@ -116,12 +116,15 @@ class Parley:
 def _by_path(admin: Admin, hosted: Hosted, aws: AwsHttp) -> ASGIApp:
     async def http(scope: dict[str, Any], receive: Receive, send: Send) -> None:
         path = scope["path"]
-        if hosted.handles(path):
-            await hosted(scope, receive, send)
-        elif path.startswith("/_parley/"):
-            await admin(scope, receive, send)
-        else:
-            await aws(scope, receive, send)
+        try:
+            if hosted.handles(path):
+                await hosted(scope, receive, send)
+            elif path.startswith("/_parley/"):
+                await admin(scope, receive, send)
+            else:
+                await aws(scope, receive, send)
+        except ClientGone:  # cut off mid-body: there is nobody to answer
+            return
 
     return http
 
@@ -152,7 +155,7 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     request_ids = IdGenerator(None if settings.seed is None else settings.seed + 1)
     requests = RequestLog(settings.request_log_size)
     aws = AwsHttp(router, handlers, settings, clock, log_lines, faults, requests, request_ids)
-    sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox)
+    sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox, settings.limits)
 
     def reseed(seed: int) -> None:
         ids.reseed(seed)

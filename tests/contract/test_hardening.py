@@ -1,0 +1,292 @@
+"""Issue 12: hostile and careless clients against a real Parley, over real sockets.
+
+Each test names the defect it guards (it failed before the fix) or the limit it proves. Refusals an
+AWS client can see are the JSON error shape (raw socket and boto3); a WebSocket always ends with a
+real close frame; slow, idle and half-sent connections are cut after their configured timeouts.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from botocore.exceptions import ClientError
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect as ws_connect
+
+from tests.conftest import RunningParley, client, make_instance, start_chat, start_parley
+from tests.contract.chat_helpers import join, new_chat, participant_client, stalled_subscriber
+
+LIMITS = (
+    *("--header-timeout", "1", "--body-timeout", "1", "--idle-timeout", "1"),
+    *("--max-body-bytes", "1048576", "--max-target-bytes", "8192", "--max-header-bytes", "16384"),
+    *("--ws-rate", "20", "--max-sockets-per-participant", "3", "--ws-max-frame-bytes", "65536"),
+    *("--ws-outbox", "20", "--quota-active-chats", "0"),
+)
+
+
+@pytest.fixture(scope="module")
+def edge() -> Iterator[RunningParley]:
+    running = start_parley(*LIMITS)
+    yield running
+    running.stop()
+
+
+def address(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    return parts.hostname, parts.port
+
+
+def exchange(url: str, data: bytes, timeout: float = 5.0) -> bytes:
+    """Send `data` on a fresh connection and read until the server closes it."""
+    with socket.create_connection(address(url), timeout=timeout) as sock:
+        sock.sendall(data)
+        return read_to_end(sock)
+
+
+def read_to_end(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parsed(response: bytes) -> tuple[int, dict[str, str], Any]:
+    head, _, body = response.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, json.loads(body)
+
+
+def assert_json_error(response: bytes, status: int, code: str) -> None:
+    got_status, headers, body = parsed(response)
+    assert (got_status, headers["x-amzn-errortype"], body["__type"]) == (status, code, code)
+    assert headers["content-type"] == "application/json" and body["message"]
+    assert headers["x-amzn-requestid"]
+
+
+def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
+    response = excinfo.value.response
+    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def no_tracebacks(server: RunningParley) -> None:
+    text = "\n".join(server.lines)
+    assert "Traceback" not in text and "Exception in ASGI application" not in text
+
+
+# -- defect 1: one spelling per token ----------------------------------------------------------------
+def test_a_participant_token_altered_in_its_unused_bits_is_refused(edge: RunningParley) -> None:
+    connect = client("connect", edge.url)
+    token = start_chat(connect, make_instance(connect))["ParticipantToken"]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    altered = token[:-1] + alphabet[alphabet.index(token[-1]) ^ 1]  # the last character carries 4 unused bits
+    cp = participant_client(edge.url)
+    with pytest.raises(ClientError) as excinfo:
+        cp.create_participant_connection(ParticipantToken=altered, Type=["CONNECTION_CREDENTIALS"])
+    assert error_of(excinfo) == ("AccessDeniedException", 403)
+    assert cp.create_participant_connection(ParticipantToken=token, Type=["CONNECTION_CREDENTIALS"])
+
+
+# -- WebSocket: defect 3, frame limits, rate, socket cap, defect 6 (slow consumer) -----------------------
+def subscribed(url: str) -> Any:
+    ws = ws_connect(url, open_timeout=5)
+    ws.send(json.dumps({"topic": "aws/subscribe", "content": {"topics": ["aws/chat"]}}))
+    assert json.loads(ws.recv(timeout=5))["content"]["status"] == "success"
+    return ws
+
+
+def close_of(ws: Any, timeout: float = 5.0) -> tuple[int | None, str]:
+    """The close frame the server sent (code, reason), after any frames still queued before it."""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ws.recv(timeout=deadline - time.monotonic())
+    except ConnectionClosed as closed:
+        frame = closed.rcvd
+        return (frame.code, frame.reason) if frame is not None else (None, "")
+    raise AssertionError("the server did not close the socket")
+
+
+def test_a_deeply_nested_frame_gets_a_close_frame_not_a_crash(edge: RunningParley) -> None:
+    """Issue 12, defect 3: 1,100 `[` raised RecursionError; the socket died without a close frame."""
+    chat = new_chat(edge)
+    ws = subscribed(chat.customer.websocket_url or "")
+    ws.send("[" * 1100)
+    code, reason = close_of(ws)
+    assert code == 1008 and "nest" in reason
+    no_tracebacks(edge)
+    within = subscribed(join(chat.cp, chat.started["ParticipantToken"], chat.customer.participant_id).websocket_url)
+    within.send('{"topic":"aws/heartbeat","content":' + "[" * 30 + "]" * 30 + "}")  # deep but within the limit
+    assert json.loads(within.recv(timeout=5)) == {"topic": "aws/heartbeat"}
+    within.close()
+
+
+def test_an_oversized_frame_is_closed_with_1009(edge: RunningParley) -> None:
+    chat = new_chat(edge)
+    ws = subscribed(chat.customer.websocket_url or "")
+    ws.send(json.dumps({"topic": "aws/heartbeat", "pad": "x" * 70000}))
+    assert close_of(ws)[0] == 1009
+    no_tracebacks(edge)
+
+
+def test_a_flood_of_frames_is_closed_with_1008(edge: RunningParley) -> None:
+    chat = new_chat(edge)
+    ws = subscribed(chat.customer.websocket_url or "")
+    for _ in range(200):
+        try:
+            ws.send('{"topic":"aws/heartbeat"}')
+        except ConnectionClosed:
+            break
+    code, reason = close_of(ws)
+    assert code == 1008 and "a second" in reason
+    calm = subscribed(join(chat.cp, chat.started["ParticipantToken"], chat.customer.participant_id).websocket_url)
+    for _ in range(5):  # chatjs's pace (a heartbeat and a ping every 10 s) is far inside the limit
+        calm.send('{"topic":"aws/heartbeat"}')
+        assert json.loads(calm.recv(timeout=5)) == {"topic": "aws/heartbeat"}
+    calm.close()
+
+
+def test_sockets_beyond_the_cap_close_the_oldest_and_never_refuse(edge: RunningParley) -> None:
+    chat = new_chat(edge)
+    url = chat.customer.websocket_url or ""
+    sockets = [subscribed(url) for _ in range(3)]
+    newest = subscribed(url)  # the fourth is accepted ...
+    code, reason = close_of(sockets[0])  # ... and the oldest is closed
+    assert code == 1008 and "sockets" in reason
+    newest.send('{"topic":"aws/heartbeat"}')
+    assert json.loads(newest.recv(timeout=5)) == {"topic": "aws/heartbeat"}
+    for ws in (*sockets[1:], newest):
+        ws.close()
+
+
+def server_frames(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """(opcode, payload) of each complete unmasked frame a server sent."""
+    at = 0
+    while at + 2 <= len(data):
+        opcode, length = data[at] & 0x0F, data[at + 1] & 0x7F
+        at += 2
+        if length == 126:
+            (length,) = struct.unpack(">H", data[at : at + 2])
+            at += 2
+        elif length == 127:
+            (length,) = struct.unpack(">Q", data[at : at + 8])
+            at += 8
+        if at + length > len(data):
+            return
+        yield opcode, data[at : at + length]
+        at += length
+
+
+def test_a_stalled_consumer_that_is_dropped_gets_a_close_frame(edge: RunningParley) -> None:
+    """Issue 12, defect 6: the slow consumer was dropped (log: 1008) without a close frame."""
+    chat = new_chat(edge)
+    ws_url = join(chat.cp, chat.started["ParticipantToken"], chat.customer.participant_id).websocket_url or ""
+    slow = stalled_subscriber(ws_url)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(" ws.close 1008 " in line for line in edge.lines):
+            chat.cp.send_message(
+                ConnectionToken=chat.customer.connection_token, ContentType="text/plain", Content="x" * 16000
+            )
+        slow.settimeout(5)
+        data = b""
+        while not any(opcode == 0x8 for opcode, _ in server_frames(data)):
+            chunk = slow.recv(1 << 20)
+            assert chunk, "the connection ended without a close frame"
+            data += chunk
+    finally:
+        slow.close()
+    opcode, payload = list(server_frames(data))[-1]
+    assert opcode == 0x8 and struct.unpack(">H", payload[:2])[0] == 1008
+
+
+# -- HTTP: defects 5 and 6, request limits -------------------------------------------------------------
+def test_half_sent_and_silent_connections_are_cut_after_the_header_timeout(edge: RunningParley) -> None:
+    """Issue 12, defect 5: idle or half-sent connections were held open indefinitely (slowloris)."""
+    started = time.monotonic()
+    half = [socket.create_connection(address(edge.url), timeout=10) for _ in range(100)]
+    silent = [socket.create_connection(address(edge.url), timeout=10) for _ in range(100)]
+    try:
+        for sock in half:
+            sock.sendall(b"PUT /contact/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
+        answers = [read_to_end(sock) for sock in half]
+        assert [read_to_end(sock) for sock in silent] == [b""] * 100  # nothing asked: closed without a word
+        elapsed = time.monotonic() - started
+    finally:
+        for sock in (*half, *silent):
+            sock.close()
+    for answer in answers:
+        assert_json_error(answer, 408, "RequestTimeout")
+    assert 0.9 <= elapsed < 4, f"200 connections were cut after {elapsed:.1f} s; the header timeout is 1 s"
+
+
+def test_a_body_that_trickles_is_cut_after_the_body_timeout(edge: RunningParley) -> None:
+    with socket.create_connection(address(edge.url), timeout=10) as sock:
+        sock.sendall(b"PUT /contact/chat HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        started = time.monotonic()
+        answer = read_to_end(sock)
+        elapsed = time.monotonic() - started
+    assert_json_error(answer, 408, "RequestTimeout")
+    assert 0.9 <= elapsed < 3
+
+
+def test_an_idle_kept_alive_connection_is_closed_after_the_idle_timeout(edge: RunningParley) -> None:
+    with socket.create_connection(address(edge.url), timeout=10) as sock:
+        sock.sendall(b"GET /_parley/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = sock.recv(65536)
+        started = time.monotonic()
+        rest = read_to_end(sock)
+        elapsed = time.monotonic() - started
+    assert first.startswith(b"HTTP/1.1 200") and rest == b""
+    assert 0.9 <= elapsed < 3
+
+
+def test_an_over_long_request_target_is_the_json_error_shape(edge: RunningParley) -> None:
+    """Issue 12, defect 6: a target over ~64 KiB got uvicorn's plain-text 400."""
+    path = "/contacts/" + "i" * 70000 + "/c"
+    answer = exchange(edge.url, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert_json_error(answer, 414, "ValidationError")
+    connect = client("connect", edge.url, parameter_validation=False)
+    with pytest.raises(ClientError) as excinfo:
+        connect.describe_contact(InstanceId="i" * 9000, ContactId="c")
+    assert error_of(excinfo) == ("ValidationError", 414)
+
+
+def test_over_large_headers_and_malformed_http_are_the_json_error_shape(edge: RunningParley) -> None:
+    big = b"GET /_parley/health HTTP/1.1\r\nHost: x\r\n" + b"".join(
+        b"X-Pad-%d: %s\r\n" % (i, b"v" * 1000) for i in range(40)
+    )
+    assert_json_error(exchange(edge.url, big + b"\r\n"), 431, "ValidationError")
+    assert_json_error(exchange(edge.url, b"GET /x HTTP/1.1\r\nHost x\r\n\r\n"), 400, "ValidationError")
+    assert_json_error(
+        exchange(edge.url, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64), 400, "ValidationError"
+    )
+    no_tracebacks(edge)
+
+
+def test_a_huge_body_is_refused_from_its_content_length_without_being_read(edge: RunningParley) -> None:
+    """Issue 12, defect 6: a 100 MB body was read to the end before its 400."""
+    with socket.create_connection(address(edge.url), timeout=10) as sock:
+        started = time.monotonic()
+        sock.sendall(
+            b"PUT /contact/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100000000\r\n\r\n{"
+        )
+        answer = sock.recv(65536)
+        elapsed = time.monotonic() - started
+    assert_json_error(answer, 400, "InvalidParameterException")  # StartChatContact's validation error
+    assert elapsed < 0.5
+    connect = client("connect", edge.url, parameter_validation=False)
+    setup = make_instance(connect)
+    with pytest.raises(ClientError) as excinfo:
+        start_chat(connect, setup, Attributes={"big": "x" * 3_000_000})
+    assert error_of(excinfo) == ("InvalidParameterException", 400)
+    assert start_chat(connect, setup)["ContactId"]  # the server is fine afterwards
