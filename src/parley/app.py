@@ -56,6 +56,15 @@ def _check(settings: Settings) -> None:
             raise SettingsError(f"PARLEY_CREATE_PARTICIPANT_ERRORS: {code!r} is not a Connect error")
     if settings.validation_error != "auto" and error_shape("connect", settings.validation_error) is None:
         raise SettingsError(f"PARLEY_VALIDATION_ERROR: {settings.validation_error!r} is not a Connect error")
+    operations = load_operations("connect")
+    for name, code in settings.idempotency_mismatch_errors.items():
+        op = operations.get(name)
+        if op is None or op.idempotency_member is None:
+            raise SettingsError(
+                f"PARLEY_IDEMPOTENCY_MISMATCH_ERRORS: {name!r} is not a Connect operation with a ClientToken"
+            )
+        if code not in op.error_codes:
+            raise SettingsError(f"PARLEY_IDEMPOTENCY_MISMATCH_ERRORS: {name} does not declare {code!r}")
 
 
 def _clock(settings: Settings) -> Clock:

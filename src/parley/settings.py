@@ -43,6 +43,7 @@ class Settings:
     validation_error: str = "auto"  # PARLEY_VALIDATION_ERROR: auto | InvalidRequestException | ...
     idempotency_ttl_seconds: int = 7 * 24 * 3600
     idempotency_mismatch: str = "error"  # PARLEY_IDEMPOTENCY_MISMATCH: error | new
+    idempotency_mismatch_errors: Mapping[str, str] = field(default_factory=dict)  # Operation=DeclaredError
     create_participant_errors: Mapping[str, str] = field(default_factory=dict)
     sqlite_synchronous: str = "FULL"
     ws_outbox: int = 1000  # frames queued for one socket before it is dropped as too slow
@@ -189,6 +190,13 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "PARLEY_IDEMPOTENCY_MISMATCH",
         _choice("error", "new"),
         "same ClientToken, other parameters",
+    ),
+    (
+        "idempotency_mismatch_errors",
+        "--idempotency-mismatch-errors",
+        "PARLEY_IDEMPOTENCY_MISMATCH_ERRORS",
+        _mapping,
+        "Operation=ErrorCode pairs: the declared error a reused ClientToken with other parameters answers",
     ),
     (
         "create_participant_errors",

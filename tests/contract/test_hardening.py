@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 import struct
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -192,7 +194,8 @@ def test_a_stalled_consumer_that_is_dropped_gets_a_close_frame(edge: RunningParl
     slow = stalled_subscriber(ws_url)
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not any(" ws.close 1008 " in line for line in edge.lines):
+        dropped = f" ws.close 1008 contact={chat.contact_id}"
+        while time.monotonic() < deadline and not any(dropped in line for line in edge.lines):
             chat.cp.send_message(
                 ConnectionToken=chat.customer.connection_token, ContentType="text/plain", Content="x" * 16000
             )
@@ -242,6 +245,8 @@ def test_an_idle_kept_alive_connection_is_closed_after_the_idle_timeout(edge: Ru
     with socket.create_connection(address(edge.url), timeout=10) as sock:
         sock.sendall(b"GET /_parley/health HTTP/1.1\r\nHost: x\r\n\r\n")
         first = sock.recv(65536)
+        while not first.endswith(b"}"):  # the whole (small JSON) answer
+            first += sock.recv(65536)
         started = time.monotonic()
         rest = read_to_end(sock)
         elapsed = time.monotonic() - started
@@ -290,3 +295,115 @@ def test_a_huge_body_is_refused_from_its_content_length_without_being_read(edge:
         start_chat(connect, setup, Attributes={"big": "x" * 3_000_000})
     assert error_of(excinfo) == ("InvalidParameterException", 400)
     assert start_chat(connect, setup)["ContactId"]  # the server is fine afterwards
+
+
+# -- defect 2: no live credential in the idempotency table ---------------------------------------------
+def stored_answers(data_dir: Path) -> str:
+    with sqlite3.connect(data_dir / "parley.sqlite3") as db:
+        return "\n".join(row[0] for row in db.execute("SELECT response FROM idempotency"))
+
+
+def secrets_in(answer: dict[str, Any]) -> list[str]:
+    """Every token and credential-bearing URL inside an answer."""
+    found: list[str] = []
+    for key, value in answer.items():
+        if isinstance(value, dict):
+            found += secrets_in(value)
+        elif key in ("ParticipantToken", "ConnectionToken", "JoinToken", "Url"):
+            found.append(value if key != "Url" else value.rsplit("=", 1)[1])
+    return found
+
+
+def test_replayable_answers_are_stored_without_secrets_and_replayed_with_them(tmp_path: Path) -> None:
+    """Issue 12, defect 2: StartChatContact's answer, ParticipantToken included, was stored in clear."""
+    server = start_parley("--data-dir", str(tmp_path), "--quota-active-chats", "0")
+    try:
+        connect = client("connect", server.url)
+        setup = make_instance(connect)
+        types = ["WEBSOCKET", "CONNECTION_CREDENTIALS"]
+        chat = start_chat(connect, setup, ClientToken="chat-1", ConnectionTypes=types)
+        again = start_chat(connect, setup, ClientToken="chat-1", ConnectionTypes=types)
+        bot_args = {"InstanceId": setup.instance_id, "ContactId": chat["ContactId"], "ClientToken": "bot-1"}
+        bot_args["ParticipantDetails"] = {"ParticipantRole": "CUSTOM_BOT", "DisplayName": "Bot"}
+        bot = connect.create_participant(**bot_args)
+        call_args = {"InstanceId": setup.instance_id, "ContactFlowId": setup.flow_id, "ClientToken": "call-1"}
+        call = connect.start_web_rtc_contact(ParticipantDetails={"DisplayName": "Caller"}, **call_args)
+        cp = participant_client(server.url)
+        token = chat["ConnectionCredentials"]["ConnectionToken"]
+        upload_args = {"ContentType": "application/pdf", "AttachmentSizeInBytes": 10, "AttachmentName": "a.pdf"}
+        upload = cp.start_attachment_upload(ConnectionToken=token, ClientToken="up-1", **upload_args)
+        stored = stored_answers(tmp_path)
+        answers = [chat, bot, call, upload]
+        secrets = [secret for answer in answers for secret in secrets_in(answer)]
+        assert len(secrets) >= 6 and stored.count("\n") >= 3
+        assert [secret for secret in secrets if secret in stored] == []
+        # A replay re-derives them: the same participant token, working credentials.
+        assert again["ParticipantToken"] == chat["ParticipantToken"]
+        assert connect.create_participant(**bot_args)["ParticipantCredentials"] == bot["ParticipantCredentials"]
+        replayed_call = connect.start_web_rtc_contact(ParticipantDetails={"DisplayName": "Caller"}, **call_args)
+        assert replayed_call["ConnectionData"]["Attendee"] == call["ConnectionData"]["Attendee"]
+        assert replayed_call["ParticipantToken"] == call["ParticipantToken"]
+        retried = cp.start_attachment_upload(ConnectionToken=token, ClientToken="up-1", **upload_args)
+        assert retried["AttachmentId"] == upload["AttachmentId"] and retried["UploadMetadata"]["Url"]
+        fresh = again["ConnectionCredentials"]["ConnectionToken"]
+        cp.send_message(ConnectionToken=fresh, ContentType="text/plain", Content="still me")
+        ws = subscribed(again["Websocket"]["Url"])
+        ws.close()
+    finally:
+        server.stop()
+
+
+# -- defect 4: declared errors only; an empty ClientToken is no token ----------------------------------
+def test_a_reused_client_token_answers_an_error_the_operation_declares(edge: RunningParley) -> None:
+    """Issue 12, defect 4: IdempotencyException, which none of these operations declares."""
+    connect = client("connect", edge.url)
+    setup = make_instance(connect)
+    alias = {"IdentityManagementType": "CONNECT_MANAGED", "InboundCallsEnabled": True, "OutboundCallsEnabled": True}
+    connect.create_instance(ClientToken="i-1", InstanceAlias="hardening-a", **alias)
+    with pytest.raises(ClientError) as excinfo:
+        connect.create_instance(ClientToken="i-1", InstanceAlias="hardening-b", **alias)
+    assert error_of(excinfo) == ("InvalidRequestException", 400)
+    start_chat(connect, setup, ClientToken="c-1")
+    with pytest.raises(ClientError) as excinfo:
+        start_chat(connect, setup, ClientToken="c-1", Attributes={"other": "value"})
+    assert error_of(excinfo) == ("InvalidParameterException", 400)
+    args = {"InstanceId": setup.instance_id, "ContactFlowId": setup.flow_id, "ClientToken": "w-1"}
+    connect.start_web_rtc_contact(ParticipantDetails={"DisplayName": "A"}, **args)
+    with pytest.raises(ClientError) as excinfo:
+        connect.start_web_rtc_contact(ParticipantDetails={"DisplayName": "B"}, **args)
+    assert error_of(excinfo) == ("InvalidParameterException", 400)
+    contact = start_chat(connect, setup)["ContactId"]
+    bot = {"InstanceId": setup.instance_id, "ContactId": contact, "ClientToken": "p-1"}
+    connect.create_participant(ParticipantDetails={"ParticipantRole": "CUSTOM_BOT", "DisplayName": "A"}, **bot)
+    with pytest.raises(ClientError) as excinfo:
+        connect.create_participant(ParticipantDetails={"ParticipantRole": "CUSTOM_BOT", "DisplayName": "B"}, **bot)
+    assert error_of(excinfo) == ("ConflictException", 409)
+
+
+def test_the_mismatch_error_is_a_setting_checked_against_the_model() -> None:
+    server = start_parley("--idempotency-mismatch-errors", "StartChatContact=InvalidRequestException")
+    try:
+        connect = client("connect", server.url)
+        setup = make_instance(connect)
+        start_chat(connect, setup, ClientToken="c-1")
+        with pytest.raises(ClientError) as excinfo:
+            start_chat(connect, setup, ClientToken="c-1", Attributes={"other": "value"})
+        assert error_of(excinfo) == ("InvalidRequestException", 400)
+    finally:
+        server.stop()
+    with pytest.raises(RuntimeError, match="does not declare 'IdempotencyException'"):
+        start_parley("--idempotency-mismatch-errors", "StartChatContact=IdempotencyException")
+
+
+def test_an_empty_client_token_is_treated_as_absent(edge: RunningParley) -> None:
+    connect = client("connect", edge.url)
+    setup = make_instance(connect)
+    first = start_chat(connect, setup, ClientToken="")
+    other = connect.start_chat_contact(
+        InstanceId=setup.instance_id,
+        ContactFlowId=setup.flow_id,
+        ParticipantDetails={"DisplayName": "Someone"},
+        ClientToken="",
+    )
+    assert other["ContactId"] != first["ContactId"]
+    assert start_chat(connect, setup, ClientToken="")["ContactId"] not in (first["ContactId"], other["ContactId"])

@@ -17,7 +17,6 @@ from parley.chat.errors import (
     ConstraintViolation,
     DomainError,
     Duplicate,
-    IdempotencyMismatch,
     Invalid,
     InvalidFlowContent,
     NotFound,
@@ -50,7 +49,6 @@ ERRORS: dict[type[DomainError], str] = {
     Duplicate: "DuplicateResourceException",
     NotPublished: "ContactFlowNotPublishedException",
     InvalidFlowContent: "InvalidContactFlowException",
-    IdempotencyMismatch: "IdempotencyException",
     CallNotActive: "ContactNotFoundException",
 }
 
@@ -301,13 +299,19 @@ class ConnectService(AwsService):
             return {
                 "ContactId": started.contact.id,
                 "ParticipantId": started.customer.id,
-                "ParticipantToken": self._signer.participant_token(started.customer.id),
                 "ContinuedFromContactId": started.contact.continued_from,
                 "StreamingId": started.contact.streaming_id,
-                **self._issuer.blocks(ctx, started.customer.id, spec.connection_types),
             }
 
-        output = await self._units.write(ctx, req, unit, present)
+        def reveal(stored: Output) -> Output:
+            customer = stored["ParticipantId"]
+            return {
+                **stored,
+                "ParticipantToken": self._signer.participant_token(customer),
+                **self._issuer.blocks(ctx, customer, spec.connection_types),
+            }
+
+        output = await self._units.write(ctx, req, unit, present, reveal=reveal)
         effects.apply(self._pusher, self._deadlines)
         return output
 
@@ -330,14 +334,19 @@ class ConnectService(AwsService):
 
         def present(started: calls.StartedCall) -> Output:
             effects.deadlines.append((ctx.scope, started.contact.id, started.contact.scheduled_end))
+            data = self._issuer.webrtc(ctx.scope, started.contact, started.customer, connect_shape=True)
+            data["Attendee"] = {"AttendeeId": data["Attendee"]["AttendeeId"]}  # its JoinToken is a secret
+            return {"ConnectionData": data, "ContactId": started.contact.id, "ParticipantId": started.customer.id}
+
+        def reveal(stored: Output) -> Output:
+            attendee = self._issuer.attendee_of(stored["ConnectionData"]["Attendee"]["AttendeeId"])
             return {
-                "ConnectionData": self._issuer.webrtc(ctx.scope, started.contact, started.customer, connect_shape=True),
-                "ContactId": started.contact.id,
-                "ParticipantId": started.customer.id,
-                "ParticipantToken": self._signer.participant_token(started.customer.id),
+                **stored,
+                "ConnectionData": {**stored["ConnectionData"], "Attendee": attendee},
+                "ParticipantToken": self._signer.participant_token(stored["ParticipantId"]),
             }
 
-        output = await self._units.write(ctx, req, unit, present)
+        output = await self._units.write(ctx, req, unit, present, reveal=reveal)
         effects.apply(self._pusher, self._deadlines)
         return output
 
@@ -362,13 +371,14 @@ class ConnectService(AwsService):
             effects.deadlines.append((ctx.scope, added.contact.id, deadline))
             return {
                 "ParticipantId": added.participant.id,
-                "ParticipantCredentials": {
-                    "ParticipantToken": self._signer.participant_token(added.participant.id),
-                    "Expiry": added.contact.scheduled_end,
-                },
+                "ParticipantCredentials": {"Expiry": added.contact.scheduled_end},
             }
 
-        output = await self._participant_units.write(ctx, req, unit, present)
+        def reveal(stored: Output) -> Output:
+            token = self._signer.participant_token(stored["ParticipantId"])
+            return {**stored, "ParticipantCredentials": {**stored["ParticipantCredentials"], "ParticipantToken": token}}
+
+        output = await self._participant_units.write(ctx, req, unit, present, reveal=reveal)
         effects.apply(self._pusher, self._deadlines)
         return output
 
