@@ -407,3 +407,29 @@ def test_an_empty_client_token_is_treated_as_absent(edge: RunningParley) -> None
     )
     assert other["ContactId"] != first["ContactId"]
     assert start_chat(connect, setup, ClientToken="")["ContactId"] not in (first["ContactId"], other["ContactId"])
+
+
+# -- WebSocket credentials ---------------------------------------------------------------------------------
+def upgrade_status(url: str) -> int:
+    """The HTTP status the server answers a WebSocket upgrade with (101 when it is accepted)."""
+    host, rest = url.split("//", 1)[1].split("/", 1)
+    name, port = host.rsplit(":", 1)
+    request = (
+        f"GET /{rest} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    with socket.create_connection((name, int(port)), timeout=5) as sock:
+        sock.sendall(request.encode())
+        return int(sock.recv(4096).split(b" ", 2)[1])
+
+
+def test_a_websocket_url_opens_only_for_its_live_participant_and_unaltered(edge: RunningParley) -> None:
+    chat = new_chat(edge)
+    url = chat.customer.websocket_url or ""
+    assert upgrade_status(url) == 101
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    altered = url[:-1] + alphabet[alphabet.index(url[-1]) ^ 1]
+    assert upgrade_status(altered) == 403
+    assert upgrade_status(url.replace("/ws/chat", "/ws/other")) == 403
+    chat.cp.disconnect_participant(ConnectionToken=chat.customer.connection_token)
+    assert upgrade_status(url) == 403  # the participant has left: the still-fresh URL no longer opens
