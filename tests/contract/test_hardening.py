@@ -433,3 +433,24 @@ def test_a_websocket_url_opens_only_for_its_live_participant_and_unaltered(edge:
     assert upgrade_status(url.replace("/ws/chat", "/ws/other")) == 403
     chat.cp.disconnect_participant(ConnectionToken=chat.customer.connection_token)
     assert upgrade_status(url) == 403  # the participant has left: the still-fresh URL no longer opens
+
+
+def test_a_silent_socket_is_closed_with_1001_after_the_idle_timeout() -> None:
+    server = start_parley("--ws-idle-timeout", "1")
+    try:
+        chat = new_chat(server)
+        ws = subscribed(chat.customer.websocket_url or "")
+        started = time.monotonic()
+        assert close_of(ws, timeout=5) == (1001, "idle")
+        assert 0.9 <= time.monotonic() - started < 3
+        talking = subscribed(
+            join(chat.cp, chat.started["ParticipantToken"], chat.customer.participant_id).websocket_url
+        )
+        for _ in range(4):  # a client that keeps talking (chatjs: every 10 s) stays open
+            time.sleep(0.5)
+            talking.send('{"topic":"aws/heartbeat"}')
+            assert json.loads(talking.recv(timeout=5)) == {"topic": "aws/heartbeat"}
+        talking.close()
+        assert any(f" ws.close 1001 contact={chat.contact_id}" in line for line in server.lines)
+    finally:
+        server.stop()

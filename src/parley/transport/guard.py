@@ -93,7 +93,7 @@ class GuardedHttp(HttpToolsProtocol):
     def _body_timed_out(self) -> None:
         self._deadline = None
         cycle = self.cycle
-        if cycle is None or cycle.response_started:
+        if cycle is None or cycle.response_started or self.pipeline:  # never interleave with an answer
             self.transport.close()
             return
         cycle.disconnected = True  # the application stops waiting for the rest of the body
@@ -153,6 +153,8 @@ class GuardedHttp(HttpToolsProtocol):
 
     # -- parser callbacks --------------------------------------------------------------------------
     def on_message_begin(self) -> None:
+        if self._deadline is None:  # a request pipelined behind another starts its own clock
+            self._arm(self.limits.header_timeout, self._head_timed_out)
         super().on_message_begin()
         self._message_complete = False
         self._header_bytes = 0
@@ -225,6 +227,7 @@ class GuardedWebSocket(WebSocketsSansIOProtocol):
             self._watch_idle(self.limits.ws_idle_timeout - silent)
             return
         if self.handshake_complete and not self.close_sent and not self.transport.is_closing():
+            self.queue.put_nowait({"type": "websocket.disconnect", "code": 1001, "reason": "idle"})
             self.conn.send_close(1001, "idle")
             self.transport.write(b"".join(self.conn.data_to_send()))
             self.close_sent = True
