@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import httptools
@@ -64,7 +65,9 @@ class GuardedHttp(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deadline: asyncio.TimerHandle | None = None
+        self._due: float | None = None  # loop time the current phase (head, body, linger) must end by
+        self._on_due: Callable[[], None] = self._close
+        self._timer: asyncio.TimerHandle | None = None  # at most one per connection, moved lazily
         self._in_head = True  # between requests or inside a request head
         self._head_bytes = 0
         self._header_bytes = 0
@@ -72,18 +75,35 @@ class GuardedHttp(HttpToolsProtocol):
         self._discarding = False
 
     # -- deadlines ---------------------------------------------------------------------------------
-    def _arm(self, seconds: float, callback: Any) -> None:
-        self._disarm()
-        if seconds > 0:
-            self._deadline = self.loop.call_later(seconds, callback)
+    # A deadline is a number; the one timer behind it is rescheduled only when it would fire too late, so
+    # a request costs no timer call in the steady state (the timer wakes at most once per timeout).
+    def _arm(self, seconds: float, callback: Callable[[], None]) -> None:
+        if seconds <= 0:
+            self._due = None
+            return
+        self._due, self._on_due = self.loop.time() + seconds, callback
+        if self._timer is None or self._timer.when() > self._due:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self.loop.call_at(self._due, self._tick)
 
     def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._due = None
+
+    def _tick(self) -> None:
+        self._timer = None
+        if self._due is None:
+            return
+        if self.loop.time() < self._due:
+            self._timer = self.loop.call_at(self._due, self._tick)
+            return
+        self._due = None
+        self._on_due()
+
+    def _close(self) -> None:
+        self.transport.close()
 
     def _head_timed_out(self) -> None:
-        self._deadline = None
         busy = self.cycle is not None and not self.cycle.response_complete
         if self._head_bytes == 0 or busy:
             self.transport.close()  # nothing was asked (or an answer is still being written): just close
@@ -91,7 +111,6 @@ class GuardedHttp(HttpToolsProtocol):
             self._refuse(timed_out("head", self.limits.header_timeout))
 
     def _body_timed_out(self) -> None:
-        self._deadline = None
         cycle = self.cycle
         if cycle is None or cycle.response_started or self.pipeline:  # never interleave with an answer
             self.transport.close()
@@ -113,7 +132,7 @@ class GuardedHttp(HttpToolsProtocol):
         self.flow.resume_reading()
         if self.transport.can_write_eof():
             self.transport.write_eof()
-        self._arm(LINGER_SECONDS, self.transport.close)
+        self._arm(LINGER_SECONDS, self._close)
 
     # -- asyncio.Protocol --------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -121,7 +140,9 @@ class GuardedHttp(HttpToolsProtocol):
         self._arm(self.limits.header_timeout, self._head_timed_out)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._due = None
+        if self._timer is not None:
+            self._timer.cancel()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -129,7 +150,7 @@ class GuardedHttp(HttpToolsProtocol):
             return
         self._unset_keepalive_if_required()
         if self._in_head:
-            if self._head_bytes == 0 and self._deadline is None:
+            if self._head_bytes == 0 and self._due is None:
                 self._arm(self.limits.header_timeout, self._head_timed_out)
             self._head_bytes += len(data)
         try:
@@ -153,7 +174,7 @@ class GuardedHttp(HttpToolsProtocol):
 
     # -- parser callbacks --------------------------------------------------------------------------
     def on_message_begin(self) -> None:
-        if self._deadline is None:  # a request pipelined behind another starts its own clock
+        if self._due is None:  # a request pipelined behind another starts its own clock
             self._arm(self.limits.header_timeout, self._head_timed_out)
         super().on_message_begin()
         self._message_complete = False
