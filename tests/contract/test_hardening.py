@@ -259,6 +259,7 @@ def test_an_over_long_request_target_is_the_json_error_shape(edge: RunningParley
     path = "/contacts/" + "i" * 70000 + "/c"
     answer = exchange(edge.url, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     assert_json_error(answer, 414, "ValidationError")
+    assert any("refused 414 ValidationError" in line for line in edge.lines)  # visible in the log
     connect = client("connect", edge.url, parameter_validation=False)
     with pytest.raises(ClientError) as excinfo:
         connect.describe_contact(InstanceId="i" * 9000, ContactId="c")

@@ -12,6 +12,7 @@ drains is cut. This module owns bytes on the wire only: it knows no operation an
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from parley.limits import Limits
 from parley.protocol.errors import ServiceError
 from parley.protocol.restjson import serialize_error
 
+log = logging.getLogger("parley.guard")
 LINGER_SECONDS = 2.0  # after a refusal, what the client still sends is read and dropped this long
 REASONS = {400: b"Bad Request", 408: b"Request Timeout", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
 
@@ -123,6 +125,8 @@ class GuardedHttp(HttpToolsProtocol):
     def _refuse(self, error: ServiceError) -> None:
         if self.transport.is_closing():
             return
+        peer = f"{self.client[0]}:{self.client[1]}" if self.client else "?"
+        log.info("refused %d %s from %s: %s", error.status, error.code, peer, error.message)
         self.transport.write(refusal_bytes(error))
         self._linger()
 
