@@ -455,3 +455,22 @@ def test_a_silent_socket_is_closed_with_1001_after_the_idle_timeout() -> None:
         assert any(f" ws.close 1001 contact={chat.contact_id}" in line for line in server.lines)
     finally:
         server.stop()
+
+
+def test_the_request_log_shows_no_credential_of_any_kind(edge: RunningParley) -> None:
+    connect = client("connect", edge.url)
+    setup = make_instance(connect)
+    chat = start_chat(connect, setup, ConnectionTypes=["WEBSOCKET", "CONNECTION_CREDENTIALS"])
+    call = connect.start_web_rtc_contact(
+        InstanceId=setup.instance_id, ContactFlowId=setup.flow_id, ParticipantDetails={"DisplayName": "Caller"}
+    )
+    cp = participant_client(edge.url)
+    token = chat["ConnectionCredentials"]["ConnectionToken"]
+    args = {"ContentType": "application/pdf", "AttachmentSizeInBytes": 10, "AttachmentName": "a.pdf"}
+    upload = cp.start_attachment_upload(ConnectionToken=token, **args)
+    secrets = [secret for answer in (chat, call, upload) for secret in secrets_in(answer)]
+    with socket.create_connection(address(edge.url), timeout=10) as sock:
+        sock.sendall(b"GET /_parley/requests?limit=50 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        shown = read_to_end(sock).decode()
+    assert len(secrets) >= 5 and '"JoinToken"' in shown and "sig=" in shown
+    assert [secret for secret in secrets if secret in shown] == []
