@@ -28,7 +28,10 @@ from parley.protocol.errors import ServiceError
 from parley.protocol.restjson import serialize_error
 
 log = logging.getLogger("parley.guard")
-LINGER_SECONDS = 2.0  # after a refusal, what the client still sends is read and dropped this long
+# After a refusal, what the client still sends is read and dropped until it pauses this long, for at most
+# LINGER_MAX_SECONDS in all (nginx's lingering close, smaller), so it reads our answer instead of a reset.
+LINGER_SECONDS = 2.0
+LINGER_MAX_SECONDS = 30.0
 REASONS = {400: b"Bad Request", 408: b"Request Timeout", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
 
 
@@ -75,6 +78,7 @@ class GuardedHttp(HttpToolsProtocol):
         self._header_bytes = 0
         self._message_complete = True
         self._discarding = False
+        self._linger_ends = 0.0
 
     # -- deadlines ---------------------------------------------------------------------------------
     # A deadline is a number; the one timer behind it is rescheduled only when it would fire too late, so
@@ -133,6 +137,7 @@ class GuardedHttp(HttpToolsProtocol):
     def _linger(self) -> None:
         """Half-close and drop what the client is still sending, so it reads our answer, not a reset."""
         self._discarding = True
+        self._linger_ends = self.loop.time() + LINGER_MAX_SECONDS
         self.flow.resume_reading()
         if self.transport.can_write_eof():
             self.transport.write_eof()
@@ -151,6 +156,8 @@ class GuardedHttp(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         if self._discarding:
+            if self.loop.time() < self._linger_ends:
+                self._arm(LINGER_SECONDS, self._close)
             return
         self._unset_keepalive_if_required()
         if self._in_head:
