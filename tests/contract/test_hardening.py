@@ -293,7 +293,7 @@ def test_a_huge_body_is_refused_from_its_content_length_without_being_read(edge:
     connect = client("connect", edge.url, parameter_validation=False)
     setup = make_instance(connect)
     with pytest.raises(ClientError) as excinfo:
-        start_chat(connect, setup, Attributes={"big": "x" * 3_000_000})
+        start_chat(connect, setup, Attributes={"big": "x" * 20_000_000})
     assert error_of(excinfo) == ("InvalidParameterException", 400)
     assert start_chat(connect, setup)["ContactId"]  # the server is fine afterwards
 
@@ -474,3 +474,15 @@ def test_the_request_log_shows_no_credential_of_any_kind(edge: RunningParley) ->
         shown = read_to_end(sock).decode()
     assert len(secrets) >= 5 and '"JoinToken"' in shown and "sig=" in shown
     assert [secret for secret in secrets if secret in shown] == []
+
+
+def test_pipelined_requests_are_answered_and_a_half_sent_one_behind_them_is_cut(edge: RunningParley) -> None:
+    health = b"GET /_parley/health HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection(address(edge.url), timeout=10) as sock:
+        sock.sendall(health + health + b"GET /_parley/health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        started = time.monotonic()
+        answers = read_to_end(sock)
+        elapsed = time.monotonic() - started
+    assert answers.count(b"HTTP/1.1 200 OK") == 2
+    assert answers.rsplit(b"HTTP/1.1 ", 1)[1].startswith(b"408")  # the third, cut after the header timeout
+    assert 0.9 <= elapsed < 3

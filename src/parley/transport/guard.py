@@ -74,9 +74,9 @@ class GuardedHttp(HttpToolsProtocol):
         self._on_due: Callable[[], None] = self._close
         self._timer: asyncio.TimerHandle | None = None  # at most one per connection, moved lazily
         self._in_head = True  # between requests or inside a request head
+        self._head_started = False  # a request's first byte has been parsed, its head not yet complete
         self._head_bytes = 0
         self._header_bytes = 0
-        self._message_complete = True
         self._discarding = False
         self._linger_ends = 0.0
 
@@ -111,7 +111,7 @@ class GuardedHttp(HttpToolsProtocol):
 
     def _head_timed_out(self) -> None:
         busy = self.cycle is not None and not self.cycle.response_complete
-        if self._head_bytes == 0 or busy:
+        if not self._head_started or busy:
             self.transport.close()  # nothing was asked (or an answer is still being written): just close
         else:
             self._refuse(timed_out("head", self.limits.header_timeout))
@@ -149,10 +149,14 @@ class GuardedHttp(HttpToolsProtocol):
         self._arm(self.limits.header_timeout, self._head_timed_out)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_timer()
+        super().connection_lost(exc)
+
+    def _stop_timer(self) -> None:
         self._due = None
         if self._timer is not None:
             self._timer.cancel()
-        super().connection_lost(exc)
+            self._timer = None
 
     def data_received(self, data: bytes) -> None:
         if self._discarding:
@@ -180,7 +184,7 @@ class GuardedHttp(HttpToolsProtocol):
             self._refuse(ServiceError("ValidationError", 431, "The request head is too large"))
 
     def handle_websocket_upgrade(self) -> None:
-        self._disarm()
+        self._stop_timer()  # the WebSocket protocol owns the connection from here
         super().handle_websocket_upgrade()
 
     # -- parser callbacks --------------------------------------------------------------------------
@@ -188,7 +192,7 @@ class GuardedHttp(HttpToolsProtocol):
         if self._due is None:  # a request pipelined behind another starts its own clock
             self._arm(self.limits.header_timeout, self._head_timed_out)
         super().on_message_begin()
-        self._message_complete = False
+        self._head_started = True
         self._header_bytes = 0
 
     def on_url(self, url: bytes) -> None:
@@ -205,7 +209,7 @@ class GuardedHttp(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        self._in_head = False
+        self._in_head = self._head_started = False
         self._head_bytes = 0
         if not (self.parser.should_upgrade() and self._should_upgrade()):
             self._arm(self.limits.body_timeout, self._body_timed_out)
@@ -214,12 +218,14 @@ class GuardedHttp(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._disarm()
         self._in_head = True
-        self._message_complete = True
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
-        if not self._message_complete and not self.transport.is_closing():
-            self._linger()  # answered before the body arrived (too large): don't read it to the end
+        # Answered before its body arrived (too large): don't read it to the end. A request pipelined
+        # behind it means its body was complete, so only the latest cycle can be in this state.
+        body_pending = not self.pipeline and self.cycle is not None and self.cycle.more_body
+        if body_pending and not self.transport.is_closing():
+            self._linger()
             return
         super().on_response_complete()
 
