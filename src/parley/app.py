@@ -35,7 +35,7 @@ from parley.transport.admin import Admin
 from parley.transport.cors import Cors, OriginPolicy
 from parley.transport.faults import Faults, FaultyBus
 from parley.transport.hosted import Hosted
-from parley.transport.http import ASGIApp, AwsHttp, Receive, Send
+from parley.transport.http import ASGIApp, AwsHttp, ClientGone, Receive, Send
 from parley.transport.request_log import RequestLog
 from parley.transport.websocket import ChatSockets
 
@@ -61,6 +61,15 @@ def _check(settings: Settings) -> None:
             raise SettingsError(f"PARLEY_CREATE_PARTICIPANT_ERRORS: {code!r} is not a Connect error")
     if settings.validation_error != "auto" and error_shape("connect", settings.validation_error) is None:
         raise SettingsError(f"PARLEY_VALIDATION_ERROR: {settings.validation_error!r} is not a Connect error")
+    operations = load_operations("connect")
+    for name, code in settings.idempotency_mismatch_errors.items():
+        op = operations.get(name)
+        if op is None or op.idempotency_member is None:
+            raise SettingsError(
+                f"PARLEY_IDEMPOTENCY_MISMATCH_ERRORS: {name!r} is not a Connect operation with a ClientToken"
+            )
+        if code not in op.error_codes:
+            raise SettingsError(f"PARLEY_IDEMPOTENCY_MISMATCH_ERRORS: {name} does not declare {code!r}")
 
 
 def _clock(settings: Settings) -> Clock:
@@ -130,12 +139,15 @@ class Parley:
 def _by_path(admin: Admin, hosted: Hosted, aws: AwsHttp) -> ASGIApp:
     async def http(scope: dict[str, Any], receive: Receive, send: Send) -> None:
         path = scope["path"]
-        if hosted.handles(path):
-            await hosted(scope, receive, send)
-        elif path.startswith("/_parley/"):
-            await admin(scope, receive, send)
-        else:
-            await aws(scope, receive, send)
+        try:
+            if hosted.handles(path):
+                await hosted(scope, receive, send)
+            elif path.startswith("/_parley/"):
+                await admin(scope, receive, send)
+            else:
+                await aws(scope, receive, send)
+        except ClientGone:  # cut off mid-body: there is nobody to answer
+            return
 
     return http
 
@@ -179,7 +191,7 @@ def build_app(
     request_ids = IdGenerator(None if settings.seed is None else settings.seed + 1)
     requests = RequestLog(settings.request_log_size)
     aws = AwsHttp(router, handlers, settings, clock, log_lines, faults, requests, request_ids)
-    sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox)
+    sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox, settings.limits)
 
     def reseed(seed: int) -> None:
         ids.reseed(seed)

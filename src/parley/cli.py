@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _serve(app: Parley, sock: socket.socket) -> None:
-    server = uvicorn_server(app)
+    server = uvicorn_server(app, app.settings.limits)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))

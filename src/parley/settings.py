@@ -18,6 +18,7 @@ from typing import Any
 
 from parley.chat.policy import Policy
 from parley.clock import parse_instant
+from parley.limits import Limits
 
 DEFAULT_ENDPOINT_URL = "http://127.0.0.1:4599"
 TRUE = frozenset({"1", "true", "yes", "on"})
@@ -43,6 +44,7 @@ class Settings:
     validation_error: str = "auto"  # PARLEY_VALIDATION_ERROR: auto | InvalidRequestException | ...
     idempotency_ttl_seconds: int = 7 * 24 * 3600
     idempotency_mismatch: str = "error"  # PARLEY_IDEMPOTENCY_MISMATCH: error | new
+    idempotency_mismatch_errors: Mapping[str, str] = field(default_factory=dict)  # Operation=DeclaredError
     create_participant_errors: Mapping[str, str] = field(default_factory=dict)
     sqlite_synchronous: str = "FULL"
     ws_outbox: int = 1000  # frames queued for one socket before it is dropped as too slow
@@ -63,6 +65,7 @@ class Settings:
     external_on_error: str = "clear"  # clear | keep
     language_code: str = "en-US"
     lambda_require_association: bool = False
+    limits: Limits = field(default_factory=Limits)  # edge sizes, rates and timeouts (LIMIT_OPTIONS)
     # Lambda functions (flows.md §6): name or ARN -> `http(s)://…` or `module:function`
     lambdas: Mapping[str, str] = field(default_factory=dict)
     lambda_endpoint: str | None = None  # the Lambda Invoke API (sam local start-lambda, LocalStack)
@@ -104,6 +107,13 @@ def _nonnegative(text: str) -> int:
     value = int(text)
     if value < 0:
         raise SettingsError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 86400:
+        raise SettingsError(f"expected seconds from 0 to 86400, got {text!r}")
     return value
 
 
@@ -192,6 +202,13 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "PARLEY_IDEMPOTENCY_MISMATCH",
         _choice("error", "new"),
         "same ClientToken, other parameters",
+    ),
+    (
+        "idempotency_mismatch_errors",
+        "--idempotency-mismatch-errors",
+        "PARLEY_IDEMPOTENCY_MISMATCH_ERRORS",
+        _mapping,
+        "Operation=ErrorCode pairs: the declared error a reused ClientToken with other parameters answers",
     ),
     (
         "create_participant_errors",
@@ -474,8 +491,30 @@ FLOW_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
 )
 
 
+# -- limits (parley.limits.Limits; SECURITY.md "Limits") -------------------------------------------
+LIMIT_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
+    ("max_body_bytes", "--max-body-bytes", "PARLEY_MAX_BODY_BYTES", _positive, "largest AWS API request body"),
+    ("max_header_bytes", "--max-header-bytes", "PARLEY_MAX_HEADER_BYTES", _positive, "largest request head"),
+    ("max_target_bytes", "--max-target-bytes", "PARLEY_MAX_TARGET_BYTES", _positive, "longest path and query"),
+    ("header_timeout", "--header-timeout", "PARLEY_HEADER_TIMEOUT", _seconds, "seconds to send a request head"),
+    ("body_timeout", "--body-timeout", "PARLEY_BODY_TIMEOUT", _seconds, "seconds to send a request body"),
+    ("idle_timeout", "--idle-timeout", "PARLEY_IDLE_TIMEOUT", _seconds, "seconds a kept-alive connection may idle"),
+    ("ws_max_frame_bytes", "--ws-max-frame-bytes", "PARLEY_WS_MAX_FRAME_BYTES", _positive, "largest client frame"),
+    ("ws_max_depth", "--ws-max-depth", "PARLEY_WS_MAX_DEPTH", _positive, "deepest JSON nesting of a client frame"),
+    ("ws_messages_per_second", "--ws-rate", "PARLEY_WS_RATE", _seconds, "client frames per second per socket"),
+    ("ws_idle_timeout", "--ws-idle-timeout", "PARLEY_WS_IDLE_TIMEOUT", _seconds, "seconds a silent socket lives"),
+    (
+        "max_sockets_per_participant",
+        "--max-sockets-per-participant",
+        "PARLEY_MAX_SOCKETS_PER_PARTICIPANT",
+        _nonnegative,
+        "open sockets per participant before the oldest is closed; 0=no cap",
+    ),
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    for name, flag, env, _, text in (*OPTIONS, *POLICY_OPTIONS, *FLOW_OPTIONS):
+    for name, flag, env, _, text in (*OPTIONS, *POLICY_OPTIONS, *FLOW_OPTIONS, *LIMIT_OPTIONS):
         if name == "strict":
             parser.add_argument(flag, dest=name, action="store_const", const="true", help=f"{text} [{env}]")
         elif name in REPEATABLE:
@@ -515,7 +554,8 @@ def load(args: Mapping[str, str | None] | None = None, environ: Mapping[str, str
     values = _resolve(OPTIONS, args, environ)
     values.update(_resolve(FLOW_OPTIONS, args, environ))
     policy = dataclasses.replace(Policy(), **_resolve(POLICY_OPTIONS, args, environ))  # type: ignore[arg-type]
-    return Settings(policy=policy, **values)  # type: ignore[arg-type]
+    limits = dataclasses.replace(Limits(), **_resolve(LIMIT_OPTIONS, args, environ))  # type: ignore[arg-type]
+    return Settings(policy=policy, limits=limits, **values)  # type: ignore[arg-type]
 
 
 def endpoint_url(flag: str | None, environ: Mapping[str, str] | None = None) -> str:
@@ -566,7 +606,7 @@ def export_handler_environment(settings: Settings, url: str) -> dict[str, str]:
 
 
 def option_names() -> tuple[str, ...]:
-    return tuple(name for name, *_ in (*OPTIONS, *POLICY_OPTIONS, *FLOW_OPTIONS))
+    return tuple(name for name, *_ in (*OPTIONS, *POLICY_OPTIONS, *FLOW_OPTIONS, *LIMIT_OPTIONS))
 
 
 def configure(**keywords: object) -> Settings:

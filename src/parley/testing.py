@@ -221,7 +221,7 @@ class ParleyServer:
         except BaseException:
             sock.close()
             raise
-        self._server = uvicorn_server(app)
+        self._server = uvicorn_server(app, app.settings.limits)
         self._failure = None
         ready = threading.Event()
         self._thread = threading.Thread(

@@ -16,9 +16,10 @@ from typing import Any
 from parley.transport.access_log import timestamp
 
 BODY_LIMIT = 16 * 1024  # larger bodies are shown by their size only
-SECRET_MEMBERS = frozenset({"ParticipantToken", "ConnectionToken"})
+SECRET_MEMBERS = frozenset({"ParticipantToken", "ConnectionToken", "JoinToken"})
 SHOWN_PREFIX = 6
-AUTH_VALUE = re.compile(r"([?&]auth=)([^&#]*)")
+AUTH_VALUE = re.compile(r"([?&](?:auth|sig)=)([^&#]*)")  # WebSocket, attachment and sign-in URLs
+URL_MEMBERS = frozenset({"Url", "AuthenticationUrl"})
 
 
 @dataclass(slots=True)
@@ -53,7 +54,7 @@ def _redact_url(url: str) -> str:
 
 
 def redact(value: Any) -> Any:
-    """A body with token values cut to their first characters (WebSocket URLs: the `auth` value)."""
+    """A body with token values cut to their first characters (signed URLs: the `auth` or `sig` value)."""
     if isinstance(value, dict):
         return {k: _redact_member(k, v) for k, v in value.items()}
     if isinstance(value, list):
@@ -64,7 +65,7 @@ def redact(value: Any) -> Any:
 def _redact_member(name: str, value: Any) -> Any:
     if isinstance(value, str) and name in SECRET_MEMBERS:
         return redact_text(value)
-    if isinstance(value, str) and name == "Url" and "auth=" in value:
+    if isinstance(value, str) and name in URL_MEMBERS:
         return _redact_url(value)
     return redact(value)
 
