@@ -25,13 +25,12 @@ class ContactRow {
     this.data = data;
     this.messages = 0;
     this.cells = {
-      state: h("td", {}), participants: h("td", {}), last: h("td", { class: "last" }),
-      count: h("td", { class: "num" }), age: h("td", { class: "num" }), queue: h("td", {}),
+      state: cell(), participants: cell(), last: cell("last"), count: cell("num"), age: cell("num"), queue: cell(),
     };
     const link = h("a", { href: `#/contact/${encodeURIComponent(data.id)}` }, data.id);
-    this.tr = h("tr", { "data-contact": data.id },
-      h("td", {}, link), h("td", {}, `${data.account} ${data.region}`), h("td", { class: "id" }, data.instanceId),
-      h("td", {}, data.channel), this.cells.state, this.cells.queue, this.cells.participants,
+    this.tr = h("div", { role: "row", class: "row", "data-contact": data.id },
+      cell("id", link), cell("", `${data.account} ${data.region}`), cell("id", data.instanceId),
+      cell("", data.channel), this.cells.state, this.cells.queue, this.cells.participants,
       this.cells.count, this.cells.last, this.cells.age);
     this.refresh();
   }
@@ -90,7 +89,7 @@ class ContactRow {
 export async function listPage(root, _args, { subscribe, onLeave }) {
   const rows = new Map();
   const filter = { text: "", state: "", channel: "" };
-  const body = h("tbody", {});
+  const body = h("div", { role: "rowgroup", class: "rows" });
   const count = h("p", { role: "status", "aria-label": "Contact count" });
   const apply = () => {
     let shown = 0;
@@ -111,8 +110,9 @@ export async function listPage(root, _args, { subscribe, onLeave }) {
   const headings = ["Contact", "Account", "Instance", "Channel", "State", "Queue", "Participants", "Messages",
     "Last message", "Age"];
   append(root, h("h1", {}, "Contacts"), controls, count,
-    h("table", { "aria-label": "Contacts", class: "contacts" },
-      h("thead", {}, h("tr", {}, headings.map((n) => h("th", { scope: "col" }, n)))), body));
+    h("div", { role: "table", "aria-label": "Contacts", class: "contacts" },
+      h("div", { role: "rowgroup" }, h("div", { role: "row", class: "row head" },
+        headings.map((n) => h("div", { role: "columnheader" }, n)))), body));
 
   const put = (data, atTop) => {
     const known = rows.get(data.id);
@@ -156,6 +156,12 @@ export async function listPage(root, _args, { subscribe, onLeave }) {
   }, 5000);
   onLeave(() => clearInterval(ticker));
   await loadAll();
+}
+
+// A grid row of divs with ARIA roles instead of a <table>: each row is laid out on its own (CSS containment),
+// so a changed cell costs one row, and rows out of view are not rendered at all.
+function cell(kind = "", ...children) {
+  return h("div", { role: "cell", class: kind || null }, children);
 }
 
 function append(root, ...children) {
