@@ -39,8 +39,7 @@ function uploader(instanceId, flows, onDone) {
     try {
       if (existing) await connect.updateFlowContent(instanceId, existing.Id, content);
       else await connect.createFlow(instanceId, flowName, type.value, content);
-      clear(outcome, notice(`${existing ? "Updated" : "Created"} ${flowName}.`));
-      await onDone();
+      await onDone(`${existing ? "Updated" : "Created"} ${flowName}.`);
     } catch (error) {
       clear(outcome, problemsOf(error));
     }
@@ -53,8 +52,10 @@ function uploader(instanceId, flows, onDone) {
 export async function page(root) {
   const reader = h("div", { class: "reader" });
   const lists = h("div", {});
-  root.append(h("h1", {}, "Instances and flows"), h("div", { class: "columns" }, lists, reader));
-  const render = async () => {
+  const done = h("div", {});
+  root.append(h("h1", {}, "Instances and flows"), done, h("div", { class: "columns" }, lists, reader));
+  const render = async (message) => {
+    clear(done, message ? notice(message) : null);
     const instances = await connect.listInstances();
     if (!instances.length) return clear(lists, notice("No instance yet: the Customer page creates one."));
     const blocks = [];
