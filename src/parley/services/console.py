@@ -10,12 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from parley.chat import attachments
-from parley.chat.model import Contact, Participant, Scope, Selection
+from parley.chat.model import Contact, Item, Participant, Scope, Selection
 from parley.chat.ports import UnitOfWork
 from parley.clock import Clock
 from parley.services.base import Store
 
 QUEUE_FIELDS = ("queue_id", "queue")  # what a queued contact may carry, once queues exist
+SAID = frozenset({"MESSAGE", "ATTACHMENT"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,20 @@ def _person(participant: Participant) -> dict[str, Any]:
     }
 
 
-def summary(scope: Scope, contact: Contact, people: list[Participant], now: datetime) -> dict[str, Any]:
+@dataclass(slots=True)
+class Said:
+    """How much was said in a contact, and the last of it."""
+
+    messages: int = 0
+    last: str | None = None
+
+    def add(self, item: Item) -> None:
+        self.messages += 1
+        name = item.display_name or item.role or "?"
+        self.last = f"{name}: {item.content if item.type == 'MESSAGE' else '(attachment)'}"
+
+
+def summary(scope: Scope, contact: Contact, people: list[Participant], said: Said, now: datetime) -> dict[str, Any]:
     return {
         "id": contact.id,
         "account": scope.account,
@@ -71,6 +85,8 @@ def summary(scope: Scope, contact: Contact, people: list[Participant], now: date
         "endedAt": contact.end_time(now),
         "disconnectReason": contact.end_reason(now),
         "participants": [_person(p) for p in people],
+        "messages": said.messages,
+        "lastMessage": said.last,
     }
 
 
@@ -78,7 +94,12 @@ def _summaries(repo: UnitOfWork, wanted: Selection, now: datetime) -> list[dict[
     people: dict[str, list[Participant]] = {}
     for _, participant in repo.select_participants(wanted):
         people.setdefault(participant.contact_id, []).append(participant)
-    rows = [summary(scope, c, people.get(c.id, []), now) for scope, c in repo.select_contacts(wanted)]
+    said: dict[str, Said] = {}
+    for _, item in repo.select_items(wanted):
+        if item.type in SAID:
+            said.setdefault(item.contact_id, Said()).add(item)
+    contacts = repo.select_contacts(wanted)
+    rows = [summary(scope, c, people.get(c.id, []), said.get(c.id, Said()), now) for scope, c in contacts]
     rows.sort(key=lambda row: row["initiatedAt"], reverse=True)
     return rows
 

@@ -23,7 +23,7 @@ function participantsText(row) {
 class ContactRow {
   constructor(data) {
     this.data = data;
-    this.messages = 0;
+    this.messages = data.messages || 0;
     this.cells = {
       state: cell(), participants: cell(), last: cell("last"), count: cell("num"), age: cell("num"), queue: cell(),
     };
@@ -32,11 +32,14 @@ class ContactRow {
       cell("id", link), cell("", `${data.account} ${data.region}`), cell("id", data.instanceId),
       cell("", data.channel), this.cells.state, this.cells.queue, this.cells.participants,
       this.cells.count, this.cells.last, this.cells.age);
+    this.cells.last.textContent = data.lastMessage || "";
     this.refresh();
   }
 
   update(data) {
     this.data = data;
+    this.messages = Math.max(this.messages, data.messages || 0);
+    if (data.lastMessage && !this.cells.last.textContent) this.cells.last.textContent = data.lastMessage;
     this.refresh();
   }
 
