@@ -16,7 +16,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.conftest import RunningParley
+from tests.conftest import RunningParley, client, make_instance
 from tests.console.conftest import WAIT_MS, console_url
 
 PAGES = ("contacts", "agent", "customer", "flows", "requests", "faults", "clock")
@@ -50,10 +50,17 @@ def start_customer_chat(customer: Page, name: str) -> str:
     return contact_id
 
 
+def has_queues(agent: Page) -> bool:
+    status: int = agent.evaluate("fetch('/_parley/queues').then((r) => r.status)")
+    return status == 200
+
+
 def accept(agent: Page, contact_id: str, name: str) -> None:
-    """Accept on the waiting chat: `accept` from a queue, or `join` where Parley has no queues yet."""
+    """Accept on the waiting chat: from its queue (`accept`) where Parley has queues, else from the other
+    open chats (`join`)."""
     agent.get_by_label("Agent name").fill(name)
-    waiting = agent.get_by_role("listitem", name=f"Waiting chat {contact_id}")
+    where = agent.get_by_role("region", name=re.compile("^Queue ")) if has_queues(agent) else agent
+    waiting = where.get_by_role("listitem", name=f"Waiting chat {contact_id}")
     waiting.get_by_role("button", name="Accept").click()
 
 
@@ -117,6 +124,42 @@ def test_customer_and_agent_chat_with_typing_receipts_an_attachment_and_the_end(
     contact_page(agent, contact_id, artifacts)
     assert customer.errors == [] and agent.errors == []  # type: ignore[attr-defined]
     customer.context.close()
+    agent.context.close()
+
+
+def test_an_agent_answers_several_chats_at_once(browser: Any, server: RunningParley) -> None:
+    connect = client("connect", server.url)
+    participant = client("connectparticipant", server.url)
+    setup = make_instance(connect)
+    customers = {}
+    for name in ("Ada", "Bo", "Cy"):
+        started = connect.start_chat_contact(
+            InstanceId=setup.instance_id, ContactFlowId=setup.flow_id, ParticipantDetails={"DisplayName": name}
+        )
+        answer = participant.create_participant_connection(
+            ParticipantToken=started["ParticipantToken"], Type=["CONNECTION_CREDENTIALS"], ConnectParticipant=True
+        )
+        customers[name] = (started["ContactId"], answer["ConnectionCredentials"]["ConnectionToken"])
+    agent = open_page(browser, server, "agent")
+    for contact_id, _ in customers.values():
+        accept(agent, contact_id, "Ann")
+    for name in customers:
+        chat = agent.get_by_role("region", name=f"Chat with {name}")
+        expect(chat.get_by_label("Chat state")).to_have_text("Connected")
+        chat.get_by_label("Message").fill(f"Hello {name}")
+        chat.get_by_label("Message").press("Enter")
+        expect(chat.get_by_role("log")).to_contain_text(f"Hello {name}")
+    for name, (_, token) in customers.items():
+        participant.send_message(ContentType="text/plain", Content=f"{name} here", ConnectionToken=token)
+        said = participant.get_transcript(ConnectionToken=token)["Transcript"]
+        spoken = [i["Content"] for i in said if i.get("ParticipantRole") == "AGENT" and i["Type"] == "MESSAGE"]
+        assert spoken == [f"Hello {name}"]
+    for name in customers:
+        log = agent.get_by_role("region", name=f"Chat with {name}").get_by_role("log")
+        expect(log).to_contain_text(f"{name} here")
+        for other in set(customers) - {name}:
+            expect(log).not_to_contain_text(f"{other} here")
+    assert agent.errors == []  # type: ignore[attr-defined]
     agent.context.close()
 
 

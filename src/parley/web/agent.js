@@ -2,7 +2,7 @@
 // side. Accepting is the admin API's (`accept` on a queued chat; `join` where this Parley has no queues);
 // after that the agent speaks only through the Participant Service, with its own token and WebSocket.
 
-import { h, clear, age, notice, debounce } from "./dom.js";
+import { h, clear, age, notice, throttle } from "./dom.js";
 import { admin, adminOk } from "./api.js";
 import { ChatView } from "./chat.js";
 
@@ -37,30 +37,33 @@ class Workspace {
     this.element = h("div", {}, h("h1", {}, "Agent"),
       h("p", {}, h("label", {}, "Agent name ", this.name)), this.problem,
       h("div", { class: "columns wide-right" }, this.queues, this.desk));
-    this.refreshSoon = debounce(() => this.refresh(), 300);
+    this.refreshSoon = throttle(() => this.refresh(), 500);
   }
 
+  // The queues (accept) when this Parley has them, then every other open chat without an agent (join).
   async refresh() {
-    const { status, data } = await admin("GET", "queues");
-    if (status === 200) return this.showQueues(queuesOf(data), "accept");
-    const response = await fetch("/_parley/ui/api/contacts", { credentials: "same-origin" });
+    const [queued, response] = await Promise.all([admin("GET", "queues"),
+      fetch("/_parley/ui/api/contacts", { credentials: "same-origin" })]);
+    const queues = queued.status === 200 ? queuesOf(queued.data) : null;
     const contacts = response.ok ? (await response.json()).contacts : [];
-    const open = contacts.filter((c) => c.channel === "CHAT" && c.state !== "ended" && c.state !== "with agent");
-    const waiting = open.map((c) => ({ id: c.id, since: c.initiatedAt, participants: c.participants }));
-    this.showQueues([{ id: "open", name: "Open chats without an agent", waiting }], "join",
-      "Queues: not available on this Parley; every open chat without an agent is listed instead.");
+    const inQueue = new Set((queues || []).flatMap((q) => q.waiting.map((chat) => chat.id)));
+    const others = contacts.filter((c) => c.channel === "CHAT" && !inQueue.has(c.id) &&
+      c.state !== "ended" && c.state !== "with agent" && c.state !== "queued")
+      .map((c) => ({ id: c.id, since: c.initiatedAt, participants: c.participants }));
+    const now = Date.now();
+    clear(this.queues, h("h2", {}, "Queues"),
+      queues ? queues.map((queue) => this.waitingList(`Queue ${queue.name}`, queue.waiting, "accept", now))
+        : notice("Queues: not available on this Parley."),
+      this.waitingList("Other open chats", others, "join", now));
   }
 
-  showQueues(queues, action, remark) {
-    const now = Date.now();
-    clear(this.queues, h("h2", {}, "Queues"), remark ? notice(remark) : null,
-      queues.map((queue) => h("section", { class: "queue", "aria-label": `Queue ${queue.name}` },
-        h("h3", {}, `${queue.name} (${queue.waiting.length} waiting)`),
-        queue.waiting.length ? h("ul", { class: "waiting" }, queue.waiting.map((chat) => h("li",
-          { "data-contact": chat.id, "aria-label": `Waiting chat ${chat.id}` },
-          h("span", {}, `${customerName(chat)} · waiting ${age(chat.since, now)} · `, h("code", {}, chat.id.slice(0, 8))),
-          h("button", { type: "button", onclick: () => this.accept(chat, action),
-            disabled: this.chats.has(chat.id) }, "Accept")))) : notice("Nobody waiting."))));
+  waitingList(title, waiting, action, now) {
+    return h("section", { class: "queue", "aria-label": title }, h("h3", {}, `${title} (${waiting.length} waiting)`),
+      waiting.length ? h("ul", { class: "waiting" }, waiting.map((chat) => h("li",
+        { "data-contact": chat.id, "aria-label": `Waiting chat ${chat.id}` },
+        h("span", {}, `${customerName(chat)} · waiting ${age(chat.since, now)} · `, h("code", {}, chat.id.slice(0, 8))),
+        h("button", { type: "button", onclick: () => this.accept(chat, action),
+          disabled: this.chats.has(chat.id) }, "Accept")))) : notice("Nobody waiting."));
   }
 
   async accept(chat, action) {

@@ -1,7 +1,7 @@
 // Contacts: every contact of every account and region, kept live from the feed (rows are updated in
 // place, never re-rendered as a whole, so a thousand chats stay cheap), and a page per contact.
 
-import { h, clear, age, time, json, notice, table, debounce } from "./dom.js";
+import { h, clear, age, time, json, notice, table, throttle } from "./dom.js";
 import { admin } from "./api.js";
 import { renderItem, receiptText, ENDED, JOINED, LEFT } from "./chat.js";
 
@@ -102,7 +102,7 @@ export async function listPage(root, _args, { subscribe, onLeave }) {
     }
     count.textContent = `${shown} of ${rows.size} contacts`;
   };
-  const applySoon = debounce(apply, 100);
+  const applySoon = throttle(apply, 100);
   const controls = h("div", { class: "filters" },
     h("input", { type: "search", "aria-label": "Filter contacts", placeholder: "id, instance, participant",
       oninput: (e) => { filter.text = e.target.value; applySoon(); } }),
@@ -274,7 +274,7 @@ export async function contactPage(root, [contactId], { subscribe }) {
         table("Requests of this contact", ["Time", "Operation", "Status", "ms", ""],
           requestRows(requests.data?.requests || []).reverse())));
   };
-  const soon = debounce(render, 250);
+  const soon = throttle(render, 500);
   subscribe((event) => {
     if ((event.type === "item" && event.contact === contactId) ||
       (event.type === "request" && event.entry.contact === contactId) || event.type === "reconnected") soon();

@@ -61,3 +61,22 @@ export function debounce(fn, ms) {
     timer = setTimeout(() => fn(...args), ms);
   };
 }
+
+// At most one call per `ms`, the last one always made: keeps up under a steady stream of events,
+// which a debounce would postpone for as long as the stream lasts.
+export function throttle(fn, ms) {
+  let timer = null;
+  let again = false;
+  const run = () => {
+    timer = null;
+    if (again) {
+      again = false;
+      timer = setTimeout(run, ms);
+      fn();
+    }
+  };
+  return () => {
+    again = true;
+    if (timer === null) timer = setTimeout(run, 0);
+  };
+}
