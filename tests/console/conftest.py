@@ -29,8 +29,9 @@ def chromium_or_skip() -> Path:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     chromium = chromium_or_skip()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=WAIT_MS)  # the machine may be shared: 10 s, not Playwright's 5 s
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
         yield launched

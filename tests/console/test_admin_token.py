@@ -136,3 +136,12 @@ def test_the_console_url_is_printed_after_the_listening_line() -> None:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_the_in_process_server_sends_its_own_token() -> None:
+    from parley.testing import ParleyServer
+
+    with ParleyServer(host="0.0.0.0", admin_token=TOKEN, ui=False) as running:
+        running.admin.reset()  # through the gate, with the token
+        assert get(f"{running.endpoint_url}/_parley/state")[0] == 401
+        assert get(f"{running.endpoint_url}/_parley/ui/", {"x-parley-admin-token": TOKEN})[0] == 404

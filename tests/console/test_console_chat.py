@@ -68,6 +68,7 @@ def test_customer_and_agent_chat_with_typing_receipts_an_attachment_and_the_end(
     browser: Any, server: RunningParley, artifacts: Path
 ) -> None:
     customer = open_page(browser, server, "customer")
+    expect(customer.get_by_role("button", name="Create an instance")).to_be_visible()  # an empty Parley
     contact_id = start_customer_chat(customer, "Cara")
     customer_chat = customer.get_by_role("region", name="Chat as Cara")
 
