@@ -216,14 +216,20 @@ function trail(data) {
     table("Flow trail", ["Time", "Flow", "Action", "Type", "Branch", "Detail"], rows));
 }
 
+// `GET /_parley/lambda/invocations` (flows.md §6.5), read leniently: {invocations:[{time, function, target,
+// event, response | error, durationMs, branch}]}.
 function lambdas(data) {
-  const calls = data.invocations || data.Invocations || [];
+  const calls = data.invocations || data.Invocations || (Array.isArray(data) ? data : []);
   if (!calls.length) return notice("No Lambda calls.");
-  return h("div", {}, calls.map((call) => h("details", { class: "call" },
-    h("summary", {}, `${time(call.time)} ${call.function} (${call.target || call.targetKind || ""}) → `,
-      `${call.error ? "error" : "ok"}${call.durationMs !== undefined ? `, ${call.durationMs} ms` : ""}`),
-    h("h4", {}, "Event"), json(call.event), h("h4", {}, call.error ? "Error" : "Answer"),
-    json(call.error ?? call.response))));
+  return h("div", {}, calls.map((call) => {
+    const took = call.durationMs ?? call.duration;
+    const outcome = call.outcome || (call.error ? "error" : "ok");
+    return h("details", { class: "call" },
+      h("summary", {}, `${time(call.time)} ${call.function} (${call.target || call.targetKind || ""}) → ${outcome}`,
+        took !== undefined ? `, ${took} ms` : "", call.branch ? `, branch ${call.branch}` : ""),
+      h("h4", {}, "Event"), json(call.event), h("h4", {}, call.error ? "Error" : "Answer"),
+      json(call.error ?? call.response));
+  }));
 }
 
 function streams(data) {
