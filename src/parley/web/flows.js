@@ -55,7 +55,7 @@ export async function page(root) {
   const done = h("div", {});
   root.append(h("h1", {}, "Instances and flows"), done, h("div", { class: "columns" }, lists, reader));
   const render = async (message) => {
-    clear(done, message ? notice(message) : null);
+    clear(done);
     const instances = await connect.listInstances();
     if (!instances.length) return clear(lists, notice("No instance yet: the Customer page creates one."));
     const blocks = [];
@@ -70,6 +70,7 @@ export async function page(root) {
         uploader(instance.Id, flows, render)));
     }
     clear(lists, blocks);
+    if (message) clear(done, notice(message)); // only once the list (and its uploaders) are current
   };
   await render();
 }
