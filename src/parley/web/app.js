@@ -25,9 +25,11 @@ const live = document.getElementById("live");
 
 function openFeed() {
   const source = new EventSource("/_parley/ui/events");
+  let opened = false;
   source.addEventListener("hello", () => {
     live.textContent = "live";
-    for (const listener of listeners) listener({ type: "reconnected" });
+    if (opened) for (const listener of listeners) listener({ type: "reconnected" }); // events may be missed
+    opened = true;
   });
   source.addEventListener("overflow", () => {
     live.textContent = "catching up…";
