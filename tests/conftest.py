@@ -66,6 +66,7 @@ def start_parley(*args: str, env: dict[str, str] | None = None, timeout: float =
         seen.append(line)
         if line.startswith("parley: listening on "):
             running = RunningParley(line.split("listening on ", 1)[1].strip(), process)
+            running.lines.extend(seen_line.rstrip("\n") for seen_line in seen)  # what startup logged, too
             running.drain = threading.Thread(target=_drain, args=(process.stdout, running.lines), daemon=True)
             running.drain.start()
             return running

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from parley.chat.model import Scope
 from parley.chat.tokens import TokenSigner
 from parley.clock import Clock, SystemClock, VirtualClock
 from parley.ids import IdGenerator
+from parley.outbound.lambdas import LambdaInvoker
 from parley.protocol.pagination import PageTokens
 from parley.protocol.routing import Router
 from parley.protocol.spec import error_shape, load_operations
@@ -23,6 +25,7 @@ from parley.services.deps import ServiceDeps
 from parley.services.participant import ParticipantService
 from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
+from parley.services.upgrade import upgrade_stored_instances
 from parley.settings import Settings, SettingsError, is_loopback_host
 from parley.store.sqlite import SqliteStore
 from parley.timers import Deadlines
@@ -82,6 +85,8 @@ class Parley:
     deadlines: Deadlines
     clock: Clock
     http: ASGIApp  # every HTTP path, behind CORS: the admin namespace or the AWS services
+    lambdas: LambdaInvoker  # runs the functions flows invoke (flows.md §6); closed at shutdown
+    ids: IdGenerator
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -96,6 +101,8 @@ class Parley:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if "queues" in self.store.created_tables:  # a data directory from before queues (or a new one)
+                    await upgrade_stored_instances(self.store, self.clock.now(), self.ids)
                 await self._rearm()
                 if self.clock.virtual:
                     await self.deadlines.fire_due()
@@ -104,6 +111,7 @@ class Parley:
             elif message["type"] == "lifespan.shutdown":
                 self.admin.ready = False
                 self.deadlines.cancel_all()
+                await self.lambdas.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -113,6 +121,7 @@ class Parley:
             self.deadlines.arm(scope, contact.id, contact.initiated_at)  # due at once: the check re-arms it
 
     def close(self) -> None:
+        self.lambdas.close()
         self.store.close()
 
 
@@ -141,12 +150,19 @@ def _admin_and_console(settings: Settings, admin: Admin, console: Console | None
     return AdminGate(namespace, settings.admin_token, not is_loopback_host(settings.host))
 
 
-def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley:
+def build_app(
+    settings: Settings,
+    access_log: AccessLog | None = None,
+    lambdas: Mapping[str, Callable[..., Any]] | None = None,
+) -> Parley:
+    """`lambdas`: Python callables by function name or ARN (`parley.Server(lambdas=…)`), next to the settings'."""
     _check(settings)
+    clock = _clock(settings)
+    lambda_ids = IdGenerator(None if settings.seed is None else settings.seed + 2)
+    invoker = LambdaInvoker(settings, lambdas, clock=clock, ids=lambda_ids)  # before the store: imports may fail
     store = SqliteStore(settings.data_dir, settings.sqlite_synchronous)
     secret = _secret(settings, store)
     ids = IdGenerator(settings.seed)
-    clock = _clock(settings)
     signer, pages = TokenSigner(secret), PageTokens(secret)
     bus = MemoryBus()
     operations = {service: load_operations(service) for service in ("connect", "connectparticipant")}
@@ -174,12 +190,13 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     def reseed(seed: int) -> None:
         ids.reseed(seed)
         request_ids.reseed(seed + 1)
+        lambda_ids.reseed(seed + 2)
 
     actions = AdminService(store, ids, signer, pusher, clock, deadlines, bus, reseed, settings.seed)
     default_scope = Scope(settings.account_id, settings.region)
-    admin = Admin(actions, bus, faults, requests, default_scope, clock, deadlines, settings.policy)
+    admin = Admin(actions, bus, faults, requests, default_scope, clock, deadlines, settings.policy, invoker)
     hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
     console = Console(ConsoleService(store, clock), feed) if settings.ui else None
     namespace = _admin_and_console(settings, admin, console)
     http = Cors(_by_path(namespace, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)
-    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http)
+    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http, invoker, ids)

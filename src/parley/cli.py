@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import socket
 import sys
@@ -16,7 +17,7 @@ import uvloop
 from parley import __version__, commands
 from parley.app import Parley, build_app
 from parley.serving import BindError, bind, run, url_of, uvicorn_server
-from parley.settings import Settings, SettingsError, add_arguments, load
+from parley.settings import Settings, SettingsError, add_arguments, export_handler_environment, load
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,6 +57,19 @@ def _configure_logging(settings: Settings) -> None:
         sys.stdout.reconfigure(line_buffering=True)
 
 
+def _prepare_handlers(settings: Settings, url: str) -> None:
+    """Before `module:function` handlers are imported (flows.md §6.4): the AWS variables that point their boto3
+    clients at this Parley, set in this process when unset, and the working directory importable, as
+    `sam local` and uvicorn make it. Only `parley serve` does this; an in-process parley.Server never does."""
+    if all(target.startswith(("http://", "https://")) for target in settings.lambdas.values()):
+        return
+    added = export_handler_environment(settings, url)
+    if added:
+        logging.getLogger("parley.lambda").info("lambda.environment set %s for handlers", ", ".join(sorted(added)))
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+
+
 def _start(flags: dict[str, str | None]) -> tuple[Parley, socket.socket] | int:
     """Settings, then the socket (a taken port fails before any model is loaded), then the app."""
     try:
@@ -69,6 +83,7 @@ def _start(flags: dict[str, str | None]) -> tuple[Parley, socket.socket] | int:
         print(f"parley: {exc.strerror}", file=sys.stderr)
         return 1
     try:
+        _prepare_handlers(settings, url_of(sock))
         return build_app(settings), sock
     except SettingsError as exc:
         sock.close()

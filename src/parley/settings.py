@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePath
+from typing import Any
 
 from parley.chat.policy import Policy
 from parley.clock import parse_instant
@@ -52,6 +53,12 @@ class Settings:
     ui: bool = True  # --no-ui / PARLEY_UI=false: no web console at /_parley/ui/
     admin_token: str | None = None  # required for /_parley/ when the bind address is not loopback
     policy: Policy = field(default_factory=Policy)
+    # Lambda functions (flows.md §6): name or ARN -> `http(s)://…` or `module:function`
+    lambdas: Mapping[str, str] = field(default_factory=dict)
+    lambda_endpoint: str | None = None  # the Lambda Invoke API (sam local start-lambda, LocalStack)
+    lambda_timeout: float | None = None  # seconds overriding InvocationTimeLimitSeconds; None = the flow's
+    lambda_workers: int = 8  # threads running `module:function` targets
+    lambda_function_name: str = "name"  # what an Invoke API call names: the ARN's function `name`, or the `arn`
 
 
 # name -> (env var, parser, help)
@@ -235,6 +242,109 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
     ),
 )
 
+# -- Lambda functions (flows.md §1, §6) -------------------------------------------------------------------
+MODULE_FUNCTION = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
+LAMBDA_NAME = re.compile(r"^[^\s=,]{1,256}$")
+MAX_LAMBDA_TIMEOUT = 900.0  # Lambda's own ceiling, in seconds
+REPEATABLE = frozenset({"lambdas"})  # flags given once per value; their texts are joined by newlines
+FALLBACK_ENV = {"lambda_endpoint": "AWS_ENDPOINT_URL_LAMBDA"}  # read when the PARLEY_* twin is unset
+
+
+class _Repeated(argparse.Action):
+    """`--lambda a=x --lambda b=y` -> "a=x\nb=y": one text, parsed like the environment's list."""
+
+    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any, option: str | None = None) -> None:
+        earlier = getattr(namespace, self.dest, None)
+        setattr(namespace, self.dest, f"{earlier}\n{values}" if earlier else str(values))
+
+
+def _lambda_pair(part: str) -> tuple[str, str]:
+    name, sep, target = (piece.strip() for piece in part.partition("="))
+    if not sep or not LAMBDA_NAME.match(name):
+        raise SettingsError(
+            f"expected NAME=TARGET (a function name or ARN, then a URL or module:function), got {part!r}"
+        )
+    url = target.startswith(("http://", "https://")) and len(target.split("://", 1)[1]) > 0
+    if not url and not MODULE_FUNCTION.match(target):
+        raise SettingsError(
+            f"{name}: expected an http:// or https:// URL or package.module:function as the target, got {target!r}"
+        )
+    return name, target
+
+
+def _lambda_targets(text: str) -> dict[str, str]:
+    """`NAME=TARGET` pairs, separated by commas or newlines; a name mapped twice is refused."""
+    targets: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in re.split(r"[,\n]", text))):
+        name, target = _lambda_pair(part)
+        if name in targets and targets[name] != target:
+            raise SettingsError(f"{name} is mapped twice, to {targets[name]!r} and to {target!r}")
+        targets[name] = target
+    return targets
+
+
+def _http_url(text: str) -> str:
+    url = text.strip()
+    if not url.startswith(("http://", "https://")) or not url.split("://", 1)[1].strip("/"):
+        raise SettingsError(f"expected an http:// or https:// URL such as http://127.0.0.1:3001, got {text!r}")
+    return url.rstrip("/")
+
+
+def _lambda_timeout(text: str) -> float | None:
+    """`flow` (the action's InvocationTimeLimitSeconds) or seconds, 0 < s <= 900."""
+    if text.strip() == "flow":
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise SettingsError(f"expected flow or a number of seconds, got {text!r}") from None
+    if not 0 < seconds <= MAX_LAMBDA_TIMEOUT:
+        raise SettingsError(f"expected flow or seconds above 0 and at most {MAX_LAMBDA_TIMEOUT:g}, got {text!r}")
+    return seconds
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise SettingsError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+LAMBDA_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
+    (
+        "lambdas",
+        "--lambda",
+        "PARLEY_LAMBDAS",
+        _lambda_targets,
+        "run a Lambda function locally: NAME=http(s)://HOST/PATH or NAME=package.module:function; repeatable "
+        "(PARLEY_LAMBDAS: comma- or newline-separated)",
+    ),
+    (
+        "lambda_endpoint",
+        "--lambda-endpoint",
+        "PARLEY_LAMBDA_ENDPOINT",
+        _http_url,
+        "Lambda Invoke API for functions not mapped with --lambda, e.g. sam local start-lambda's "
+        "http://127.0.0.1:3001 (else AWS_ENDPOINT_URL_LAMBDA)",
+    ),
+    (
+        "lambda_timeout",
+        "--lambda-timeout",
+        "PARLEY_LAMBDA_TIMEOUT",
+        _lambda_timeout,
+        "flow (the action's InvocationTimeLimitSeconds) or seconds overriding it, for slow local runtimes",
+    ),
+    ("lambda_workers", "--lambda-workers", "PARLEY_LAMBDA_WORKERS", _positive, "threads for module:function targets"),
+    (
+        "lambda_function_name",
+        "--lambda-function-name",
+        "PARLEY_LAMBDA_FUNCTION_NAME",
+        _choice("name", "arn"),
+        "what an Invoke API call names: the ARN's function name, or the ARN",
+    ),
+)
+OPTIONS = (*OPTIONS, *LAMBDA_OPTIONS)
+
 POLICY_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
     (
         "quota_instances",
@@ -302,6 +412,13 @@ POLICY_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "the scan outcome of a completed attachment upload",
     ),
     (
+        "flow_validation",
+        "--flow-validation",
+        "PARLEY_FLOW_VALIDATION",
+        _choice("aws", "structure", "json"),
+        "published flow content: aws = the flow language (flows.md §2), structure = rows 1-6, json = a JSON object",
+    ),
+    (
         "attachments_per_chat",
         "--attachments-per-chat",
         "PARLEY_ATTACHMENTS_PER_CHAT",
@@ -317,6 +434,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, dest=name, action="store_const", const="true", help=f"{text} [{env}]")
         elif name == "ui":
             parser.add_argument(flag, dest=name, action="store_const", const="false", help=f"{text} [{env}=false]")
+        elif name in REPEATABLE:
+            parser.add_argument(flag, dest=name, action=_Repeated, metavar="NAME=TARGET", help=f"{text} [{env}]")
         else:
             parser.add_argument(flag, dest=name, help=f"{text} [{env}]")
 
@@ -333,6 +452,9 @@ def _resolve(
         if raw is None:
             raw = environ.get(env)
             source = env
+        if raw is None and name in FALLBACK_ENV:
+            source = FALLBACK_ENV[name]
+            raw = environ.get(source)
         if raw is None:
             continue
         try:
@@ -372,6 +494,30 @@ def _as_text(value: object) -> str:
     if isinstance(value, PurePath):
         return str(value)
     return str(value)
+
+
+def handler_environment(settings: Settings, url: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What `parley serve` adds to its own environment before importing `module:function` handlers (flows.md
+    §6.4), so unchanged handlers that build boto3 clients at import time reach this Parley: each variable
+    that is unset, and only those."""
+    environ = os.environ if environ is None else environ
+    wanted = {
+        "AWS_ENDPOINT_URL_CONNECT": url,
+        "AWS_ENDPOINT_URL_CONNECTPARTICIPANT": url,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": settings.region,
+        "AWS_DEFAULT_REGION": settings.region,
+    }
+    return {name: value for name, value in wanted.items() if environ.get(name) is None}
+
+
+def export_handler_environment(settings: Settings, url: str) -> dict[str, str]:
+    """Writes `handler_environment` into os.environ. Only the CLI's `parley serve` calls this: an in-process
+    `parley.Server` never touches the environment (tests use the `parley_env` fixture or `server.env`)."""
+    added = handler_environment(settings, url)
+    os.environ.update(added)
+    return added
 
 
 def option_names() -> tuple[str, ...]:

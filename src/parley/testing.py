@@ -11,11 +11,12 @@ import json
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from parley.settings import Settings, configure
+from parley.settings import Settings, SettingsError, configure
 
 if TYPE_CHECKING:
     import socket
@@ -124,9 +125,33 @@ class ParleyServer:
 
     Keywords are the settings of `parley serve` by their Python names (`data_dir`, `account_id`,
     `region`, `quota_instances`, `cors_origins`, …). Unlike the CLI it listens on a free port by default
-    and does not read PARLEY_* variables. A taken port raises `BindError` at once."""
+    and does not read PARLEY_* variables. A taken port raises `BindError` at once.
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 10.0, **settings: Any):
+    `lambdas={"startBot": handler}` runs the Lambda functions flows invoke in this process: a key is a function
+    name, `name:qualifier` or a full ARN; a value is a Python callable `handler(event, context)` (or a coroutine
+    function), or a target text as `--lambda` takes (`http://HOST/PATH`, `package.module:function`). Unlike
+    `parley serve`, it never sets AWS_* variables for handlers: use the `parley_env` fixture or `server.env`."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        startup_timeout: float = 10.0,
+        lambdas: Mapping[str, Callable[..., Any] | str] | None = None,
+        **settings: Any,
+    ):
+        wrong = sorted(
+            name for name, target in (lambdas or {}).items() if not (isinstance(target, str) or callable(target))
+        )
+        if wrong:
+            raise SettingsError(f"lambdas: {wrong[0]} must map to a callable or a target text, not a value")
+        texts = {name: target for name, target in (lambdas or {}).items() if isinstance(target, str)}
+        self.lambdas: dict[str, Callable[..., Any]] = {
+            name: target for name, target in (lambdas or {}).items() if not isinstance(target, str)
+        }
+        if texts:
+            settings["lambdas"] = texts
         self.settings: Settings = configure(host=host, port=port, **settings)
         self.startup_timeout = startup_timeout
         self._url: str | None = None
@@ -195,7 +220,7 @@ class ParleyServer:
 
         sock = bind(self.settings.host, self.settings.port)
         try:
-            app = build_app(self.settings)
+            app = build_app(self.settings, lambdas=self.lambdas)
         except BaseException:
             sock.close()
             raise

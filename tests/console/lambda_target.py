@@ -6,5 +6,5 @@ from typing import Any
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
-    contact = event["Details"]["ContactData"]["ContactId"]
+    contact = event.get("Details", {}).get("ContactData", {}).get("ContactId") or "none"
     return {"greeting": "Hello from the greeter", "contact": contact}

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import RunningParley, client, make_instance
 from tests.console.conftest import WAIT_MS, console_url
@@ -50,18 +51,34 @@ def start_customer_chat(customer: Page, name: str) -> str:
     return contact_id
 
 
+# Once Parley runs flows, a chat on the default inbound flow waits in BasicQueue and must be accepted from
+# there: set this to True then. Until then the chat is taken from "Other open chats" (`join`).
+QUEUE_REQUIRED = False
+
+
 def has_queues(agent: Page) -> bool:
     status: int = agent.evaluate("fetch('/_parley/queues').then((r) => r.status)")
     return status == 200
 
 
-def accept(agent: Page, contact_id: str, name: str) -> None:
-    """Accept on the waiting chat: from its queue (`accept`) where Parley has queues, else from the other
-    open chats (`join`)."""
+def accept(agent: Page, contact_id: str, name: str) -> str:
+    """Accept on the waiting chat: from its queue (`accept`) when the queue shows it, else from the other
+    open chats (`join`). Returns where it was taken from."""
     agent.get_by_label("Agent name").fill(name)
-    where = agent.get_by_role("region", name=re.compile("^Queue ")) if has_queues(agent) else agent
-    waiting = where.get_by_role("listitem", name=f"Waiting chat {contact_id}")
-    waiting.get_by_role("button", name="Accept").click()
+    queued = agent.get_by_role("region", name=re.compile("^Queue ")).get_by_role(
+        "listitem", name=f"Waiting chat {contact_id}"
+    )
+    if has_queues(agent):
+        try:
+            queued.wait_for(timeout=3000 if not QUEUE_REQUIRED else WAIT_MS)
+        except PlaywrightTimeout:
+            assert not QUEUE_REQUIRED, f"the chat {contact_id} never showed in a queue"
+    if queued.count():
+        queued.get_by_role("button", name="Accept").click()
+        return "queue"
+    others = agent.get_by_role("region", name="Other open chats")
+    others.get_by_role("listitem", name=f"Waiting chat {contact_id}").get_by_role("button", name="Accept").click()
+    return "other open chats"
 
 
 def test_customer_and_agent_chat_with_typing_receipts_an_attachment_and_the_end(

@@ -122,10 +122,11 @@ def test_the_contact_page_shows_the_flow_trail_and_the_lambda_call(browser: Any,
     page.get_by_label("Your name").fill("Flo")
     page.get_by_role("button", name="Start chat").click()
     chat = page.get_by_role("region", name="Chat as Flo")
-    expect(chat.get_by_role("log")).to_contain_text("Hello from the greeter")
+    expect(chat.get_by_label("Chat state")).to_have_text("Connected")
     contact_id = chat.get_attribute("data-contact")
     assert contact_id
     flow_endpoint_or_skip(running_flows, contact_id)
+    expect(chat.get_by_role("log")).to_contain_text("Hello from the greeter")
     chat.get_by_role("link", name="contact page").click()
     trail = page.get_by_role("table", name="Flow trail")
     expect(trail).to_contain_text("InvokeLambdaFunction")
@@ -136,4 +137,27 @@ def test_the_contact_page_shows_the_flow_trail_and_the_lambda_call(browser: Any,
     expect(calls).to_contain_text("Hello from the greeter")
     expect(calls).to_contain_text("ContactFlowEvent")
     page.screenshot(path=str(ARTIFACTS / "contact-with-flow.png"), full_page=True)
+    page.context.close()
+
+
+def test_the_contact_page_shows_a_lambda_call_made_for_the_contact(browser: Any, running_flows: RunningParley) -> None:
+    """Without a flow: the admin API's `lambda/invoke` makes the call a flow would, recorded for the contact."""
+    connect = client("connect", running_flows.url, key="123456789012")
+    setup = make_instance(connect)
+    started = connect.start_chat_contact(
+        InstanceId=setup.instance_id, ContactFlowId=setup.flow_id, ParticipantDetails={"DisplayName": "Lu"}
+    )
+    body = {"function": "greeter", "contact": started["ContactId"], "event": {"Name": "ContactFlowEvent"}}
+    request = urllib.request.Request(
+        f"{running_flows.url}/_parley/lambda/invoke", data=json.dumps(body).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+    page = browser.new_context().new_page()
+    page.goto(console_url(running_flows, f"contact/{started['ContactId']}"))
+    calls = page.get_by_role("region", name="Lambda calls")
+    expect(calls).to_contain_text("greeter (python) → ok")
+    calls.locator("summary").first.click()
+    expect(calls).to_contain_text("Hello from the greeter")
+    expect(calls).to_contain_text("ContactFlowEvent")
     page.context.close()

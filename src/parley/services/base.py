@@ -13,6 +13,7 @@ from parley.chat.model import Scope
 from parley.chat.ports import UnitOfWork
 from parley.protocol import idempotency
 from parley.protocol.errors import ServiceError, modelled
+from parley.protocol.pagination import InvalidToken, PageTokens
 from parley.protocol.spec import OperationSpec
 from parley.settings import Settings
 
@@ -130,3 +131,26 @@ class UnitRunner:
             return output
 
         return replaying
+
+
+class Paging:
+    """NextTokens bound to the caller's account and region and to what was listed (`binding`)."""
+
+    def __init__(self, pages: PageTokens, settings: Settings) -> None:
+        self._pages = pages
+        self._settings = settings
+
+    def after(self, ctx: RequestContext, binding: str, token: str | None) -> str | None:
+        """The key to continue after; a token that is not ours is the operation's validation error."""
+        if token is None:
+            return None
+        try:
+            return self._pages.decode(f"{ctx.scope.account}/{ctx.scope.region}/{binding}", token)
+        except InvalidToken as exc:
+            code = validation_code(ctx.operation, self._settings)
+            raise modelled(ctx.operation.service, code, f"{exc}: {token[:16]}...") from None
+
+    def next(self, ctx: RequestContext, binding: str, after: str | None) -> str | None:
+        if after is None:
+            return None
+        return self._pages.encode(f"{ctx.scope.account}/{ctx.scope.region}/{binding}", after)

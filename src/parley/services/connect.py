@@ -26,18 +26,17 @@ from parley.chat.errors import (
     StateConflict,
 )
 from parley.chat.model import Contact, ContactFlow, Instance, Participant, Scope
-from parley.protocol.errors import modelled
-from parley.protocol.pagination import InvalidToken
 from parley.services.base import (
     VALIDATION,
     Handler,
     Output,
+    Paging,
     RequestContext,
     UnitRunner,
-    validation_code,
 )
 from parley.services.deps import AwsService, ServiceDeps
 from parley.services.push import AfterCommit
+from parley.services.queues import QueueOperations, agent_info, queue_info
 from parley.settings import Settings
 
 ERRORS: dict[type[DomainError], str] = {
@@ -129,6 +128,7 @@ def contact_detail(scope: Scope, contact: Contact, ctx: RequestContext) -> Outpu
         "CustomerId": contact.customer_id,
         "SegmentAttributes": contact.segment_attributes or None,
         "Attributes": contact.attributes or None,
+        "QueueInfo": queue_info(contact),
     }
 
 
@@ -139,6 +139,7 @@ class ConnectService(AwsService):
         super().__init__(deps)
         self._units = UnitRunner(deps.store, deps.settings, ERRORS)
         self._participant_units = UnitRunner(deps.store, deps.settings, self._participant_errors(deps.settings))
+        self._paging = Paging(deps.pages, deps.settings)
         self.handlers: dict[str, Handler] = {
             "CreateInstance": self.create_instance,
             "DescribeInstance": self.describe_instance,
@@ -147,6 +148,7 @@ class ConnectService(AwsService):
             "CreateContactFlow": self.create_contact_flow,
             "DescribeContactFlow": self.describe_contact_flow,
             "ListContactFlows": self.list_contact_flows,
+            "UpdateContactFlowContent": self.update_contact_flow_content,
             "StartChatContact": self.start_chat_contact,
             "StartWebRTCContact": self.start_webrtc_contact,
             "CreateParticipant": self.create_participant,
@@ -157,6 +159,7 @@ class ConnectService(AwsService):
             "TagResource": self.tag_resource,
             "UntagResource": self.untag_resource,
             "ListTagsForResource": self.list_tags_for_resource,
+            **QueueOperations(deps, self._paging).handlers,
         }
 
     @staticmethod
@@ -168,18 +171,10 @@ class ConnectService(AwsService):
 
     # -- pagination ----------------------------------------------------------------------------
     def _after(self, ctx: RequestContext, binding: str, token: str | None) -> str | None:
-        if token is None:
-            return None
-        try:
-            return self._pages.decode(f"{ctx.scope.account}/{ctx.scope.region}/{binding}", token)
-        except InvalidToken as exc:
-            code = validation_code(ctx.operation, self._settings)
-            raise modelled("connect", code, f"{exc}: {token[:16]}...") from None
+        return self._paging.after(ctx, binding, token)
 
     def _next(self, ctx: RequestContext, binding: str, after: str | None) -> str | None:
-        if after is None:
-            return None
-        return self._pages.encode(f"{ctx.scope.account}/{ctx.scope.region}/{binding}", after)
+        return self._paging.next(ctx, binding, after)
 
     # -- instances -----------------------------------------------------------------------------
     async def create_instance(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
@@ -239,12 +234,30 @@ class ConnectService(AwsService):
         return await self._units.write(
             ctx,
             req,
-            lambda repo: flows.create_flow(repo, ctx.scope, req["InstanceId"], spec, ctx.now, self._ids),
+            lambda repo: flows.create_flow(
+                repo, ctx.scope, req["InstanceId"], spec, ctx.now, self._ids, self._policy.flow_validation
+            ),
             lambda flow: {
                 "ContactFlowId": flow.id,
                 "ContactFlowArn": flow.arn(ctx.scope),
                 "FlowContentSha256": flow.content_sha256,
             },
+        )
+
+    async def update_contact_flow_content(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        return await self._units.write(
+            ctx,
+            req,
+            lambda repo: flows.update_flow_content(
+                repo,
+                ctx.scope,
+                req["InstanceId"],
+                req["ContactFlowId"],
+                req["Content"],
+                ctx.now,
+                self._policy.flow_validation,
+            ),
+            lambda _: {},
         )
 
     async def describe_contact_flow(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
@@ -400,13 +413,7 @@ class ConnectService(AwsService):
         def present(found: tuple[Contact, list[Participant]]) -> Output:
             contact, people = found
             detail = contact_detail(ctx.scope, contact, ctx)
-            agent = next((p for p in people if p.role == "AGENT"), None)
-            if agent is not None:
-                detail["AgentInfo"] = {
-                    "Id": agent.id,
-                    "AcceptedByAgentTimestamp": agent.joined_at,
-                    "ConnectedToAgentTimestamp": agent.connected_at,
-                }
+            detail["AgentInfo"] = agent_info(contact, people)
             return {"Contact": detail}
 
         return await self._units.read(ctx, unit, present)

@@ -15,7 +15,6 @@ from parley.chat.ports import UnitOfWork
 from parley.clock import Clock
 from parley.services.base import Store
 
-QUEUE_FIELDS = ("queue_id", "queue")  # what a queued contact may carry, once queues exist
 SAID = frozenset({"MESSAGE", "ATTACHMENT"})
 
 
@@ -32,20 +31,12 @@ def contact_state(contact: Contact, people: list[Participant], now: datetime) ->
         return "ended"
     if any(p.present and p.role == "AGENT" for p in people):
         return "with agent"
-    if _queue(contact) is not None:
+    if contact.waiting_in_queue(now):
         return "queued"
     customer = next((p for p in people if p.role == "CUSTOMER"), None)
     if customer is None or customer.connected_at is None:
         return "connecting"
     return "in flow"
-
-
-def _queue(contact: Contact) -> str | None:
-    for name in QUEUE_FIELDS:
-        value = getattr(contact, name, None)
-        if isinstance(value, str) and value:
-            return value
-    return None
 
 
 def _person(participant: Participant) -> dict[str, Any]:
@@ -78,7 +69,7 @@ def summary(scope: Scope, contact: Contact, people: list[Participant], said: Sai
         "instanceId": contact.instance_id,
         "channel": contact.channel,
         "state": contact_state(contact, people, now),
-        "queue": _queue(contact),
+        "queue": contact.queue_id,
         "flowId": contact.flow_id,
         "initialContactId": contact.initial_contact_id,
         "initiatedAt": contact.initiated_at,

@@ -46,6 +46,8 @@ class Workspace {
       fetch("/_parley/ui/api/contacts", { credentials: "same-origin" })]);
     const queues = queued.status === 200 ? queuesOf(queued.data) : null;
     const contacts = response.ok ? (await response.json()).contacts : [];
+    const byId = new Map(contacts.map((c) => [c.id, c]));
+    for (const chat of (queues || []).flatMap((q) => q.waiting)) chat.participants ||= byId.get(chat.id)?.participants;
     const inQueue = new Set((queues || []).flatMap((q) => q.waiting.map((chat) => chat.id)));
     const others = contacts.filter((c) => c.channel === "CHAT" && !inQueue.has(c.id) &&
       c.state !== "ended" && c.state !== "with agent" && c.state !== "queued")
