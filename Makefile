@@ -10,7 +10,7 @@ node_stamp = $(1)/node_modules/.installed-$(shell cat $(1)/package-lock.json | c
 NODE_STAMPS := $(foreach suite,$(NODE_SUITES),$(call node_stamp,$(suite)))
 LINTED := src tests $(wildcard bench)
 
-.PHONY: serve test lint bench bench-throughput bench-latency bench-flows bench-startup format clean
+.PHONY: serve test lint chromium bench bench-throughput bench-latency bench-flows bench-startup format clean
 
 $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -36,7 +36,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy --strict src
 
-test: lint $(NODE_STAMPS)
+# The console's browser tests drive Debian's Chromium through Playwright (tests/console/); never a downloaded browser.
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; } || \
+		{ echo "make: /usr/bin/chromium is missing: install Debian's chromium package for tests/console" >&2; exit 1; }
+
+test: lint $(NODE_STAMPS) chromium
 	$(BIN)/pytest -n 2 --dist loadfile
 
 format: $(STAMP)
