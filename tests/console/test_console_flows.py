@@ -42,7 +42,19 @@ FLOW = {
             "Identifier": "tell",
             "Type": "MessageParticipant",
             "Parameters": {"Text": "$.External.greeting"},
-            "Transitions": {"NextAction": "bye", "Errors": [{"NextAction": "bye", "ErrorType": "NoMatchingError"}]},
+            "Transitions": {"NextAction": "hold", "Errors": [{"NextAction": "bye", "ErrorType": "NoMatchingError"}]},
+        },
+        {
+            "Identifier": "hold",
+            "Type": "Wait",
+            "Parameters": {"TimeoutSeconds": "3600", "Events": ["CustomerReturned"]},
+            "Transitions": {
+                "NextAction": "bye",
+                "Conditions": [
+                    {"NextAction": "hold", "Condition": {"Operator": "Equals", "Operands": ["CustomerReturned"]}},
+                    {"NextAction": "bye", "Condition": {"Operator": "Equals", "Operands": ["WaitCompleted"]}},
+                ],
+            },
         },
         {"Identifier": "bye", "Type": "DisconnectParticipant", "Parameters": {}, "Transitions": {}},
     ],
