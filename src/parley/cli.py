@@ -30,12 +30,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _announce(app: Parley, sock: socket.socket) -> None:
+    """The first line is the address (scripts wait for it); the console's follows unless --no-ui."""
+    print(f"parley: listening on {url_of(sock)}", flush=True)
+    if app.settings.ui:
+        print(f"parley: console at {url_of(sock)}/_parley/ui/", flush=True)
+
+
 async def _serve(app: Parley, sock: socket.socket) -> None:
     server = uvicorn_server(app, app.settings.limits)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
-    await run(server, sock, lambda: print(f"parley: listening on {url_of(sock)}", flush=True))
+    await run(server, sock, lambda: _announce(app, sock))
 
 
 def _configure_logging(settings: Settings) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from parley.settings import SettingsError, endpoint_url
+from parley.settings import SettingsError, admin_token_from_env, endpoint_url
 
 COMMANDS = (
     "reset",
@@ -264,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         endpoint = endpoint_url(args.endpoint_url)
         call = args.build(args)
-        answer = remote.call(endpoint, call.method, call.path, call.query, call.body)
+        answer = remote.call(endpoint, call.method, call.path, call.query, call.body, admin_token_from_env())
     except (SettingsError, remote.RemoteError) as exc:
         print(f"parley: {exc}", file=sys.stderr)
         return 1

@@ -52,6 +52,8 @@ class Settings:
     clock_start: datetime | None = None  # the instant a virtual clock starts at (default: now)
     request_log_size: int = 1000  # recent requests kept for /_parley/requests; 0 = none
     cors_origins: tuple[str, ...] = ("loopback",)  # browser origins CORS allows: loopback, *, null or exact origins
+    ui: bool = True  # --no-ui / PARLEY_UI=false: no web console at /_parley/ui/
+    admin_token: str | None = None  # required for /_parley/ when the bind address is not loopback
     policy: Policy = field(default_factory=Policy)
     # flows.md §1: running flows
     flows: str = "run"  # run | off (v1: stored, never run)
@@ -142,6 +144,26 @@ def _origins(text: str) -> tuple[str, ...]:
         if origin.lower() not in ORIGIN_KEYWORDS and not ORIGIN.match(origin):
             raise SettingsError(f"expected loopback, *, null or origins like http://localhost:3000, got {origin!r}")
     return origins
+
+
+def _token(text: str) -> str:
+    if len(text) < 8 or any(c.isspace() or not c.isprintable() for c in text) or ";" in text or "," in text:
+        raise SettingsError("expected at least 8 printable characters without spaces, ',' or ';'")
+    return text
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "::1", "[::1]"})
+
+
+def is_loopback_host(host: str) -> bool:
+    """127.0.0.0/8, ::1 and localhost; a wildcard (0.0.0.0, ::) or any other address is not."""
+    return host.lower() in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def admin_token_from_env(environ: Mapping[str, str] | None = None) -> str | None:
+    """The token the admin subcommands send to a Parley that requires one (PARLEY_ADMIN_TOKEN)."""
+    environ = os.environ if environ is None else environ
+    return environ.get("PARLEY_ADMIN_TOKEN") or None
 
 
 # (field, flag, env, parser, help)
@@ -238,6 +260,14 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "PARLEY_CORS_ORIGINS",
         _origins,
         "browser origins allowed by CORS: loopback (default), *, or a,b of scheme://host[:port]",
+    ),
+    ("ui", "--no-ui", "PARLEY_UI", _bool, "serve no web console at /_parley/ui/"),
+    (
+        "admin_token",
+        "--admin-token",
+        "PARLEY_ADMIN_TOKEN",
+        _token,
+        "token the admin API and console require when the bind address is not loopback",
     ),
 )
 
@@ -517,6 +547,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name, flag, env, _, text in (*OPTIONS, *POLICY_OPTIONS, *FLOW_OPTIONS, *LIMIT_OPTIONS):
         if name == "strict":
             parser.add_argument(flag, dest=name, action="store_const", const="true", help=f"{text} [{env}]")
+        elif name == "ui":
+            parser.add_argument(flag, dest=name, action="store_const", const="false", help=f"{text} [{env}=false]")
         elif name in REPEATABLE:
             parser.add_argument(flag, dest=name, action=_Repeated, metavar="NAME=TARGET", help=f"{text} [{env}]")
         else:

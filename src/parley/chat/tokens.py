@@ -53,6 +53,11 @@ class TokenSigner:
             return None
         return str(uuid.UUID(bytes=raw))
 
+    def bearer_owner(self, token: str) -> str | None:
+        """The participant a ConnectionToken or ParticipantToken was issued to (valid or expired), else None."""
+        stamped = self.read_stamped(CONNECTION, token)
+        return stamped.participant_id if stamped is not None else self.read(PARTICIPANT, token)
+
     def participant_token(self, participant_id: str) -> str:
         return self.issue(PARTICIPANT, participant_id)
 

@@ -120,6 +120,7 @@ class Answer(NamedTuple):
     name: str  # `connect.CreateParticipant`, or `unknown GET /path`
     request: bytes = b""
     contact: str | None = None
+    participant: str | None = None  # the bearer token's participant, for the request log
 
 
 def error_code(headers: Headers) -> str | None:
@@ -146,7 +147,9 @@ class AwsHttp:
         faults: Faults,
         requests: RequestLog,
         request_ids: Callable[[], str] | None = None,
+        bearer_owner: Callable[[str], str | None] | None = None,
     ) -> None:
+        self._bearer_owner = bearer_owner  # token -> participant id, so the request log can name the caller
         self._router = router
         self._handlers = handlers
         self._settings = settings
@@ -195,6 +198,7 @@ class AwsHttp:
                 answer.contact,
                 answer.request,
                 answer.body,
+                answer.participant,
             )
         )
 
@@ -207,12 +211,22 @@ class AwsHttp:
         op = match.operation
         length = declared_length(scope)
         body = None if length is not None and length > limit else await read_body(receive, limit)
-        seen = (op.qualified_name, body or b"", match.labels.get("ContactId"))  # what the request log keeps
         injection = self._faults.draw(op) if self._faults.active else None
         refusal = await inject(injection) if injection is not None else None
         if refusal is not None:  # before the operation runs: a refused request changes nothing
-            return Answer(*serialize_error(refusal), *seen)
-        return Answer(*await self._operate(scope, match, body, request_id), *seen)
+            status, headers, answered = serialize_error(refusal)
+        else:
+            status, headers, answered = await self._operate(scope, match, body, request_id)
+        contact, caller = match.labels.get("ContactId"), self._caller(scope, op.bearer_header)
+        return Answer(status, headers, answered, op.qualified_name, body or b"", contact, caller)
+
+    def _caller(self, scope: dict[str, Any], bearer_header: str | None) -> str | None:
+        """The participant behind the call's bearer token, when the request log keeps requests."""
+        if bearer_header is None or self._bearer_owner is None or not self._requests.size:
+            return None
+        wanted = bearer_header.encode("latin-1")
+        token = next((v for k, v in scope["headers"] if k == wanted), None)
+        return self._bearer_owner(token.decode("latin-1")) if token else None
 
     async def _operate(
         self, scope: dict[str, Any], match: Match, body: bytes | None, request_id: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ class Entry:
     contact: str | None  # the ContactId URI label, when the operation has one
     request: bytes
     response: bytes
+    participant: str | None = None  # whose X-Amz-Bearer token the Participant Service call carried
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,7 @@ class RequestFilter:
     status: str | None = None  # `429`, or a class such as `4xx`
     contact: str | None = None
     limit: int | None = None  # the most recent N
+    participants: frozenset[str] = frozenset()  # calls of these participants count as the contact's
 
 
 def redact_text(text: str) -> str:
@@ -105,6 +108,7 @@ def view(entry: Entry) -> dict[str, Any]:
         "latencyMs": round(entry.latency_ms, 3),
         "requestId": entry.request_id,
         "contact": _contact(entry, request, response),
+        "participant": entry.participant,
         "request": request,
         "response": response,
     }
@@ -124,17 +128,26 @@ def _matches(shown: dict[str, Any], wanted: RequestFilter) -> bool:
         return False
     if wanted.status is not None and not _status_matches(wanted.status, shown["status"]):
         return False
-    return wanted.contact is None or shown["contact"] == wanted.contact
+    if wanted.contact is None or shown["contact"] == wanted.contact:
+        return True
+    return shown["participant"] is not None and shown["participant"] in wanted.participants
 
 
 class RequestLog:
     def __init__(self, size: int) -> None:
         self.size = size
         self._entries: collections.deque[Entry] = collections.deque(maxlen=size)
+        self._watchers: list[Callable[[Entry], None]] = []
+
+    def watch(self, watcher: Callable[[Entry], None]) -> None:
+        """`watcher` sees every entry as it is recorded (the console's live feed); it must not block."""
+        self._watchers.append(watcher)
 
     def record(self, entry: Entry) -> None:
         if self.size:
             self._entries.append(entry)
+            for watcher in self._watchers:
+                watcher(entry)
 
     def clear(self) -> int:
         count = len(self._entries)
