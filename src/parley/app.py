@@ -20,6 +20,7 @@ from parley.protocol.spec import error_shape, load_operations
 from parley.services.admin import AdminService
 from parley.services.connect import PARTICIPANT_SITUATIONS, ConnectService
 from parley.services.connections import ConnectionIssuer
+from parley.services.console import ConsoleService
 from parley.services.deps import ServiceDeps
 from parley.services.effects import Aftermath
 from parley.services.flows import FlowRunner, InvokerFunctions
@@ -28,15 +29,17 @@ from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
 from parley.services.snapshots import SnapshotService
 from parley.services.upgrade import upgrade_stored_instances
-from parley.settings import Settings, SettingsError, effective
+from parley.settings import Settings, SettingsError, effective, is_loopback_host
 from parley.store.sqlite import SqliteStore
 from parley.timers import FLOW, Deadlines
 from parley.transport.access_log import AccessLog
 from parley.transport.admin import Admin
+from parley.transport.admin_gate import AdminGate
+from parley.transport.console import Console, ConsoleFeed, FeedBus
 from parley.transport.cors import Cors, OriginPolicy
 from parley.transport.faults import Faults, FaultyBus
 from parley.transport.hosted import Hosted
-from parley.transport.http import ASGIApp, AwsHttp, Receive, Send
+from parley.transport.http import ASGIApp, AwsHttp, ClientGone, Receive, Send
 from parley.transport.request_log import RequestLog
 from parley.transport.websocket import ChatSockets
 
@@ -66,6 +69,14 @@ def _check(settings: Settings) -> None:
     if settings.validation_error != "auto" and error_shape("connect", settings.validation_error) is None:
         where = settings.origin("validation_error")
         raise SettingsError(f"{where}: {settings.validation_error!r} is not a Connect error")
+    operations = load_operations("connect")
+    for name, code in settings.idempotency_mismatch_errors.items():
+        op = operations.get(name)
+        if op is None or op.idempotency_member is None:
+            where = settings.origin("idempotency_mismatch_errors")
+            raise SettingsError(f"{where}: {name!r} is not a Connect operation with a ClientToken")
+        if code not in op.error_codes:
+            raise SettingsError(f"{settings.origin('idempotency_mismatch_errors')}: {name} does not declare {code!r}")
 
 
 def _clock(settings: Settings) -> Clock:
@@ -138,17 +149,32 @@ class Parley:
         self.store.close()
 
 
-def _by_path(admin: Admin, hosted: Hosted, aws: AwsHttp) -> ASGIApp:
+def _by_path(admin: ASGIApp, hosted: Hosted, aws: AwsHttp) -> ASGIApp:
     async def http(scope: dict[str, Any], receive: Receive, send: Send) -> None:
         path = scope["path"]
-        if hosted.handles(path):
-            await hosted(scope, receive, send)
-        elif path.startswith("/_parley/"):
-            await admin(scope, receive, send)
-        else:
-            await aws(scope, receive, send)
+        try:
+            if hosted.handles(path):
+                await hosted(scope, receive, send)
+            elif path.startswith("/_parley/"):
+                await admin(scope, receive, send)
+            else:
+                await aws(scope, receive, send)
+        except ClientGone:  # cut off mid-body: there is nobody to answer
+            return
 
     return http
+
+
+def _admin_and_console(settings: Settings, admin: Admin, console: Console | None) -> ASGIApp:
+    """The admin API, the console beside it (unless --no-ui), both behind the admin token's gate."""
+
+    async def namespace(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if console is not None and console.handles(scope["path"]):
+            await console(scope, receive, send)
+        else:
+            await admin(scope, receive, send)
+
+    return AdminGate(namespace, settings.admin_token, not is_loopback_host(settings.host))
 
 
 def build_app(
@@ -168,7 +194,8 @@ def build_app(
     bus = MemoryBus()
     operations = {service: load_operations(service) for service in ("connect", "connectparticipant")}
     faults = Faults(operations, bus)
-    pusher = Pusher(FaultyBus(bus, faults))
+    feed = ConsoleFeed()
+    pusher = Pusher(FeedBus(FaultyBus(bus, faults), feed))
     deadlines = Deadlines(clock)
     issuer = ConnectionIssuer(signer, settings.policy)
     after = Aftermath(pusher, deadlines)
@@ -191,8 +218,9 @@ def build_app(
     )
     request_ids = IdGenerator(None if settings.seed is None else settings.seed + 1)
     requests = RequestLog(settings.request_log_size)
-    aws = AwsHttp(router, handlers, settings, clock, log_lines, faults, requests, request_ids)
-    sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox)
+    requests.watch(feed.request)
+    aws = AwsHttp(router, handlers, settings, clock, log_lines, faults, requests, request_ids, signer.bearer_owner)
+    sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox, settings.limits)
 
     def reseed(seed: int) -> None:
         ids.reseed(seed)
@@ -217,5 +245,7 @@ def build_app(
         config=effective(settings),
     )
     hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
-    http = Cors(_by_path(admin, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)
+    console = Console(ConsoleService(store, clock), feed) if settings.ui else None
+    namespace = _admin_and_console(settings, admin, console)
+    http = Cors(_by_path(namespace, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)
     return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http, flows, invoker, ids, snapshots)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from parley.settings import SettingsError, endpoint_url
+from parley.settings import SettingsError, admin_token_from_env, endpoint_url
 
 COMMANDS = (
     "reset",
@@ -339,7 +339,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         call = args.build(args)
         raw = _read(args.file) if special == "import" else None
-        answer = remote.call(endpoint, call.method, call.path, call.query, call.body, raw=raw)
+        token = admin_token_from_env()
+        answer = remote.call(endpoint, call.method, call.path, call.query, call.body, token, raw=raw)
     except (SettingsError, remote.RemoteError, CommandError) as exc:
         print(f"parley: {exc}", file=sys.stderr)
         return 1

@@ -81,10 +81,12 @@ def _announce(app: Parley, url: str, stream: Any) -> None:
     if app.settings.port_file:
         startup.write_port_file(app.settings.port_file, url)
     print(f"parley: listening on {url}", file=stream, flush=True)
+    if app.settings.ui:  # the console's address follows (scripts wait for the first line)
+        print(f"parley: console at {url}/_parley/ui/", file=stream, flush=True)
 
 
 async def _serve(app: Parley, sock: socket.socket) -> int:
-    server = uvicorn_server(app)
+    server = uvicorn_server(app, app.settings.limits)
     loop = asyncio.get_running_loop()
     for signum in SIGNALS:
         loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
@@ -134,7 +136,7 @@ async def _run_command(app: Parley, url: str, command_line: list[str], stopper: 
 
 
 async def _exec(app: Parley, sock: socket.socket, command_line: list[str]) -> int:
-    server = uvicorn_server(app)
+    server = uvicorn_server(app, app.settings.limits)
     url = url_of(sock)
     stopper = _Stopper()
     loop = asyncio.get_running_loop()

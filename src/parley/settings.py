@@ -18,6 +18,7 @@ from typing import Any
 
 from parley.chat.policy import Policy
 from parley.clock import parse_instant
+from parley.limits import Limits
 
 DEFAULT_ENDPOINT_URL = "http://127.0.0.1:4599"
 TRUE = frozenset({"1", "true", "yes", "on"})
@@ -43,6 +44,7 @@ class Settings:
     validation_error: str = "auto"  # PARLEY_VALIDATION_ERROR: auto | InvalidRequestException | ...
     idempotency_ttl_seconds: int = 7 * 24 * 3600
     idempotency_mismatch: str = "error"  # PARLEY_IDEMPOTENCY_MISMATCH: error | new
+    idempotency_mismatch_errors: Mapping[str, str] = field(default_factory=dict)  # Operation=DeclaredError
     create_participant_errors: Mapping[str, str] = field(default_factory=dict)
     sqlite_synchronous: str = "FULL"
     ws_outbox: int = 1000  # frames queued for one socket before it is dropped as too slow
@@ -54,6 +56,8 @@ class Settings:
     port_file: str | None = None  # PARLEY_PORT_FILE: the URL is written there once listening
     import_file: str | None = None  # PARLEY_IMPORT: a state snapshot imported at start
     init_dir: str | None = None  # PARLEY_INIT: snapshots and scripts applied in name order once ready
+    ui: bool = True  # --no-ui / PARLEY_UI=false: no web console at /_parley/ui/
+    admin_token: str | None = None  # required for /_parley/ when the bind address is not loopback
     policy: Policy = field(default_factory=Policy)
     # flows.md §1: running flows
     flows: str = "run"  # run | off (v1: stored, never run)
@@ -67,6 +71,7 @@ class Settings:
     external_on_error: str = "clear"  # clear | keep
     language_code: str = "en-US"
     lambda_require_association: bool = False
+    limits: Limits = field(default_factory=Limits)  # edge sizes, rates and timeouts (LIMIT_OPTIONS)
     # Lambda functions (flows.md §6): name or ARN -> `http(s)://…` or `module:function`
     lambdas: Mapping[str, str] = field(default_factory=dict)
     lambda_endpoint: str | None = None  # the Lambda Invoke API (sam local start-lambda, LocalStack)
@@ -77,7 +82,7 @@ class Settings:
 
     def origin(self, name: str) -> str:
         """How the user named a setting, for messages: its flag, its environment variable, or both."""
-        for option, flag, env, *_ in (*OPTIONS, *FLOW_OPTIONS, *POLICY_OPTIONS):
+        for option, flag, env, *_ in (*OPTIONS, *FLOW_OPTIONS, *POLICY_OPTIONS, *LIMIT_OPTIONS):
             if option == name:
                 return {"flag": flag, "env": env, "keyword": name}.get(self.sources.get(name, ""), f"{flag} / {env}")
         return name
@@ -102,6 +107,17 @@ def _choice(*allowed: str) -> type[str] | object:
     return parse
 
 
+def _mapping(text: str) -> dict[str, str]:
+    """`key=value` pairs, comma-separated."""
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise SettingsError(f"expected key=value pairs, got {part!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
 PARTICIPANT_SITUATIONS = ("not_found", "invalid", "conflict", "quota")  # services.connect maps them to errors
 
 
@@ -124,6 +140,13 @@ def _nonnegative(text: str) -> int:
     value = int(text)
     if value < 0:
         raise SettingsError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 86400:
+        raise SettingsError(f"expected seconds from 0 to 86400, got {text!r}")
     return value
 
 
@@ -152,6 +175,26 @@ def _origins(text: str) -> tuple[str, ...]:
         if origin.lower() not in ORIGIN_KEYWORDS and not ORIGIN.match(origin):
             raise SettingsError(f"expected loopback, *, null or origins like http://localhost:3000, got {origin!r}")
     return origins
+
+
+def _token(text: str) -> str:
+    if len(text) < 8 or any(c.isspace() or not c.isprintable() for c in text) or ";" in text or "," in text:
+        raise SettingsError("expected at least 8 printable characters without spaces, ',' or ';'")
+    return text
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "::1", "[::1]"})
+
+
+def is_loopback_host(host: str) -> bool:
+    """127.0.0.0/8, ::1 and localhost; a wildcard (0.0.0.0, ::) or any other address is not."""
+    return host.lower() in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def admin_token_from_env(environ: Mapping[str, str] | None = None) -> str | None:
+    """The token the admin subcommands send to a Parley that requires one (PARLEY_ADMIN_TOKEN)."""
+    environ = os.environ if environ is None else environ
+    return environ.get("PARLEY_ADMIN_TOKEN") or None
 
 
 # (field, flag, env, parser, help)
@@ -214,6 +257,13 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "same ClientToken, other parameters",
     ),
     (
+        "idempotency_mismatch_errors",
+        "--idempotency-mismatch-errors",
+        "PARLEY_IDEMPOTENCY_MISMATCH_ERRORS",
+        _mapping,
+        "Operation=ErrorCode pairs: the declared error a reused ClientToken with other parameters answers",
+    ),
+    (
         "create_participant_errors",
         "--create-participant-errors",
         "PARLEY_CREATE_PARTICIPANT_ERRORS",
@@ -251,6 +301,14 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "PARLEY_INIT",
         str,
         "once ready, apply this directory's *.json snapshots and run its *.sh/*.py scripts, in name order",
+    ),
+    ("ui", "--no-ui", "PARLEY_UI", _bool, "serve no web console at /_parley/ui/"),
+    (
+        "admin_token",
+        "--admin-token",
+        "PARLEY_ADMIN_TOKEN",
+        _token,
+        "token the admin API and console require when the bind address is not loopback",
     ),
 )
 
@@ -504,10 +562,34 @@ FLOW_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
 )
 
 
+# -- limits (parley.limits.Limits; SECURITY.md "Limits") -------------------------------------------
+LIMIT_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
+    ("max_body_bytes", "--max-body-bytes", "PARLEY_MAX_BODY_BYTES", _positive, "largest AWS API request body"),
+    ("max_header_bytes", "--max-header-bytes", "PARLEY_MAX_HEADER_BYTES", _positive, "largest request head"),
+    ("max_target_bytes", "--max-target-bytes", "PARLEY_MAX_TARGET_BYTES", _positive, "longest path and query"),
+    ("header_timeout", "--header-timeout", "PARLEY_HEADER_TIMEOUT", _seconds, "seconds to send a request head"),
+    ("body_timeout", "--body-timeout", "PARLEY_BODY_TIMEOUT", _seconds, "seconds to send a request body"),
+    ("idle_timeout", "--idle-timeout", "PARLEY_IDLE_TIMEOUT", _seconds, "seconds a kept-alive connection may idle"),
+    ("ws_max_frame_bytes", "--ws-max-frame-bytes", "PARLEY_WS_MAX_FRAME_BYTES", _positive, "largest client frame"),
+    ("ws_max_depth", "--ws-max-depth", "PARLEY_WS_MAX_DEPTH", _positive, "deepest JSON nesting of a client frame"),
+    ("ws_messages_per_second", "--ws-rate", "PARLEY_WS_RATE", _seconds, "client frames per second per socket"),
+    ("ws_idle_timeout", "--ws-idle-timeout", "PARLEY_WS_IDLE_TIMEOUT", _seconds, "seconds a silent socket lives"),
+    (
+        "max_sockets_per_participant",
+        "--max-sockets-per-participant",
+        "PARLEY_MAX_SOCKETS_PER_PARTICIPANT",
+        _nonnegative,
+        "open sockets per participant before the oldest is closed; 0=no cap",
+    ),
+)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    for name, flag, env, _, text in (*OPTIONS, *POLICY_OPTIONS, *FLOW_OPTIONS):
+    for name, flag, env, _, text in (*OPTIONS, *POLICY_OPTIONS, *FLOW_OPTIONS, *LIMIT_OPTIONS):
         if name == "strict":
             parser.add_argument(flag, dest=name, action="store_const", const="true", help=f"{text} [{env}]")
+        elif name == "ui":
+            parser.add_argument(flag, dest=name, action="store_const", const="false", help=f"{text} [{env}=false]")
         elif name in REPEATABLE:
             parser.add_argument(flag, dest=name, action=_Repeated, metavar="NAME=TARGET", help=f"{text} [{env}]")
         else:
@@ -554,7 +636,9 @@ def load(
     values.update(_resolve(FLOW_OPTIONS, args, environ, sources, given_as))
     given_policy = _resolve(POLICY_OPTIONS, args, environ, sources, given_as)
     policy = dataclasses.replace(Policy(), **given_policy)  # type: ignore[arg-type]
-    return Settings(policy=policy, sources=sources, **values)  # type: ignore[arg-type]
+    given_limits = _resolve(LIMIT_OPTIONS, args, environ, sources, given_as)
+    limits = dataclasses.replace(Limits(), **given_limits)  # type: ignore[arg-type]
+    return Settings(policy=policy, limits=limits, sources=sources, **values)  # type: ignore[arg-type]
 
 
 def endpoint_url(flag: str | None, environ: Mapping[str, str] | None = None) -> str:
@@ -605,7 +689,7 @@ def export_handler_environment(settings: Settings, url: str) -> dict[str, str]:
 
 
 def option_names() -> tuple[str, ...]:
-    return tuple(name for name, *_ in (*OPTIONS, *POLICY_OPTIONS, *FLOW_OPTIONS))
+    return tuple(name for name, *_ in (*OPTIONS, *POLICY_OPTIONS, *FLOW_OPTIONS, *LIMIT_OPTIONS))
 
 
 def configure(**keywords: object) -> Settings:
@@ -650,10 +734,11 @@ def effective(settings: Settings) -> dict[str, dict[str, object]]:
         value = getattr(settings, name)
         source = settings.sources.get(name, "default")
         described[name] = {"value": _shown(name, value), "source": source, "flag": flag, "env": env}
-    for name, flag, env, _, _ in POLICY_OPTIONS:
-        value = getattr(settings.policy, name)
-        source = settings.sources.get(name, "default")
-        described[name] = {"value": _shown(name, value), "source": source, "flag": flag, "env": env}
+    for group, options in ((settings.policy, POLICY_OPTIONS), (settings.limits, LIMIT_OPTIONS)):
+        for name, flag, env, _, _ in options:
+            value = getattr(group, name)
+            source = settings.sources.get(name, "default")
+            described[name] = {"value": _shown(name, value), "source": source, "flag": flag, "env": env}
     return described
 
 

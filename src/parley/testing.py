@@ -39,14 +39,17 @@ class ResetUnavailable(ParleyServerError):
 class AdminClient:
     """The admin API (`/_parley/…`) over HTTP: JSON in, JSON out."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, admin_token: str | None = None) -> None:
         self.base_url = base_url
+        self._token = admin_token  # sent to a server bound beyond loopback (--admin-token)
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
         """(status, decoded JSON body) for any status; raises only when the server cannot be reached."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base_url + path, data=data, method=method)
         request.add_header("content-type", "application/json")
+        if self._token:
+            request.add_header("x-parley-admin-token", self._token)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, _json(response.read())
@@ -193,7 +196,7 @@ class ParleyServer:
 
     @property
     def admin(self) -> AdminClient:
-        return AdminClient(self.endpoint_url)
+        return AdminClient(self.endpoint_url, self.settings.admin_token)
 
     @property
     def env(self) -> dict[str, str]:
@@ -221,7 +224,7 @@ class ParleyServer:
         except BaseException:
             sock.close()
             raise
-        self._server = uvicorn_server(app)
+        self._server = uvicorn_server(app, app.settings.limits)
         self._failure = None
         ready = threading.Event()
         self._thread = threading.Thread(

@@ -102,8 +102,8 @@ def test_json_log_lines_parse_and_carry_the_text_line_s_fields() -> None:
         assert wait_for(lambda: any("DescribeInstance" in line for line in server.lines))
     finally:
         server.stop()
-    listening = "parley: listening on "  # the one text line: every other is JSON
-    lines = [json.loads(line) for line in server.lines if not line.startswith(listening)]
+    announced = "parley: "  # `listening on …` and `console at …` stay text: every other line is JSON
+    lines = [json.loads(line) for line in server.lines if not line.startswith(announced)]
     created = next(line for line in lines if line.get("operation") == "connect.CreateInstance")
     assert set(created) == {"time", "level", "operation", "status", "latencyMs", "requestId"}
     assert created["status"] == 200 and created["level"] == "INFO" and isinstance(created["latencyMs"], float)
@@ -117,7 +117,8 @@ def test_json_log_lines_parse_and_carry_the_text_line_s_fields() -> None:
 def test_json_format_also_applies_to_warnings_and_errors(tmp_path: Path) -> None:
     done = run("serve", "--port", "0", "--log-format", "json", "--init", str(tmp_path / "missing"))
     assert done.returncode == 1
-    assert all(json.loads(line) for line in done.stdout.splitlines()[1:])
+    assert all(json.loads(line) for line in done.stdout.splitlines() if not line.startswith("parley: "))
+    assert all(json.loads(line) for line in done.stderr.splitlines() if not line.startswith("parley: "))
 
 
 def stderr_of(*words: str, env: dict[str, Any] | None = None) -> str:

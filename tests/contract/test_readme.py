@@ -32,6 +32,9 @@ An HTML comment on the line before a block changes how it runs (`;` separates se
     <!-- readme-test: file NAME -->      the README asks to save this block as NAME: it is written into every
                                          block's directory (before its server starts) and not run itself
                                          (a Python one must compile)
+    <!-- readme-test: background -->     the block's first line starts the server the rest uses (as two shells
+                                         would): it runs in the background, on a free port that replaces
+                                         4599 in the block (and is PARLEY_PORT), until the rest has run
     <!-- readme-test: twice -->          run it a second time against the same server: a user reruns examples
 
 Beside running them, a few checks hold the README to what the server does (the reset answer's fields, the
@@ -44,6 +47,7 @@ import os
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -65,7 +69,7 @@ RUNNABLE = {"python": "python", "sh": "sh", "bash": "sh", "shell": "sh", "js": "
 NOT_CODE = frozenset(
     {"", "text", "json", "jsonc", "yaml", "yml", "toml", "ini", "xml", "html", "http", "diff", "console", "output"}
 )
-DIRECTIVES = frozenset({"skip", "pytest", "servers", "chat", "serve", "twice", "file"})
+DIRECTIVES = frozenset({"skip", "pytest", "servers", "chat", "serve", "twice", "file", "background"})
 FENCE = re.compile(r"^```(\S*)\s*$")
 MARKER = re.compile(r"^<!--\s*readme-test:\s*(.*?)\s*-->$")
 LOCAL = re.compile(r"\b(?:127\.0\.0\.1|localhost):4599\b")
@@ -224,25 +228,47 @@ def run_block(block: Block, code: str, work: Path, env: dict[str, str]) -> tuple
     return process.returncode, output
 
 
-def run_servers(code: str, work: Path, env: dict[str, str]) -> None:
-    """Each line starts a server; it must say it listens, then it is stopped."""
-    for line in code.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
+def start_server_line(line: str, work: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """A shell line that starts a server, once it says it listens (it fails the test if it does not). Its
+    output goes to a file, so nothing has to keep reading it."""
+    log = work / f"server-{time.monotonic_ns()}.log"
+    with log.open("w") as output:
         process = subprocess.Popen(
-            ["bash", "-c", line], cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            ["bash", "-c", line], cwd=work, env=env, stdout=output, stderr=subprocess.STDOUT, text=True,
             start_new_session=True,
         )  # fmt: skip
-        assert process.stdout is not None
-        deadline, seen = time.monotonic() + 30, []
-        while time.monotonic() < deadline:
-            text = process.stdout.readline()
-            seen.append(text)
-            if not text or text.startswith("parley: listening on "):
-                break
-        stop_group(process)
-        process.stdout.close()
-        assert seen and seen[-1].startswith("parley: listening on "), f"{line!r} did not serve:\n{''.join(seen)}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        if any(text.startswith("parley: listening on ") for text in log.read_text().splitlines()):
+            return process
+        time.sleep(0.05)
+    stop_group(process)
+    pytest.fail(f"{line!r} did not serve:\n{log.read_text()}")
+
+
+def commands_of(code: str) -> list[str]:
+    return [line for line in code.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def run_servers(code: str, work: Path, env: dict[str, str]) -> None:
+    """Each line starts a server; it must say it listens, then it is stopped."""
+    for line in commands_of(code):
+        stop_group(start_server_line(line, work, env))
+
+
+def run_in_background(block: Block, work: Path, env: dict[str, str]) -> tuple[int, str]:
+    """The first line serves (in the background, on a free port standing for 4599); the rest runs."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = re.sub(r"\b4599\b", str(port), block.code)
+    env = {**env, "PARLEY_PORT": str(port), "PARLEY_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
+    first, *_ = commands_of(code)
+    server = start_server_line(first, work, env)
+    try:
+        return run_block(block, code.replace(first, "", 1), work, env)
+    finally:
+        stop_group(server)
 
 
 def chat_variables(url: str) -> dict[str, str]:
@@ -319,6 +345,10 @@ def test_the_readme_block_runs_as_written(fresh_server: Fresh, request: pytest.F
     code = LOCAL.sub(fresh_server.url.split("//", 1)[1], block.code)
     if "servers" in block.directives:
         run_servers(code, work, env)
+        return
+    if "background" in block.directives:
+        status, output = run_in_background(block, work, env)
+        assert status == 0, f"README.md:{block.line} ```{block.language} failed ({status}):\n{output}"
         return
     if "chat" in block.directives:
         env.update(chat_variables(fresh_server.url))

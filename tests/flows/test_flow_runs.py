@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import RunningParley, client, start_parley
 from tests.contract.admin_helpers import ok
 from tests.contract.chat_helpers import Party, join, participant_client
@@ -176,3 +178,63 @@ def test_two_runs_with_one_seed_leave_identical_trails() -> None:
     assert trails[0] == trails[1]
     branches = {t["action"] for run in trails[0] for t in run if t["action"] in ("a", "b")}
     assert branches == {"a", "b"}, "six draws from 1-100 fall on both sides of 50 with this seed"
+
+
+SHOW_VIEW = document(
+    "view",
+    {
+        "Identifier": "view",
+        "Type": "ShowView",
+        "Parameters": {"ViewResource": {"Id": "arn:aws:connect:us-east-1:123456789012:instance/x/view/y"}},
+        "Transitions": {"NextAction": "after", "Errors": [{"NextAction": "error", "ErrorType": "NoMatchingError"}]},
+    },
+    say("after", "went past the view", "hold"),
+    say("error", "took the Error branch", "hold"),
+    HOLD,
+    END,
+)
+
+
+@pytest.mark.parametrize(
+    ("setting", "said", "ended"),
+    [("error", ["took the Error branch"], False), ("skip", ["went past the view"], False), ("end", [], True)],
+)
+def test_an_unsupported_action_follows_the_setting_and_is_logged(setting: str, said: list[str], ended: bool) -> None:
+    server = start_parley("--unsupported-action", setting)
+    try:
+        chat = chat_on(server, SHOW_VIEW)
+        customer = chat.customer()
+        flow(server, chat.contact_id)
+        contact = chat.connect.describe_contact(InstanceId=chat.instance_id, ContactId=chat.contact_id)["Contact"]
+        assert bool(contact.get("DisconnectTimestamp")) == ended
+        if not ended:
+            assert texts(chat.cp, customer.connection_token) == said
+        lines = [line for line in server.lines if "flow.unsupported" in line]
+        assert len(lines) == 1 and "type=ShowView action=view" in lines[0] and chat.contact_id in lines[0]
+    finally:
+        server.stop()
+
+
+LOOPING = document(
+    "again",
+    {
+        "Identifier": "again",
+        "Type": "UpdateContactAttributes",
+        "Parameters": {"Attributes": {"round": "more"}},
+        "Transitions": {"NextAction": "again"},
+    },
+)
+
+
+def test_a_flow_that_never_waits_is_ended_by_the_step_limit() -> None:
+    server = start_parley("--flow-max-steps", "25")
+    try:
+        chat = chat_on(server, LOOPING)
+        chat.customer()
+        run = flow(server, chat.contact_id)
+        assert run["state"] == "ended"
+        assert len([t for t in run["trail"] if t["action"] == "again"]) == 25
+        contact = chat.connect.describe_contact(InstanceId=chat.instance_id, ContactId=chat.contact_id)["Contact"]
+        assert contact.get("DisconnectTimestamp"), "a loop ends the chat like any flow that ends before a queue"
+    finally:
+        server.stop()

@@ -78,6 +78,11 @@ class AdminService:
         snap = await self._store.read(lambda repo: state.snapshot(repo, selection))
         return state.present(snap, self._sockets.subscribers)
 
+    async def participant_ids(self, contact_id: str) -> frozenset[str]:
+        """Every participant the contact ever had (the request log names Participant Service callers by id)."""
+        found = await self._store.read(lambda repo: repo.select_participants(Selection(contact_id=contact_id)))
+        return frozenset(participant.id for _, participant in found)
+
     async def join(self, contact_id: str, kind: str, display_name: str) -> dict[str, Any]:
         """An agent or supervisor joins the contact; a custom bot present is disconnected. An agent joining
         a contact that waits in a queue accepts it (flows.md §7.4)."""

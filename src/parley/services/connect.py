@@ -16,7 +16,6 @@ from parley.chat.errors import (
     ConstraintViolation,
     DomainError,
     Duplicate,
-    IdempotencyMismatch,
     Invalid,
     InvalidFlowContent,
     NotFound,
@@ -48,7 +47,6 @@ ERRORS: dict[type[DomainError], str] = {
     Duplicate: "DuplicateResourceException",
     NotPublished: "ContactFlowNotPublishedException",
     InvalidFlowContent: "InvalidContactFlowException",
-    IdempotencyMismatch: "IdempotencyException",
     CallNotActive: "ContactNotFoundException",
 }
 
@@ -309,15 +307,21 @@ class ConnectService(AwsService):
             output = {
                 "ContactId": contact.id,
                 "ParticipantId": started.customer.id,
-                "ParticipantToken": self._signer.participant_token(started.customer.id),
                 "ContinuedFromContactId": contact.continued_from,
                 "StreamingId": contact.streaming_id,
-                **self._issuer.blocks(ctx, started.customer.id, spec.connection_types),
             }
             effects = Effects(items=started.items).deadline(ctx.scope, contact.id, deadline)
             return Committed(output, effects.kick(ctx.scope, contact.id, "started"))
 
-        return await self._units.commit(ctx, req, unit)
+        def reveal(stored: Output) -> Output:
+            customer = stored["ParticipantId"]
+            return {
+                **stored,
+                "ParticipantToken": self._signer.participant_token(customer),
+                **self._issuer.blocks(ctx, customer, spec.connection_types),
+            }
+
+        return await self._units.commit(ctx, req, unit, reveal=reveal)
 
     async def start_webrtc_contact(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         spec = calls.NewCall(
@@ -334,15 +338,20 @@ class ConnectService(AwsService):
 
         def unit(repo: Any) -> Committed:
             started = calls.start_call(repo, ctx.scope, spec, ctx.now, self._ids, self._policy)
-            output = {
-                "ConnectionData": self._issuer.webrtc(ctx.scope, started.contact, started.customer, connect_shape=True),
-                "ContactId": started.contact.id,
-                "ParticipantId": started.customer.id,
-                "ParticipantToken": self._signer.participant_token(started.customer.id),
-            }
+            data = self._issuer.webrtc(ctx.scope, started.contact, started.customer, connect_shape=True)
+            data["Attendee"] = {"AttendeeId": data["Attendee"]["AttendeeId"]}  # its JoinToken is a secret
+            output = {"ConnectionData": data, "ContactId": started.contact.id, "ParticipantId": started.customer.id}
             return Committed(output, Effects().deadline(ctx.scope, started.contact.id, started.contact.scheduled_end))
 
-        return await self._units.commit(ctx, req, unit)
+        def reveal(stored: Output) -> Output:
+            attendee = self._issuer.attendee_of(stored["ConnectionData"]["Attendee"]["AttendeeId"])
+            return {
+                **stored,
+                "ConnectionData": {**stored["ConnectionData"], "Attendee": attendee},
+                "ParticipantToken": self._signer.participant_token(stored["ParticipantId"]),
+            }
+
+        return await self._units.commit(ctx, req, unit, reveal=reveal)
 
     async def create_participant(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         details = req["ParticipantDetails"]
@@ -359,14 +368,15 @@ class ConnectService(AwsService):
             deadline = conversation.next_deadline(repo, ctx.scope, added.contact, ctx.now, self._policy, added.present)
             output = {
                 "ParticipantId": added.participant.id,
-                "ParticipantCredentials": {
-                    "ParticipantToken": self._signer.participant_token(added.participant.id),
-                    "Expiry": added.contact.scheduled_end,
-                },
+                "ParticipantCredentials": {"Expiry": added.contact.scheduled_end},
             }
             return Committed(output, Effects().deadline(ctx.scope, added.contact.id, deadline))
 
-        return await self._participant_units.commit(ctx, req, unit)
+        def reveal(stored: Output) -> Output:
+            token = self._signer.participant_token(stored["ParticipantId"])
+            return {**stored, "ParticipantCredentials": {**stored["ParticipantCredentials"], "ParticipantToken": token}}
+
+        return await self._participant_units.commit(ctx, req, unit, reveal=reveal)
 
     async def stop_contact(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         reason = (req.get("DisconnectReason") or {}).get("Code")

@@ -160,9 +160,14 @@ class ParticipantService(AwsService):
             )
 
         def present(attachment: Any) -> Output:
-            return {"AttachmentId": attachment.id, "UploadMetadata": self._urls.upload(ctx, attachment)}
+            return {"AttachmentId": attachment.id}  # the upload URL is a capability: never stored
 
-        return await self._units.write(ctx, req, unit, present, owner=self._owner(participant_id))
+        def reveal(stored: Output) -> Output:
+            upload = self._urls.upload_of(ctx, stored["AttachmentId"], req["ContentType"])
+            return {**stored, "UploadMetadata": upload}
+
+        owner = self._owner(participant_id)
+        return await self._units.write(ctx, req, unit, present, owner=owner, reveal=reveal)
 
     async def complete_attachment_upload(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         return await self._act(

@@ -261,8 +261,10 @@ class Admin:
         status = optional_text(query, "status")
         if status is not None and not STATUS_FILTER.match(status):
             raise BadInput(f"status must be an HTTP status such as 429 or a class such as 4xx, got {status!r}")
+        contact = optional_text(query, "contact")
+        participants = await self._actions.participant_ids(contact) if contact else frozenset[str]()
         wanted = RequestFilter(
-            optional_text(query, "operation"), status, optional_text(query, "contact"), whole(query, "limit", 0)
+            optional_text(query, "operation"), status, contact, whole(query, "limit", 0), participants
         )
         return 200, {"size": self._requests.size, "requests": self._requests.select(wanted)}
 
