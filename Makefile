@@ -34,7 +34,7 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
-	$(BIN)/mypy --strict src
+	$(BIN)/mypy --strict $(LINTED)
 
 # The console's browser tests drive Debian's Chromium through Playwright (tests/console/); never a downloaded browser.
 chromium:

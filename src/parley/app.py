@@ -27,8 +27,9 @@ from parley.services.flows import FlowRunner, InvokerFunctions
 from parley.services.participant import ParticipantService
 from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
+from parley.services.snapshots import SnapshotService
 from parley.services.upgrade import upgrade_stored_instances
-from parley.settings import Settings, SettingsError, is_loopback_host
+from parley.settings import Settings, SettingsError, effective, is_loopback_host
 from parley.store.sqlite import SqliteStore
 from parley.timers import FLOW, Deadlines
 from parley.transport.access_log import AccessLog
@@ -50,36 +51,39 @@ def _secret(settings: Settings, store: SqliteStore) -> bytes:
         try:
             return bytes.fromhex(settings.secret)
         except ValueError:
-            raise SettingsError("--secret / PARLEY_SECRET must be hexadecimal") from None
+            raise SettingsError(f"{settings.origin('secret')} must be hexadecimal") from None
     if settings.seed is not None and not store.durable:
         return hashlib.sha256(f"parley-seed:{settings.seed}".encode()).digest()
     return store.secret()
 
 
 def _check(settings: Settings) -> None:
+    """What settings.py cannot know: the error codes named must be Connect's (messages name the flag or
+    the variable, whichever was used)."""
     for situation, code in settings.create_participant_errors.items():
+        where = settings.origin("create_participant_errors")
         if situation not in PARTICIPANT_SITUATIONS:
-            raise SettingsError(f"PARLEY_CREATE_PARTICIPANT_ERRORS: unknown situation {situation!r}")
+            raise SettingsError(f"{where}: unknown situation {situation!r}")
         if error_shape("connect", code) is None:
-            raise SettingsError(f"PARLEY_CREATE_PARTICIPANT_ERRORS: {code!r} is not a Connect error")
+            raise SettingsError(f"{where}: {code!r} is not a Connect error")
     if settings.validation_error != "auto" and error_shape("connect", settings.validation_error) is None:
-        raise SettingsError(f"PARLEY_VALIDATION_ERROR: {settings.validation_error!r} is not a Connect error")
+        where = settings.origin("validation_error")
+        raise SettingsError(f"{where}: {settings.validation_error!r} is not a Connect error")
     operations = load_operations("connect")
     for name, code in settings.idempotency_mismatch_errors.items():
         op = operations.get(name)
         if op is None or op.idempotency_member is None:
-            raise SettingsError(
-                f"PARLEY_IDEMPOTENCY_MISMATCH_ERRORS: {name!r} is not a Connect operation with a ClientToken"
-            )
+            where = settings.origin("idempotency_mismatch_errors")
+            raise SettingsError(f"{where}: {name!r} is not a Connect operation with a ClientToken")
         if code not in op.error_codes:
-            raise SettingsError(f"PARLEY_IDEMPOTENCY_MISMATCH_ERRORS: {name} does not declare {code!r}")
+            raise SettingsError(f"{settings.origin('idempotency_mismatch_errors')}: {name} does not declare {code!r}")
 
 
 def _clock(settings: Settings) -> Clock:
     if settings.clock == "virtual":
         return VirtualClock(settings.clock_start)
     if settings.clock_start:
-        raise SettingsError("--clock-start / PARLEY_CLOCK_START needs --clock virtual")
+        raise SettingsError(f"{settings.origin('clock_start')} needs --clock virtual")
     return SystemClock()
 
 
@@ -99,6 +103,7 @@ class Parley:
     flows: FlowRunner
     lambdas: LambdaInvoker  # runs the functions flows invoke (flows.md §6); closed at shutdown
     ids: IdGenerator
+    snapshots: SnapshotService
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -119,7 +124,7 @@ class Parley:
                 await self.flows.resume_all()
                 if self.clock.virtual:
                     await self.deadlines.fire_due()
-                self.admin.ready = True
+                self.admin.ready = not self.preparing  # else startup.prepare says when, after --import/--init
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.admin.ready = False
@@ -128,6 +133,11 @@ class Parley:
                 await self.lambdas.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    @property
+    def preparing(self) -> bool:
+        """--import or --init have work to do once the server listens; it is not ready before."""
+        return bool(self.settings.import_file or self.settings.init_dir)
 
     async def _rearm(self) -> None:
         """A durable store's live contacts get their timers back (chat end, connect windows)."""
@@ -202,7 +212,9 @@ def build_app(
     router = Router([op for ops in operations.values() for op in ops.values()])
     handlers = {"connect": connect.handlers, "connectparticipant": participant.handlers}
     log_lines = access_log or AccessLog(
-        enabled=settings.log_level in ("debug", "info"), debug=settings.log_level == "debug"
+        enabled=settings.log_level in ("debug", "info"),
+        debug=settings.log_level == "debug",
+        json=settings.log_format == "json",
     )
     request_ids = IdGenerator(None if settings.seed is None else settings.seed + 1)
     requests = RequestLog(settings.request_log_size)
@@ -217,9 +229,23 @@ def build_app(
 
     actions = AdminService(store, ids, signer, pusher, clock, deadlines, bus, reseed, settings.seed, flows.accepted)
     default_scope = Scope(settings.account_id, settings.region)
-    admin = Admin(actions, bus, faults, requests, default_scope, clock, deadlines, settings.policy, flows, invoker)
+    snapshots = SnapshotService(store, clock, deadlines, bus, deadlines.fire_due, flows.resume_all)
+    admin = Admin(
+        actions,
+        bus,
+        faults,
+        requests,
+        default_scope,
+        clock,
+        deadlines,
+        settings.policy,
+        flows,
+        invoker,
+        snapshots=snapshots,
+        config=effective(settings),
+    )
     hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
     console = Console(ConsoleService(store, clock), feed) if settings.ui else None
     namespace = _admin_and_console(settings, admin, console)
     http = Cors(_by_path(namespace, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)
-    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http, flows, invoker, ids)
+    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http, flows, invoker, ids, snapshots)

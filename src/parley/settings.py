@@ -52,6 +52,10 @@ class Settings:
     clock_start: datetime | None = None  # the instant a virtual clock starts at (default: now)
     request_log_size: int = 1000  # recent requests kept for /_parley/requests; 0 = none
     cors_origins: tuple[str, ...] = ("loopback",)  # browser origins CORS allows: loopback, *, null or exact origins
+    log_format: str = "text"  # PARLEY_LOG_FORMAT: text | json (one JSON object per line)
+    port_file: str | None = None  # PARLEY_PORT_FILE: the URL is written there once listening
+    import_file: str | None = None  # PARLEY_IMPORT: a state snapshot imported at start
+    init_dir: str | None = None  # PARLEY_INIT: snapshots and scripts applied in name order once ready
     ui: bool = True  # --no-ui / PARLEY_UI=false: no web console at /_parley/ui/
     admin_token: str | None = None  # required for /_parley/ when the bind address is not loopback
     policy: Policy = field(default_factory=Policy)
@@ -74,6 +78,14 @@ class Settings:
     lambda_timeout: float | None = None  # seconds overriding InvocationTimeLimitSeconds; None = the flow's
     lambda_workers: int = 8  # threads running `module:function` targets
     lambda_function_name: str = "name"  # what an Invoke API call names: the ARN's function `name`, or the `arn`
+    sources: Mapping[str, str] = field(default_factory=dict)  # setting -> flag | env | keyword (absent: default)
+
+    def origin(self, name: str) -> str:
+        """How the user named a setting, for messages: its flag, its environment variable, or both."""
+        for option, flag, env, *_ in (*OPTIONS, *FLOW_OPTIONS, *POLICY_OPTIONS, *LIMIT_OPTIONS):
+            if option == name:
+                return {"flag": flag, "env": env, "keyword": name}.get(self.sources.get(name, ""), f"{flag} / {env}")
+        return name
 
 
 # name -> (env var, parser, help)
@@ -96,12 +108,31 @@ def _choice(*allowed: str) -> type[str] | object:
 
 
 def _mapping(text: str) -> dict[str, str]:
+    """`key=value` pairs, comma-separated."""
     out = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, sep, value = part.partition("=")
         if not sep:
-            raise SettingsError(f"expected situation=ErrorCode pairs, got {part!r}")
+            raise SettingsError(f"expected key=value pairs, got {part!r}")
         out[key.strip()] = value.strip()
+    return out
+
+
+PARTICIPANT_SITUATIONS = ("not_found", "invalid", "conflict", "quota")  # services.connect maps them to errors
+
+
+def _situations(text: str) -> dict[str, str]:
+    """`situation=ErrorCode` pairs; the situations are CreateParticipant's (the codes are checked by the app)."""
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = (piece.strip() for piece in part.partition("="))
+        if not sep:
+            raise SettingsError(f"expected situation=ErrorCode pairs, got {part!r}")
+        if key not in PARTICIPANT_SITUATIONS:
+            raise SettingsError(f"unknown situation {key!r}; the situations are {', '.join(PARTICIPANT_SITUATIONS)}")
+        if not value:
+            raise SettingsError(f"{key}= needs an error code, e.g. {key}=InvalidRequestException")
+        out[key] = value
     return out
 
 
@@ -236,8 +267,8 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "create_participant_errors",
         "--create-participant-errors",
         "PARLEY_CREATE_PARTICIPANT_ERRORS",
-        _mapping,
-        "override CreateParticipant errors: ended=,blocked=,quota=,invalid=",
+        _situations,
+        "override CreateParticipant errors: situation=ErrorCode pairs, situations not_found, invalid, conflict, quota",
     ),
     ("ws_outbox", "--ws-outbox", "PARLEY_WS_OUTBOX", _nonnegative, "frames queued per socket before dropping it"),
     (
@@ -260,6 +291,16 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "PARLEY_CORS_ORIGINS",
         _origins,
         "browser origins allowed by CORS: loopback (default), *, or a,b of scheme://host[:port]",
+    ),
+    ("log_format", "--log-format", "PARLEY_LOG_FORMAT", _choice("text", "json"), "json: one JSON object per line"),
+    ("port_file", "--port-file", "PARLEY_PORT_FILE", str, "write the URL to this file once listening"),
+    ("import_file", "--import", "PARLEY_IMPORT", str, "import this state snapshot (parley export's JSON) at start"),
+    (
+        "init_dir",
+        "--init",
+        "PARLEY_INIT",
+        str,
+        "once ready, apply this directory's *.json snapshots and run its *.sh/*.py scripts, in name order",
     ),
     ("ui", "--no-ui", "PARLEY_UI", _bool, "serve no web console at /_parley/ui/"),
     (
@@ -559,35 +600,45 @@ def _resolve(
     options: Sequence[tuple[str, str, str, object, str]],
     args: Mapping[str, str | None],
     environ: Mapping[str, str],
+    sources: dict[str, str],
+    given_as: str = "flag",
 ) -> dict[str, object]:
+    """Parsed values of the options given by flag or environment; `sources` learns which one gave each."""
     values: dict[str, object] = {}
     for name, flag, env, parse, _ in options:
-        raw = args.get(name)
-        source = flag
+        raw, source, kind = args.get(name), flag, given_as
         if raw is None:
-            raw = environ.get(env)
-            source = env
+            raw, source, kind = environ.get(env), env, "env"
         if raw is None and name in FALLBACK_ENV:
-            source = FALLBACK_ENV[name]
-            raw = environ.get(source)
+            raw, source, kind = environ.get(FALLBACK_ENV[name]), FALLBACK_ENV[name], "env"
         if raw is None:
             continue
         try:
             values[name] = parse(raw)  # type: ignore[operator]
         except (ValueError, SettingsError) as exc:
             raise SettingsError(f"{source}: {exc}") from None
+        sources[name] = kind
     return values
 
 
-def load(args: Mapping[str, str | None] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Settings from parsed flags (a name -> text mapping) and the environment."""
+def load(
+    args: Mapping[str, str | None] | None = None,
+    environ: Mapping[str, str] | None = None,
+    defaults: Mapping[str, object] | None = None,
+    given_as: str = "flag",
+) -> Settings:
+    """Settings from parsed flags (a name -> text mapping) and the environment; `defaults` replaces
+    built-in defaults (`parley exec` listens on a free port unless told otherwise)."""
     args = args or {}
     environ = os.environ if environ is None else environ
-    values = _resolve(OPTIONS, args, environ)
-    values.update(_resolve(FLOW_OPTIONS, args, environ))
-    policy = dataclasses.replace(Policy(), **_resolve(POLICY_OPTIONS, args, environ))  # type: ignore[arg-type]
-    limits = dataclasses.replace(Limits(), **_resolve(LIMIT_OPTIONS, args, environ))  # type: ignore[arg-type]
-    return Settings(policy=policy, limits=limits, **values)  # type: ignore[arg-type]
+    sources: dict[str, str] = {}
+    values = {**(defaults or {}), **_resolve(OPTIONS, args, environ, sources, given_as)}
+    values.update(_resolve(FLOW_OPTIONS, args, environ, sources, given_as))
+    given_policy = _resolve(POLICY_OPTIONS, args, environ, sources, given_as)
+    policy = dataclasses.replace(Policy(), **given_policy)  # type: ignore[arg-type]
+    given_limits = _resolve(LIMIT_OPTIONS, args, environ, sources, given_as)
+    limits = dataclasses.replace(Limits(), **given_limits)  # type: ignore[arg-type]
+    return Settings(policy=policy, limits=limits, sources=sources, **values)  # type: ignore[arg-type]
 
 
 def endpoint_url(flag: str | None, environ: Mapping[str, str] | None = None) -> str:
@@ -651,4 +702,46 @@ def configure(**keywords: object) -> Settings:
     if unknown:
         raise SettingsError(f"unknown setting {', '.join(unknown)}; known settings: {', '.join(known)}")
     texts = {name: _as_text(value) for name, value in keywords.items() if value is not None}
-    return load(texts, environ={})
+    return load(texts, environ={}, given_as="keyword")
+
+
+SECRET_SETTINGS = frozenset({"secret", "admin_token", "credentials"})  # shown as "***" by /_parley/config
+URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@/\s]*@", re.IGNORECASE)
+
+
+def _shown(name: str, value: object) -> object:
+    """A value as JSON shows it; secrets masked, and so is the password of any URL (a store's DSN)."""
+    if value is None:
+        return None
+    if name in SECRET_SETTINGS:
+        return "***"
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Mapping):
+        return {str(key): _shown(name, item) for key, item in value.items()}
+    if isinstance(value, tuple | list | frozenset | set):
+        return [_shown(name, item) for item in value]
+    if isinstance(value, str):
+        return URL_PASSWORD.sub(r"\g<head>***@", value)
+    return value
+
+
+def effective(settings: Settings) -> dict[str, dict[str, object]]:
+    """`{name: {"value", "source", "flag", "env"}}` for every option: what this server runs with and where
+    each value came from (`flag`, `env` or `default`; `keyword` for an in-process server); secrets masked."""
+    described: dict[str, dict[str, object]] = {}
+    for name, flag, env, _, _ in (*OPTIONS, *FLOW_OPTIONS):
+        value = getattr(settings, name)
+        source = settings.sources.get(name, "default")
+        described[name] = {"value": _shown(name, value), "source": source, "flag": flag, "env": env}
+    for group, options in ((settings.policy, POLICY_OPTIONS), (settings.limits, LIMIT_OPTIONS)):
+        for name, flag, env, _, _ in options:
+            value = getattr(group, name)
+            source = settings.sources.get(name, "default")
+            described[name] = {"value": _shown(name, value), "source": source, "flag": flag, "env": env}
+    return described
+
+
+def inherited_environment() -> dict[str, str]:
+    """This process's environment, for the commands Parley starts (`parley exec`, `--init` scripts)."""
+    return dict(os.environ)

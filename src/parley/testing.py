@@ -237,7 +237,7 @@ class ParleyServer:
 
     def _await_start(self, ready: threading.Event) -> None:
         assert self._server is not None
-        if ready.wait(self.startup_timeout) and self._server.started:
+        if ready.wait(self.startup_timeout) and self._server.started and self._failure is None:
             return
         failure = self._failure
         self.stop()
@@ -248,11 +248,17 @@ class ParleyServer:
     def _serve(self, app: Parley, sock: socket.socket, ready: threading.Event) -> None:
         import uvloop
 
-        from parley.serving import run
+        from parley.serving import run, url_of
+        from parley.startup import prepare
 
         assert self._server is not None
+
+        async def started() -> None:  # --import and --init (`import_file`, `init_dir`) before start() returns
+            await prepare(app, url_of(sock))
+            ready.set()
+
         try:
-            uvloop.run(run(self._server, sock, ready.set))
+            uvloop.run(run(self._server, sock, started))
         except BaseException as exc:  # reported by start(); a thread has nobody else to tell
             self._failure = exc
         finally:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from parley.chat.flow_record import FlowRecord
 from parley.chat.model import (
@@ -124,5 +125,15 @@ class Inventory(Protocol):
         ...
 
 
-class UnitOfWork(Repo, Idempotency, Inventory, Protocol):
+class Records(Protocol):
+    """Every stored record, table by table, for state snapshots: `{table: [{column: value}]}`, a record's
+    document decoded to JSON, bytes as bytes. Secrets and ClientToken records are never among them."""
+
+    def dump_records(self) -> dict[str, list[dict[str, Any]]]: ...
+    def load_records(self, tables: Mapping[str, list[dict[str, Any]]]) -> dict[str, int]:
+        """Inserts the rows (replacing those with the same key); raises `Invalid` naming what is wrong."""
+        ...
+
+
+class UnitOfWork(Repo, Idempotency, Inventory, Records, Protocol):
     """What one transaction sees."""

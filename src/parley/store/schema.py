@@ -5,6 +5,10 @@ from __future__ import annotations
 
 VERSION = 3
 
+# Tables a state snapshot (`parley export`) leaves out: the token secret, and ClientToken records, whose
+# stored responses hold ParticipantTokens. Every other table is exported and imported as it is.
+NOT_EXPORTED = frozenset({"meta", "idempotency"})
+
 STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS instances (

@@ -22,12 +22,14 @@ from parley.chat.model import (
 )
 from parley.store.codec import dump, load
 from parley.store.sqlite_inventory import SqliteInventory
+from parley.store.sqlite_tables import SqliteTables
 
 T = TypeVar("T")
 
 
-class SqliteRepo(SqliteInventory):
-    """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory` comes from the base."""
+class SqliteRepo(SqliteInventory, SqliteTables):
+    """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory` and the snapshots'
+    `Records` come from the bases."""
 
     # instances -------------------------------------------------------------------------------
     def get_instance(self, scope: Scope, instance_id: str) -> Instance | None:
