@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from parley.chat.model import Scope
 from parley.chat.tokens import TokenSigner
 from parley.clock import Clock, SystemClock, VirtualClock
 from parley.ids import IdGenerator
+from parley.outbound.sns import LambdaCall
 from parley.protocol.pagination import PageTokens
 from parley.protocol.routing import Router
 from parley.protocol.spec import error_shape, load_operations
@@ -22,11 +24,15 @@ from parley.services.deps import ServiceDeps
 from parley.services.participant import ParticipantService
 from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
+from parley.services.stream_routes import Captures, Routes, SnsCallable, Targets
+from parley.services.stream_views import StreamViews
+from parley.services.streams import Streamer
 from parley.settings import Settings, SettingsError
 from parley.store.sqlite import SqliteStore
 from parley.timers import Deadlines
 from parley.transport.access_log import AccessLog
 from parley.transport.admin import Admin
+from parley.transport.admin_streams import StreamAdmin
 from parley.transport.cors import Cors, OriginPolicy
 from parley.transport.faults import Faults, FaultyBus
 from parley.transport.hosted import Hosted
@@ -56,6 +62,23 @@ def _check(settings: Settings) -> None:
             raise SettingsError(f"PARLEY_CREATE_PARTICIPANT_ERRORS: {code!r} is not a Connect error")
     if settings.validation_error != "auto" and error_shape("connect", settings.validation_error) is None:
         raise SettingsError(f"PARLEY_VALIDATION_ERROR: {settings.validation_error!r} is not a Connect error")
+    _check_sns_endpoint(settings)
+
+
+def _check_sns_endpoint(settings: Settings) -> None:
+    """An SNS endpoint that is Parley itself would publish into a loop."""
+    endpoint = settings.sns_endpoint
+    if not endpoint or endpoint == "aws":
+        return
+    own = {settings.public_url.rstrip("/")} if settings.public_url else set()
+    hosts = (
+        {settings.host, "127.0.0.1", "localhost"}
+        if settings.host in ("0.0.0.0", "::", "127.0.0.1")
+        else {settings.host}
+    )
+    own |= {f"http://{host}:{settings.port}" for host in hosts}
+    if settings.port and endpoint.rstrip("/") in own:
+        raise SettingsError(f"--sns-endpoint {endpoint} is this Parley's own address; messages would loop")
 
 
 def _clock(settings: Settings) -> Clock:
@@ -78,7 +101,8 @@ class Parley:
     sockets: ChatSockets
     deadlines: Deadlines
     clock: Clock
-    http: ASGIApp  # every HTTP path, behind CORS: the admin namespace or the AWS services
+    http: ASGIApp
+    streamer: Streamer  # every HTTP path, behind CORS: the admin namespace or the AWS services
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -96,11 +120,13 @@ class Parley:
                 await self._rearm()
                 if self.clock.virtual:
                     await self.deadlines.fire_due()
+                await self.streamer.start()
                 self.admin.ready = True
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.admin.ready = False
                 self.deadlines.cancel_all()
+                await self.streamer.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -126,7 +152,13 @@ def _by_path(admin: Admin, hosted: Hosted, aws: AwsHttp) -> ASGIApp:
     return http
 
 
-def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley:
+def build_app(
+    settings: Settings,
+    access_log: AccessLog | None = None,
+    sns_callables: Mapping[str, SnsCallable] | None = None,
+    stream_lambda: LambdaCall | None = None,
+) -> Parley:
+    """`sns_callables`: `parley.Server(sns={key: fn})`; `stream_lambda`: what runs `lambda:NAME` stream targets."""
     _check(settings)
     store = SqliteStore(settings.data_dir, settings.sqlite_synchronous)
     secret = _secret(settings, store)
@@ -136,11 +168,13 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     bus = MemoryBus()
     operations = {service: load_operations(service) for service in ("connect", "connectparticipant")}
     faults = Faults(operations, bus)
-    pusher = Pusher(FaultyBus(bus, faults))
+    callables = dict(sns_callables or {})
+    streamer = Streamer(store, settings, Targets(settings, callables, stream_lambda), Captures(settings.sns_capture))
+    pusher = Pusher(FaultyBus(bus, faults), streams=streamer)
     deadlines = Deadlines(clock)
     issuer = ConnectionIssuer(signer, settings.policy)
     deps = ServiceDeps(store, settings, ids, signer, pages, pusher, deadlines, issuer)
-    connect = ConnectService(deps)
+    connect = ConnectService(deps, Routes(settings, callables), streamer)
     urls = SignedUrls(signer)
     participant = ParticipantService(deps, urls)
     deadlines.bind(participant.check_deadlines)
@@ -160,7 +194,8 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
 
     actions = AdminService(store, ids, signer, pusher, clock, deadlines, bus, reseed, settings.seed)
     default_scope = Scope(settings.account_id, settings.region)
-    admin = Admin(actions, bus, faults, requests, default_scope, clock, deadlines, settings.policy)
+    streams = StreamAdmin(StreamViews(store, streamer), streamer, settings.stream_history)
+    admin = Admin(actions, bus, faults, requests, default_scope, clock, deadlines, settings.policy, streams)
     hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
     http = Cors(_by_path(admin, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)
-    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http)
+    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http, streamer)

@@ -62,7 +62,10 @@ def _start(flags: dict[str, str | None]) -> tuple[Parley, socket.socket] | int:
         print(f"parley: {exc.strerror}", file=sys.stderr)
         return 1
     try:
-        return build_app(settings), sock
+        app = build_app(settings)
+        if not settings.public_url:
+            app.streamer.base_url = url_of(sock)
+        return app, sock
     except SettingsError as exc:
         sock.close()
         print(f"parley: {exc}", file=sys.stderr)

@@ -11,6 +11,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -123,7 +124,24 @@ class ParleyServer:
     `region`, `quota_instances`, `cors_origins`, …). Unlike the CLI it listens on a free port by default
     and does not read PARLEY_* variables. A taken port raises `BindError` at once."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 10.0, **settings: Any):
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        startup_timeout: float = 10.0,
+        sns: Mapping[str, str | Callable[[dict[str, Any]], Any]] | None = None,
+        stream_lambda: Any = None,
+        **settings: Any,
+    ):
+        """`sns={topic: target}`: a target string (`http://…`, `lambda:NAME`, `capture`, `drop`, with `;filter=…`)
+        or a Python callable receiving each notification; `stream_lambda` runs `lambda:NAME` targets (an
+        async `(function_name, event) -> (ok, error)`, e.g. `parley.outbound.sns.HandlerLambdas`)."""
+        routes = [f"{key}={value}" for key, value in (sns or {}).items() if isinstance(value, str)]
+        if routes:
+            settings["sns_targets"] = "\n".join(routes)
+        self._sns_callables = {key: value for key, value in (sns or {}).items() if not isinstance(value, str)}
+        self._stream_lambda = stream_lambda
         self.settings: Settings = configure(host=host, port=port, **settings)
         self.startup_timeout = startup_timeout
         self._url: str | None = None
@@ -192,7 +210,9 @@ class ParleyServer:
 
         sock = bind(self.settings.host, self.settings.port)
         try:
-            app = build_app(self.settings)
+            app = build_app(self.settings, sns_callables=self._sns_callables, stream_lambda=self._stream_lambda)
+            if not self.settings.public_url:
+                app.streamer.base_url = url_of(sock)
         except BaseException:
             sock.close()
             raise

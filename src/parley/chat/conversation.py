@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from parley.chat import events
+from parley.chat import events, streams
 from parley.chat.errors import AccessDenied, ConstraintViolation, Invalid, StateConflict, UnknownToken
 from parley.chat.model import Contact, Item, Participant, Scope
 from parley.chat.policy import IdSource, Policy
@@ -65,7 +65,9 @@ def resolve(repo: Repo, participant_id: str | None, now: datetime) -> Caller:
 
 
 def record(repo: Repo, scope: Scope, items: list[Item], item: Item) -> Item:
+    """Keeps the item (if persisted) and queues it on its chain's streams, in the same unit of work."""
     stored = repo.append_item(scope, item) if item.persisted else item
+    repo.stream_item(scope, stored)
     items.append(stored)
     return stored
 
@@ -189,6 +191,7 @@ def end_contact(repo: Repo, scope: Scope, contact: Contact, reason: str, now: da
         return []
     items: list[Item] = []
     record(repo, scope, items, events.chat_ended(contact, now, ids))
+    streams.close_chain(repo, scope, contact, now)
     return items
 
 

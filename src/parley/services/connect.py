@@ -7,10 +7,11 @@ the serializer. Operations absent from `handlers` answer 501 NotImplementedExcep
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
-from parley.chat import calls, contacts, conversation, flows, instances, participants, tags
+from parley.chat import calls, contacts, conversation, flows, instances, participants, streams, tags
 from parley.chat.errors import (
     ActiveLimitExceeded,
     CallNotActive,
@@ -36,8 +37,11 @@ from parley.services.base import (
     UnitRunner,
     validation_code,
 )
+from parley.services.connect_streaming import StreamingOperations
 from parley.services.deps import AwsService, ServiceDeps
 from parley.services.push import AfterCommit
+from parley.services.stream_routes import Routes
+from parley.services.streams import Streamer
 from parley.settings import Settings
 
 ERRORS: dict[type[DomainError], str] = {
@@ -135,9 +139,12 @@ def contact_detail(scope: Scope, contact: Contact, ctx: RequestContext) -> Outpu
 class ConnectService(AwsService):
     name = "connect"
 
-    def __init__(self, deps: ServiceDeps) -> None:
+    def __init__(self, deps: ServiceDeps, routes: Routes | None = None, streamer: Streamer | None = None) -> None:
         super().__init__(deps)
         self._units = UnitRunner(deps.store, deps.settings, ERRORS)
+        self._streaming = (
+            StreamingOperations(deps, self._units, routes, streamer) if routes is not None and streamer else None
+        )
         self._participant_units = UnitRunner(deps.store, deps.settings, self._participant_errors(deps.settings))
         self.handlers: dict[str, Handler] = {
             "CreateInstance": self.create_instance,
@@ -158,6 +165,8 @@ class ConnectService(AwsService):
             "UntagResource": self.untag_resource,
             "ListTagsForResource": self.list_tags_for_resource,
         }
+        if self._streaming is not None:
+            self.handlers.update(self._streaming.handlers)
 
     @staticmethod
     def _participant_errors(settings: Settings) -> dict[type[DomainError], str]:
@@ -289,9 +298,14 @@ class ConnectService(AwsService):
         )
 
         effects = AfterCommit()
+        streaming = self._streaming
 
         def unit(repo: Any) -> tuple[contacts.StartedChat, datetime | None]:
-            started = contacts.start_chat(repo, ctx.scope, spec, ctx.now, self._ids, self._policy)
+            routed = spec
+            if spec.streaming_endpoint and streaming is not None:
+                streams.check_topic(spec.streaming_endpoint, ctx.scope)
+                routed = dataclasses.replace(spec, streaming_route=streaming.route(spec.streaming_endpoint))
+            started = contacts.start_chat(repo, ctx.scope, routed, ctx.now, self._ids, self._policy)
             return started, conversation.next_deadline(repo, ctx.scope, started.contact, ctx.now, self._policy)
 
         def present(result: tuple[contacts.StartedChat, datetime | None]) -> Output:
@@ -308,6 +322,8 @@ class ConnectService(AwsService):
             }
 
         output = await self._units.write(ctx, req, unit, present)
+        if output.get("StreamingId") and streaming is not None:
+            streaming.streamer.opened(output["ContactId"], output["StreamingId"])
         effects.apply(self._pusher, self._deadlines)
         return output
 

@@ -41,20 +41,36 @@ def item_output(item: Item, related: bool = False) -> dict[str, Any]:
     return wire
 
 
-def frame(item: Item) -> str:
-    """`{"topic":"aws/chat","contentType":"application/json","content":"<item JSON>"}`, with InitialContactId."""
+def pushed_item(item: Item) -> dict[str, Any]:
+    """The item as a WebSocket frame carries it (and as a stream publishes it): the model's Item plus
+    InitialContactId, members the item lacks omitted."""
     body: dict[str, Any] = _item(item_output(item))
     body["InitialContactId"] = item.chain_id
-    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return body
+
+
+def frame(item: Item) -> str:
+    """`{"topic":"aws/chat","contentType":"application/json","content":"<item JSON>"}`, with InitialContactId."""
+    content = json.dumps(pushed_item(item), separators=(",", ":"), ensure_ascii=False)
     return json.dumps({"topic": "aws/chat", "contentType": "application/json", "content": content}, ensure_ascii=False)
 
 
+class Streams(Protocol):
+    def notify(self, items: list[Item]) -> None: ...
+
+
 class Pusher:
-    def __init__(self, bus: Bus, ended_grace: float = 5.0) -> None:
+    """Every committed item passes here: to the contact's sockets, and a wake-up for its chain's streams
+    (whose outbox rows were committed with the item)."""
+
+    def __init__(self, bus: Bus, ended_grace: float = 5.0, streams: Streams | None = None) -> None:
         self._bus = bus
         self._grace = ended_grace
+        self.streams = streams
 
     def push(self, items: list[Item]) -> None:
+        if self.streams is not None and items:
+            self.streams.notify(items)
         ends = any(item.content_type == events.ENDED for item in items)
         for item in items:
             self._bus.publish(item.contact_id, frame(item))

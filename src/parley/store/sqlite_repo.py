@@ -7,13 +7,14 @@ from typing import TypeVar
 
 from parley.chat.model import Attachment, Contact, ContactFlow, Instance, Item, Page, Participant, Scope, View
 from parley.store.codec import dump, load
-from parley.store.sqlite_inventory import SqliteInventory
+from parley.store.sqlite_streams import SqliteStreams
 
 T = TypeVar("T")
 
 
-class SqliteRepo(SqliteInventory):
-    """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory` comes from the base."""
+class SqliteRepo(SqliteStreams):
+    """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory` and the
+    streams' `Outbox` come from the bases."""
 
     # instances -------------------------------------------------------------------------------
     def get_instance(self, scope: Scope, instance_id: str) -> Instance | None:

@@ -29,6 +29,7 @@ from parley.protocol.restjson import iso_ms
 from parley.services.admin import ROLES, AdminService
 from parley.timers import Deadlines
 from parley.transport.admin_input import BadInput, choose, known_keys, optional_text, whole
+from parley.transport.admin_streams import NoSuchStream, StreamAdmin, is_raw
 from parley.transport.faults import DROP_CODE, Faults
 from parley.transport.http import Receive, Send, read_body, respond
 from parley.transport.request_log import RequestFilter, RequestLog
@@ -116,6 +117,7 @@ class Admin:
         clock: Clock,
         deadlines: Deadlines,
         policy: Policy,
+        streams: StreamAdmin | None = None,
     ) -> None:
         self._started = time.monotonic()
         self._policy = policy
@@ -126,6 +128,7 @@ class Admin:
         self._bus = bus
         self._faults = faults
         self._requests = requests
+        self._streams = streams
         self.ready = False
         self._routes: tuple[tuple[str, re.Pattern[str], Handler], ...] = tuple(
             (method, re.compile(f"^/_parley/{pattern}$"), handler)
@@ -147,10 +150,14 @@ class Admin:
                 ("GET", "clock", self._read_clock),
                 ("POST", "clock", self._move_clock),
                 ("POST", "views", self._register_view),
+                *(streams.routes() if streams else ()),
             )
         )
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if self._streams is not None and is_raw(scope["path"]):
+            await self._streams.raw(scope, receive, send)
+            return
         body = await read_body(receive, MAX_ADMIN_BODY)
         try:
             status, payload = await self._dispatch(scope, body)
@@ -158,7 +165,7 @@ class Admin:
             status, payload = error.status, {"error": error.code, "message": error.message}
         except BadInput as error:
             status, payload = 400, {"error": "InvalidRequest", "message": error.message}
-        except NotFound as error:
+        except (NotFound, NoSuchStream) as error:
             status, payload = 404, {"error": "NotFound", "message": error.message}
         except DomainError as error:
             status, payload = 409, {"error": type(error).__name__, "message": error.message}
@@ -184,7 +191,10 @@ class Admin:
 
     # -- health ------------------------------------------------------------------------------------
     async def _health(self, request: AdminRequest) -> Answer:
-        return 200, {"status": "ok", "version": __version__, "uptime": round(time.monotonic() - self._started, 3)}
+        answer = {"status": "ok", "version": __version__, "uptime": round(time.monotonic() - self._started, 3)}
+        if self._streams is not None:
+            answer["streams"] = await self._streams.health()
+        return 200, answer
 
     async def _ready(self, request: AdminRequest) -> Answer:
         return (200 if self.ready else 503), {"ready": self.ready}
@@ -195,7 +205,10 @@ class Admin:
         fields = request.fields()
         seed = whole(fields, "seed", 0)
         wanted = selection({k: v for k, v in fields.items() if k != "seed"}, ("account", "region", "instance"), "reset")
-        return 200, await self._actions.reset(wanted, seed)
+        answer = await self._actions.reset(wanted, seed)
+        if self._streams is not None:
+            answer["removed"]["snsMessages"] = self._streams.reset(wanted)
+        return 200, answer
 
     async def _state(self, request: AdminRequest) -> Answer:
         wanted = selection(request.query, ("account", "region", "instance", "contact"), "state")

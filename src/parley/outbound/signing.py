@@ -1,0 +1,53 @@
+"""Parley's own SNS signing key: SHA1withRSA signatures (SignatureVersion 1) over HTTP notifications, and the
+self-signed certificate served at /_parley/sns/cert.pem. Made on first use (a 2048-bit key takes a moment),
+once per process."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+
+
+class SnsSigner:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: rsa.RSAPrivateKey | None = None
+        self._cert: bytes | None = None
+
+    def _ensure(self) -> rsa.RSAPrivateKey:
+        with self._lock:
+            if self._key is None:
+                self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                self._cert = _certificate(self._key)
+            return self._key
+
+    def sign(self, text: str) -> str:
+        signature = self._ensure().sign(text.encode(), padding.PKCS1v15(), hashes.SHA1())
+        return base64.b64encode(signature).decode()
+
+    def certificate(self) -> bytes:
+        self._ensure()
+        assert self._cert is not None
+        return self._cert
+
+
+def _certificate(key: rsa.RSAPrivateKey) -> bytes:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "parley-sns")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)

@@ -1,0 +1,211 @@
+"""Where a stream's messages go (streaming.md §4): the SNS Publish API (botocore-signed, over aiohttp), a
+webhook receiving SNS HTTP notifications, a Lambda function (through the `LambdaCall` protocol the app wires
+to its invoker), a Python callable, `capture` and `drop`. Each target delivers one message or raises
+`DeliveryFailed`; retries, order and the dead list are the delivery worker's (services/streams.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+import aiohttp
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from parley.outbound.sns_format import Published, lambda_event, subscription_arn
+
+RETRYABLE_SNS = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "NotFound", "InternalError"})
+CODE = re.compile(r"<Code>([^<]+)</Code>")
+
+
+class DeliveryFailed(Exception):
+    """A target did not take the message; `retryable` False sends it to the dead list at once."""
+
+    def __init__(self, error: str, retryable: bool = True) -> None:
+        super().__init__(error)
+        self.error = error
+        self.retryable = retryable
+
+
+class LambdaCall(Protocol):
+    """Runs a Lambda function synchronously (RequestResponse): (ok, error). The app wires it to its invoker."""
+
+    async def __call__(self, function_name: str, event: dict[str, Any]) -> tuple[bool, str | None]: ...
+
+
+class Target(Protocol):
+    kind: str
+
+    async def deliver(self, message: Published, note: dict[str, Any]) -> None: ...
+
+
+class HttpClient:
+    """One aiohttp session for every outbound POST, made in the running loop on first use."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+
+    async def post(self, url: str, data: bytes, headers: Mapping[str, str]) -> tuple[int, str]:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        try:
+            async with self._session.post(url, data=data, headers=dict(headers)) as response:
+                return response.status, await response.text()
+        except aiohttp.ClientConnectorError as exc:
+            raise DeliveryFailed(_connection_error(exc)) from None
+        except aiohttp.ClientError as exc:
+            raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def _connection_error(exc: aiohttp.ClientConnectorError) -> str:
+    if isinstance(exc.os_error, ConnectionRefusedError):
+        return "ConnectionRefused"
+    return f"ConnectionError: {exc.os_error}"
+
+
+class SnsPublish:
+    """Publish (query protocol) signed with SigV4 in the topic's Region; dummy credentials unless `aws`."""
+
+    kind = "sns"
+
+    def __init__(self, endpoint: str, http: HttpClient, credentials: Callable[[], Credentials | None]) -> None:
+        self._endpoint = endpoint
+        self._http = http
+        self._credentials = credentials
+
+    def _url(self, region: str) -> str:
+        return f"https://sns.{region}.amazonaws.com/" if self._endpoint == "aws" else self._endpoint + "/"
+
+    async def deliver(self, message: Published, note: dict[str, Any]) -> None:
+        region = message.topic_arn.split(":")[3]
+        url = self._url(region)
+        params = {
+            "Action": "Publish",
+            "Version": "2010-03-31",
+            "TopicArn": message.topic_arn,
+            "Message": message.message,
+        }
+        for n, (name, value) in enumerate(message.attributes.items(), start=1):
+            prefix = f"MessageAttributes.entry.{n}"
+            params |= {f"{prefix}.Name": name, f"{prefix}.Value.DataType": "String"}
+            params[f"{prefix}.Value.StringValue"] = value
+        data = urlencode(params).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+        credentials = await asyncio.to_thread(self._credentials) if self._endpoint == "aws" else None
+        request = AWSRequest(method="POST", url=url, data=data, headers=headers)
+        SigV4Auth(credentials or Credentials("test", "test"), "sns", region).add_auth(request)
+        status, text = await self._http.post(url, data, dict(request.headers.items()))
+        if 200 <= status < 300 and "<MessageId>" in text:
+            return
+        found = CODE.search(text)
+        code = found.group(1) if found else "NoMessageId"
+        retryable = status >= 500 or status == 429 or code in RETRYABLE_SNS
+        raise DeliveryFailed(f"SNS answered {status} {code}", retryable)
+
+
+class Webhook:
+    """A POST as SNS sends to an HTTP(S) subscription; any 2xx is delivery."""
+
+    kind = "http"
+
+    def __init__(self, url: str, http: HttpClient) -> None:
+        self._url = url
+        self._http = http
+
+    async def deliver(self, message: Published, note: dict[str, Any]) -> None:
+        headers = {
+            "x-amz-sns-message-type": "Notification",
+            "x-amz-sns-message-id": message.message_id,
+            "x-amz-sns-topic-arn": message.topic_arn,
+            "x-amz-sns-subscription-arn": subscription_arn(message.topic_arn, message.streaming_id),
+            "Content-Type": "text/plain; charset=UTF-8",
+        }
+        status, _ = await self._http.post(self._url, json.dumps(note).encode(), headers)
+        if not 200 <= status < 300:
+            raise DeliveryFailed(f"HTTP {status}")
+
+
+class LambdaTarget:
+    """The SNS-to-Lambda event, invoked RequestResponse; a function error or timeout is a failed delivery."""
+
+    kind = "lambda"
+
+    def __init__(self, function_name: str, call: LambdaCall | None) -> None:
+        self._name = function_name
+        self._call = call
+
+    async def deliver(self, message: Published, note: dict[str, Any]) -> None:
+        if self._call is None:
+            raise DeliveryFailed(f"no Lambda invoker is configured for lambda:{self._name}")
+        ok, error = await self._call(self._name, lambda_event(message, note))
+        if not ok:
+            raise DeliveryFailed(error or "FunctionError")
+
+
+class PythonTarget:
+    """`fn(notification)` on a delivery worker thread: returning is delivery, an exception a failure."""
+
+    kind = "python"
+
+    def __init__(self, fn: Callable[[dict[str, Any]], Any], threads: ThreadPoolExecutor) -> None:
+        self._fn = fn
+        self._threads = threads
+
+    async def deliver(self, message: Published, note: dict[str, Any]) -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._threads, self._fn, note)
+        except Exception as exc:
+            raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
+
+
+class Kept:
+    """`capture` (kept at /_parley/sns/messages only) and `drop` (discarded, counted)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    async def deliver(self, message: Published, note: dict[str, Any]) -> None:
+        return None
+
+
+class HandlerLambdas:
+    """A `LambdaCall` over Python handlers `handler(event, context)` run on a thread: what `parley.Server`
+    uses until the app's Lambda invoker is wired, and what tests use to run a real handler in process."""
+
+    def __init__(self, handlers: Mapping[str, Callable[[dict[str, Any], Any], Any]]) -> None:
+        self._handlers = dict(handlers)
+
+    async def __call__(self, function_name: str, event: dict[str, Any]) -> tuple[bool, str | None]:
+        handler = self._handlers.get(function_name)
+        if handler is None:
+            return False, f"ResourceNotFoundException: no function {function_name}"
+        try:
+            await asyncio.to_thread(handler, event, _Context(function_name))
+        except Exception as exc:
+            return False, f"{type(exc).__name__}: {exc}"
+        return True, None
+
+
+class _Context:
+    """The few LambdaContext members handlers read."""
+
+    def __init__(self, name: str) -> None:
+        self.function_name = name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = 128
+        self.aws_request_id = "parley"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
