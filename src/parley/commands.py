@@ -1,4 +1,5 @@
-"""`parley reset|state|requests|faults|agent|supervisor|sockets|clock|events|health`: the admin API from a shell.
+"""`parley reset|state|requests|faults|agent|supervisor|sockets|clock|events|health|streams|sns`: the admin API
+from a shell.
 
 Each subcommand is one admin request to a running Parley (`--endpoint-url`, else `PARLEY_ENDPOINT_URL`,
 else http://127.0.0.1:4599); it prints the JSON answer, or says on stderr why there is none and exits 1.
@@ -17,7 +18,20 @@ from urllib.parse import quote
 
 from parley.settings import SettingsError, endpoint_url
 
-COMMANDS = ("reset", "state", "requests", "faults", "agent", "supervisor", "sockets", "clock", "events", "health")
+COMMANDS = (
+    "reset",
+    "state",
+    "requests",
+    "faults",
+    "agent",
+    "supervisor",
+    "sockets",
+    "clock",
+    "events",
+    "health",
+    "streams",
+    "sns",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +120,24 @@ def _health(args: argparse.Namespace) -> Call:
     return Call("GET", "health")
 
 
+def _streams(args: argparse.Namespace) -> Call:
+    """`parley streams [--contact C] [--topic T] [--state S]`, `parley streams show|redrive|clear-dead ID`."""
+    if args.action is None:
+        return Call("GET", "streams", _given(args, contact="contact", topic="topic", state="state"))
+    if args.id is None:
+        raise SettingsError(f"parley streams {args.action} needs a StreamingId")
+    path = f"streams/{_segment(args.id)}"
+    if args.action == "redrive":
+        return Call("POST", f"{path}/redrive", body={})
+    if args.action == "clear-dead":
+        return Call("DELETE", f"{path}/dead")
+    return Call("GET", path)
+
+
+def _sns_messages(args: argparse.Namespace) -> Call:
+    return Call("GET", "sns/messages", _given(args, topic="topic", contact="contact", limit="limit"))
+
+
 # -- their options ------------------------------------------------------------------------------------
 def _scope_options(parser: argparse.ArgumentParser, contact: bool) -> None:
     parser.add_argument("--account", help="one account (its 12-digit id)")
@@ -186,6 +218,21 @@ def add_commands(commands: Any) -> None:
     events.add_argument("--participant", help="the participant the event is about")
     events.add_argument("--content", help="the event's Content")
     _add(commands, common, "health", _health, "print the server's health")
+    _add_stream_commands(commands, common)
+
+
+def _add_stream_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    streams = _add(commands, common, "streams", _streams, "chat message streams: list, show, redrive, clear-dead")
+    streams.add_argument("action", nargs="?", choices=("show", "redrive", "clear-dead"))
+    streams.add_argument("id", nargs="?", help="the StreamingId")
+    streams.add_argument("--contact", help="one contact's streams")
+    streams.add_argument("--topic", help="one topic (ARN or name)")
+    streams.add_argument("--state", choices=("active", "stopped", "ended"))
+    sns = commands.add_parser("sns", help="captured SNS messages").add_subparsers(dest="sns_command", required=True)
+    messages = _add(sns, common, "messages", _sns_messages, "print the captured notifications")
+    messages.add_argument("--topic", help="one topic (ARN or name)")
+    messages.add_argument("--contact", help="one contact's messages")
+    messages.add_argument("--limit", type=int, help="the most recent N")
 
 
 def run(args: argparse.Namespace) -> int:

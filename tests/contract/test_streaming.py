@@ -320,3 +320,36 @@ def test_lambda_target_runs_a_handler_with_the_sns_event_and_a_filter() -> None:
     assert record["EventSubscriptionArn"] == f"{TOPIC}:parley-{started['StreamingId']}"
     assert {"SigningCertUrl", "UnsubscribeUrl", "MessageAttributes", "Timestamp"} <= set(record["Sns"])
     assert record["Sns"]["MessageAttributes"]["ParticipantRole"] == {"Type": "String", "Value": "CUSTOMER"}
+
+
+# -- §6: the CLI --------------------------------------------------------------------------------------
+def _cli(server: Any, *words: str) -> Any:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "parley", *words, "--endpoint-url", server.endpoint_url],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_parley_streams_and_parley_sns_subcommands(server: Any, collected: Collected) -> None:
+    _, _, _, started = _chat(
+        server,
+        ChatStreamingConfiguration={"StreamingEndpointArn": TOPIC},
+        InitialMessage={"ContentType": "text/plain", "Content": "from the cli"},
+    )
+    contact, streaming_id = started["ContactId"], started["StreamingId"]
+    wait_for(lambda: len(_of_contact(collected, contact)) == 2)
+    listed = _cli(server, "streams", "--contact", contact)
+    assert [s["StreamingId"] for s in listed["streams"]] == [streaming_id]
+    shown = _cli(server, "streams", "show", streaming_id)
+    assert [m["message"].get("Content") for m in shown["recent"]] == ["from the cli", None]  # newest first
+    assert _cli(server, "streams", "redrive", streaming_id) == {"requeued": 0}
+    assert _cli(server, "streams", "clear-dead", streaming_id) == {"removed": 0}
+    captured = _cli(server, "sns", "messages", "--topic", TOPIC, "--contact", contact)["messages"]
+    assert [json.loads(n["Message"]).get("Content") for n in captured] == [None, "from the cli"]
