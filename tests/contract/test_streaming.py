@@ -353,3 +353,22 @@ def test_parley_streams_and_parley_sns_subcommands(server: Any, collected: Colle
     assert _cli(server, "streams", "clear-dead", streaming_id) == {"removed": 0}
     captured = _cli(server, "sns", "messages", "--topic", TOPIC, "--contact", contact)["messages"]
     assert [json.loads(n["Message"]).get("Content") for n in captured] == [None, "from the cli"]
+
+
+def test_connect_participant_strict_needs_streaming_for_a_customer() -> None:
+    streamed = {"ChatStreamingConfiguration": {"StreamingEndpointArn": TOPIC}}
+    with parley.Server(connect_participant_strict=True, quota_instances=0) as strict:
+        for streaming, refused in (({}, True), (streamed, False)):
+            _, _, cp, started = _chat(strict, **streaming)
+            token = started["ParticipantToken"]
+            if refused:
+                with pytest.raises(Exception) as error:
+                    cp.create_participant_connection(
+                        ParticipantToken=token, Type=["CONNECTION_CREDENTIALS"], ConnectParticipant=True
+                    )
+                assert _code(error) == "ValidationException"
+            else:
+                out = cp.create_participant_connection(
+                    ParticipantToken=token, Type=["CONNECTION_CREDENTIALS"], ConnectParticipant=True
+                )
+                assert out["ConnectionCredentials"]["ConnectionToken"]

@@ -73,10 +73,24 @@ def record(repo: Repo, scope: Scope, items: list[Item], item: Item) -> Item:
 
 
 def connect(
-    repo: Repo, caller: Caller, types: list[str], connect_participant: bool, now: datetime, ids: IdSource
+    repo: Repo,
+    caller: Caller,
+    types: list[str],
+    connect_participant: bool,
+    now: datetime,
+    ids: IdSource,
+    strict: bool = False,
 ) -> Outcome:
-    """CreateParticipantConnection: validates the asked-for blocks; a bot's first connection announces it."""
+    """CreateParticipantConnection: validates the asked-for blocks; a bot's first connection announces it.
+    `strict` (PARLEY_CONNECT_PARTICIPANT_STRICT): a customer's ConnectParticipant needs an active stream."""
     channel = caller.contact.channel
+    if strict and connect_participant and caller.participant.role == "CUSTOMER":
+        chain = caller.contact.chain_id
+        if not any(s.state == "active" for s in repo.chain_streams(caller.scope, chain)):
+            raise ConstraintViolation(
+                "ConnectParticipant only works for a customer when message streaming is enabled on the chat "
+                "(PARLEY_CONNECT_PARTICIPANT_STRICT=true)"
+            )
     if "WEBRTC_CONNECTION" in types and channel != "VOICE":
         raise ConstraintViolation("Type WEBRTC_CONNECTION is only for WebRTC (VOICE) contacts")
     if "WEBSOCKET" in types and channel == "VOICE":
