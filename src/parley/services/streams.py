@@ -34,6 +34,7 @@ BATCH = 32
 ATTEMPT_TIMEOUT = 10.0
 BACKOFF_BASE, BACKOFF_CAP = 0.2, 30.0
 SWEEP_SECONDS = 2.0
+SIGNED = frozenset({"http", "lambda", "python"})  # the targets that receive the notification itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +136,9 @@ class Streamer:
     async def _drain_batch(self, streaming_id: str) -> bool:
         """Delivers one batch in order; False when the stream has nothing left (or is paused or gone)."""
         self._dirty.discard(streaming_id)
-        found = await self._store.read(lambda r: r.find_stream(streaming_id))
-        entries = await self._store.read(lambda r: r.outbox_next(streaming_id, BATCH))
+        found, entries = await self._store.read(
+            lambda r: (r.find_stream(streaming_id), r.outbox_next(streaming_id, BATCH))
+        )
         if found is None or not entries:
             return found is not None and streaming_id in self._dirty
         if len(entries) == BATCH:
@@ -148,19 +150,20 @@ class Streamer:
             if not await self._deliver(scope, stream, entry) and self._settings.stream_on_dead == "pause":
                 self._paused.add(streaming_id)
                 return False
-        return True
+        # A commit after the read above set `dirty` again (notify runs after commit): only then read again.
+        return len(entries) == BATCH or streaming_id in self._dirty
 
     async def _deliver(self, scope: Scope, stream: Stream, entry: OutboxEntry) -> bool:
-        """Until the target confirms, or the message is exhausted (dead): True unless it went dead."""
+        """Until the target confirms, or the message is exhausted (dead): True unless it went dead.
+        The notification (its Timestamp and Signature) is made once: every retry sends the same one."""
         message = published(scope, stream, entry.item)
         target = self.targets.target(stream)
+        note = await self._note(message, target.kind)
+        if entry.attempts == 0 and target.kind != "drop":
+            self.captures.keep(note)
         while True:
-            first = entry.attempts == 0
             entry.first_at = entry.first_at or time.time()
             entry.attempts += 1
-            note = self._note(message)
-            if first and target.kind != "drop":
-                self.captures.keep(note)
             try:
                 outcome = await self._attempt(stream, target, message, note)
             except DeliveryFailed as failure:
@@ -180,10 +183,12 @@ class Streamer:
             raise DeliveryFailed(f"Timeout after {ATTEMPT_TIMEOUT:g} s") from None
         return Outcome(delivered=True)
 
-    def _note(self, message: Any) -> dict[str, Any]:
+    async def _note(self, message: Any, kind: str) -> dict[str, Any]:
+        """The §4.2 notification; signed (on a thread: RSA costs milliseconds, without the GIL) for the
+        targets that receive it, not for SNS Publish, `capture` or `drop`."""
         note = notification(message, datetime.now(UTC), self.base_url, "")
-        if self._settings.sns_sign == "rsa":
-            note["Signature"] = self.signer.sign(string_to_sign(note))
+        if self._settings.sns_sign == "rsa" and kind in SIGNED:
+            note["Signature"] = await asyncio.to_thread(self.signer.sign, string_to_sign(note))
         return note
 
     def _done(self, entry: OutboxEntry, filtered: bool) -> Callable[[UnitOfWork], None]:
