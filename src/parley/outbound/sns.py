@@ -1,4 +1,4 @@
-"""Where a stream's messages go (streaming.md §4): the SNS Publish API (botocore-signed, over aiohttp), a
+"""Where a stream's messages go (streaming.md §4): the SNS Publish API (botocore-signed, over outbound/http1.py), a
 webhook receiving SNS HTTP notifications, a Lambda function (through the `LambdaCall` protocol the app wires
 to its invoker), a Python callable, `capture` and `drop`. Each target delivers one message or raises
 `DeliveryFailed`; retries, order and the dead list are the delivery worker's (services/streams.py).
@@ -14,11 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-import aiohttp
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from parley.outbound.http1 import Http1Client, HttpError
 from parley.outbound.sns_format import Published, lambda_event, subscription_arn
 
 RETRYABLE_SNS = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "NotFound", "InternalError"})
@@ -47,32 +47,21 @@ class Target(Protocol):
 
 
 class HttpClient:
-    """One aiohttp session for every outbound POST, made in the running loop on first use."""
+    """Every outbound POST of the stream targets; a failure to get an answer is a DeliveryFailed."""
 
     def __init__(self) -> None:
-        self._session: aiohttp.ClientSession | None = None
+        self._client = Http1Client()
 
     async def post(self, url: str, data: bytes, headers: Mapping[str, str]) -> tuple[int, str]:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         try:
-            async with self._session.post(url, data=data, headers=dict(headers)) as response:
-                return response.status, await response.text()
-        except aiohttp.ClientConnectorError as exc:
-            raise DeliveryFailed(_connection_error(exc)) from None
-        except aiohttp.ClientError as exc:
+            return await self._client.post(url, data, headers)
+        except HttpError as exc:
+            raise DeliveryFailed(str(exc)) from None
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
             raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-
-def _connection_error(exc: aiohttp.ClientConnectorError) -> str:
-    if isinstance(exc.os_error, ConnectionRefusedError):
-        return "ConnectionRefused"
-    return f"ConnectionError: {exc.os_error}"
+        await self._client.aclose()
 
 
 class SnsPublish:

@@ -11,6 +11,7 @@ from parley.chat.model import ACTIVE, Item, OutboxEntry, Removed, Scope, Selecti
 from parley.store.codec import dump, load
 from parley.store.sqlite_inventory import SqliteInventory, where
 
+TRIM_EVERY = 16
 ENTRY = "SELECT seq, streaming_id, item, state, attempts, first_at, last_error, done_at FROM stream_outbox"
 
 
@@ -102,11 +103,12 @@ class SqliteStreams(SqliteInventory):
                 "UPDATE stream_outbox SET state='delivered', done_at=?, attempts=? WHERE seq=?",
                 (at, entry.attempts, entry.seq),
             )
-            self._db.execute(
-                "DELETE FROM stream_outbox WHERE streaming_id=? AND state='delivered' AND seq <= (SELECT seq FROM"
-                " stream_outbox WHERE streaming_id=? AND state='delivered' ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-                (sid, sid, history),
-            )
+            if entry.seq % TRIM_EVERY == 0:  # the history is trimmed now and then, not on every delivery
+                self._db.execute(
+                    "DELETE FROM stream_outbox WHERE streaming_id=? AND state='delivered' AND seq <= (SELECT seq FROM"
+                    " stream_outbox WHERE streaming_id=? AND state='delivered' ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                    (sid, sid, history),
+                )
         if filtered:
             self._db.execute("UPDATE streams SET filtered=filtered+1 WHERE id=?", (sid,))
         else:
