@@ -1,6 +1,9 @@
 """Parley's own SNS signing key: SHA1withRSA signatures (SignatureVersion 1) over HTTP notifications, and the
-self-signed certificate served at /_parley/sns/cert.pem. Made on first use (a 2048-bit key takes a moment),
-once per process."""
+self-signed certificate served at /_parley/sns/cert.pem. Made on first use, once per process.
+
+The key is 1,024 bits where AWS's certificates have 2,048: a signature then costs about 0.1 ms of CPU instead
+of 0.7 ms, once per streamed message (measured in bench/stream_latency.py), and no local validator checks
+the size; only Parley's own certificate can verify it anyway."""
 
 from __future__ import annotations
 
@@ -14,6 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 
+KEY_BITS = 1024
+
+
 class SnsSigner:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -23,7 +29,7 @@ class SnsSigner:
     def _ensure(self) -> rsa.RSAPrivateKey:
         with self._lock:
             if self._key is None:
-                self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                self._key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
                 self._cert = _certificate(self._key)
             return self._key
 

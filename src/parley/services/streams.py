@@ -184,11 +184,11 @@ class Streamer:
         return Outcome(delivered=True)
 
     async def _note(self, message: Any, kind: str) -> dict[str, Any]:
-        """The §4.2 notification; signed (on a thread: RSA costs milliseconds, without the GIL) for the
-        targets that receive it, not for SNS Publish, `capture` or `drop`."""
+        """The §4.2 notification; signed for the targets that receive it, not for SNS Publish, `capture` or
+        `drop` (about 0.1 ms of CPU: inline costs less than a thread hand-off)."""
         note = notification(message, datetime.now(UTC), self.base_url, "")
         if self._settings.sns_sign == "rsa" and kind in SIGNED:
-            note["Signature"] = await asyncio.to_thread(self.signer.sign, string_to_sign(note))
+            note["Signature"] = self.signer.sign(string_to_sign(note))
         return note
 
     def _done(self, entry: OutboxEntry, filtered: bool) -> Callable[[UnitOfWork], None]:
