@@ -13,7 +13,6 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +33,7 @@ BATCH = 32
 ATTEMPT_TIMEOUT = 10.0
 BACKOFF_BASE, BACKOFF_CAP = 0.2, 30.0
 SWEEP_SECONDS = 2.0
+FLUSH_SECONDS = 0.05
 SIGNED = frozenset({"http", "lambda", "python"})  # the targets that receive the notification itself
 
 
@@ -56,6 +56,12 @@ class Streamer:
         self._dirty: set[str] = set()
         self._paused: set[str] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        # Deliveries are recorded in batches (one unit of work every FLUSH_SECONDS, not one per message):
+        # until then a stream reads on from its cursor. A restart before a flush redelivers (at least once).
+        self._cursor: dict[str, int] = {}
+        self._rewind: set[str] = set()
+        self._delivered: list[tuple[OutboxEntry, bool, float]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     # -- waking -----------------------------------------------------------------------------------
     def opened(self, chain_id: str, streaming_id: str) -> None:
@@ -107,6 +113,7 @@ class Streamer:
         left = [t for t in self._tasks.values() if not t.done()]
         for task in left:
             task.cancel()
+        await self.flush()
         if left:
             pending = await self._store.read(lambda r: r.streams_with_pending())
             log.warning("stream.shutdown streams=%d left with pending messages: %s", len(pending), ",".join(pending))
@@ -116,6 +123,8 @@ class Streamer:
         """After a reset: streams that are gone stop; the rest are picked up again by the sweep."""
         self._chains.clear()
         self._paused.clear()
+        self._cursor.clear()
+        self._delivered.clear()
         for task in self._tasks.values():
             task.cancel()
         self._tasks.clear()
@@ -136,20 +145,29 @@ class Streamer:
     async def _drain_batch(self, streaming_id: str) -> bool:
         """Delivers one batch in order; False when the stream has nothing left (or is paused or gone)."""
         self._dirty.discard(streaming_id)
+        if streaming_id in self._rewind:  # after a redrive: dead messages behind the cursor are pending again
+            self._rewind.discard(streaming_id)
+            await self.flush()
+            self._cursor.pop(streaming_id, None)
+        after = self._cursor.get(streaming_id, 0)
         found, entries = await self._store.read(
-            lambda r: (r.find_stream(streaming_id), r.outbox_next(streaming_id, BATCH))
+            lambda r: (r.find_stream(streaming_id), r.outbox_next(streaming_id, BATCH, after))
         )
         if found is None or not entries:
             return found is not None and streaming_id in self._dirty
         if len(entries) == BATCH:
             limit = self._settings.stream_max_pending
             if await self._store.run(lambda r: r.outbox_overflow(streaming_id, limit)):
-                entries = await self._store.read(lambda r: r.outbox_next(streaming_id, BATCH))
+                entries = await self._store.read(lambda r: r.outbox_next(streaming_id, BATCH, after))
         scope, stream = found
         for entry in entries:
-            if not await self._deliver(scope, stream, entry) and self._settings.stream_on_dead == "pause":
+            delivered = await self._deliver(scope, stream, entry)
+            self._cursor[streaming_id] = entry.seq
+            if not delivered and self._settings.stream_on_dead == "pause":
                 self._paused.add(streaming_id)
                 return False
+            if streaming_id in self._rewind:
+                return True
         # A commit after the read above set `dirty` again (notify runs after commit): only then read again.
         return len(entries) == BATCH or streaming_id in self._dirty
 
@@ -170,7 +188,7 @@ class Streamer:
                 if not await self._failed(stream, entry, failure):
                     return False
                 continue
-            await self._store.run(self._done(entry, outcome.filtered))
+            self._record(entry, outcome.filtered)
             log.debug("stream.deliver ok streaming=%s topic=%s item=%s", stream.id, stream.topic_arn, entry.item.id)
             return True
 
@@ -191,9 +209,27 @@ class Streamer:
             note["Signature"] = self.signer.sign(string_to_sign(note))
         return note
 
-    def _done(self, entry: OutboxEntry, filtered: bool) -> Callable[[UnitOfWork], None]:
-        at, history = time.time(), self._settings.stream_history
-        return lambda r: r.outbox_done(entry, filtered, at, history)
+    def _record(self, entry: OutboxEntry, filtered: bool) -> None:
+        self._delivered.append((entry, filtered, time.time()))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(FLUSH_SECONDS)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Records the deliveries made since the last flush, in one unit of work."""
+        done, self._delivered = self._delivered, []
+        if not done:
+            return
+        history = self._settings.stream_history
+
+        def unit(repo: UnitOfWork) -> None:
+            for entry, filtered, at in done:
+                repo.outbox_done(entry, filtered, at, history)
+
+        await self._store.run(unit)
 
     async def _failed(self, stream: Stream, entry: OutboxEntry, failure: DeliveryFailed) -> bool:
         """Records the failure; True when the message is to be tried again (after a backoff)."""
@@ -230,8 +266,9 @@ class Streamer:
 
     # -- what §6 shows ----------------------------------------------------------------------------
     def resume(self, streaming_id: str) -> None:
-        """After a redrive: a paused stream goes on."""
+        """After a redrive: a paused stream goes on, from its oldest pending message."""
         self._paused.discard(streaming_id)
+        self._rewind.add(streaming_id)
         self.wake(streaming_id)
 
     def paused(self, streaming_id: str) -> bool:

@@ -84,8 +84,12 @@ class SqliteStreams(SqliteInventory):
         rows = self._db.execute("SELECT DISTINCT streaming_id FROM stream_outbox WHERE state='pending'").fetchall()
         return [r[0] for r in rows]
 
-    def outbox_next(self, streaming_id: str, limit: int) -> list[OutboxEntry]:
-        return self.outbox_entries(streaming_id, "pending", limit)
+    def outbox_next(self, streaming_id: str, limit: int, after: int = 0) -> list[OutboxEntry]:
+        rows = self._db.execute(
+            f"{ENTRY} WHERE streaming_id=? AND state='pending' AND seq>? ORDER BY seq LIMIT ?",
+            (streaming_id, after, limit),
+        ).fetchall()
+        return [_entry(r) for r in rows]
 
     def outbox_entries(self, streaming_id: str, state: str, limit: int) -> list[OutboxEntry]:
         order = "DESC" if state == "delivered" else "ASC"
