@@ -5,8 +5,9 @@ sockets subscribed, as bench/latency.py builds them) and the same open-loop load
 --duration s):
 
 - `plain`: no streaming;
-- `streams`: every chat has two streams: `chatStreaming` to a webhook in this process (a live target) and
-  `deadTarget` to a port where nothing listens (connection refused, retried with backoff all along).
+- `live`: one stream per chat, `chatStreaming`, to a webhook in this process;
+- `streams`: every chat has two streams: `chatStreaming` to that webhook (a live target) and `deadTarget`
+  to a port where nothing listens (connection refused, retried with backoff all along).
 
 Reported for each: the WebSocket delivery latency over every socket (from just before the SendMessage POST
 is written to the frame on the socket), the POST's own latency, and for `streams` the latency to the live
@@ -69,7 +70,7 @@ class Webhook:
         return runner
 
 
-async def streamed_tokens(pool: HttpPool) -> TokenSource:
+async def streamed_tokens(pool: HttpPool, dead: bool) -> TokenSource:
     """As chatload.parley_tokens, plus ChatStreamingConfiguration and a second StartContactStreaming."""
     instance = (await pool.call("PUT", "/instance", INSTANCE))["Id"]
     flows = (await pool.call("GET", f"/contact-flows-summary/{instance}"))["ContactFlowSummaryList"]
@@ -79,15 +80,20 @@ async def streamed_tokens(pool: HttpPool) -> TokenSource:
         start = {"InstanceId": instance, "ContactFlowId": flow, "ParticipantDetails": {"DisplayName": f"c{chat}"}}
         start["ChatStreamingConfiguration"] = {"StreamingEndpointArn": ACCOUNT_TOPIC + "chatStreaming"}
         started = await pool.call("PUT", "/contact/chat", start)
-        second = {"InstanceId": instance, "ContactId": started["ContactId"], "ClientToken": f"dead-{chat}"}
-        second["ChatStreamingConfiguration"] = {"StreamingEndpointArn": ACCOUNT_TOPIC + "deadTarget"}
-        await pool.call("POST", "/contact/start-streaming", second)
+        if dead:
+            await dead_stream(pool, instance, started["ContactId"], chat)
         bot = {"ParticipantRole": "CUSTOM_BOT", "DisplayName": f"bot{chat}"}
         create = {"InstanceId": instance, "ContactId": started["ContactId"], "ParticipantDetails": bot}
         created = await pool.call("POST", "/contact/create-participant", create)
         return started["ParticipantToken"], created["ParticipantCredentials"]["ParticipantToken"]
 
     return tokens
+
+
+async def dead_stream(pool: HttpPool, instance: str, contact_id: str, chat: int) -> None:
+    second = {"InstanceId": instance, "ContactId": contact_id, "ClientToken": f"dead-{chat}"}
+    second["ChatStreamingConfiguration"] = {"StreamingEndpointArn": ACCOUNT_TOPIC + "deadTarget"}
+    await pool.call("POST", "/contact/start-streaming", second)
 
 
 async def plain_tokens(pool: HttpPool) -> TokenSource:
@@ -99,7 +105,7 @@ async def plain_tokens(pool: HttpPool) -> TokenSource:
 async def session(key: str, args: argparse.Namespace, port: int, pid: int, hook: Webhook | None) -> dict[str, Any]:
     pool = HttpPool("127.0.0.1", port, 512)
     await pool.warm(32)
-    tokens = await (streamed_tokens(pool) if hook else plain_tokens(pool))
+    tokens = await (streamed_tokens(pool, key == "streams") if hook else plain_tokens(pool))
     fleet = await build_fleet(pool, tokens, args.chats, 32, deflate=True)
     await pool.warm(64)
     await asyncio.sleep(1)
@@ -122,7 +128,7 @@ async def session(key: str, args: argparse.Namespace, port: int, pid: int, hook:
 
 
 async def run_config(key: str, args: argparse.Namespace) -> dict[str, Any]:
-    hook = Webhook() if key == "streams" else None
+    hook = Webhook() if key != "plain" else None
     live, dead = free_port(), free_port()
     command = [*CONFIGS["memory"][1]]
     if hook is not None:
@@ -139,7 +145,7 @@ async def run_config(key: str, args: argparse.Namespace) -> dict[str, Any]:
             server(command, Path(tmp), preexec=raise_fd_limit) as srv,
         ):
             result = await session(key, args, srv.port, srv.pid, hook)
-            if hook is not None:
+            if key == "streams":
                 result["health"] = await admin(srv.port, "health")
                 dead = (await admin(srv.port, "streams?topic=deadTarget"))["streams"]
                 result["dead_target"] = {
@@ -171,14 +177,17 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--chats", type=int, default=100)
     parser.add_argument("--rate", type=float, default=200, help="total messages a second")
     parser.add_argument("--duration", type=float, default=15, help="seconds of the measured phase")
-    return parser.parse_args()
+    parser.add_argument("--only", default="plain,live,streams", help="comma-separated subset of plain,live,streams")
+    args = parser.parse_args()
+    args.configs = [k.strip() for k in args.only.split(",") if k.strip() in ("plain", "live", "streams")]
+    return args
 
 
 def main() -> int:
     args = arguments()
     raise_fd_limit()
     out: dict[str, Any] = {}
-    for key in ("plain", "streams"):
+    for key in args.configs:
         out[key] = uvloop.run(run_config(key, args))
     print(report(out, args))
     RESULTS.mkdir(exist_ok=True)
@@ -189,15 +198,21 @@ def main() -> int:
 def report(out: dict[str, Any], args: argparse.Namespace) -> str:
     lines = [
         f"{args.chats} chats, {args.rate:g} msg/s for {args.duration:g} s, Parley in memory",
-        "| configuration | WebSocket deliveries | WS p50 ms | WS p99 ms | POST p50 ms | POST p99 ms | lost/dup |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| configuration | WS deliveries | WS p50 ms | WS p99 ms | POST p50 ms | POST p99 ms | lost/dup "
+        "| live webhook p50 / p99 ms | server CPU µs/msg | other jobs, cores |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for key, result in out.items():
         lat, post = result["latency_ms"]["all"], result["http_ms"]
+        hook = result.get("stream_ms")
+        live = f"{hook['p50']:.2f} / {hook['p99']:.2f} ({hook['count']:,})" if hook else "-"
         lines.append(
             f"| {key} | {lat['count']:,} | {lat['p50']:.2f} | {lat['p99']:.2f} | {post['p50']:.2f} | "
-            f"{post['p99']:.2f} | {result['lost']}/{result['duplicated']} |"
+            f"{post['p99']:.2f} | {result['lost']}/{result['duplicated']} | {live} | "
+            f"{result['server_cpu_us_per_message']:.0f} | {result['other_cores']:.2f} |"
         )
+    if "streams" not in out:
+        return "\n".join(lines)
     streamed = out["streams"]
     lines.append("")
     lines.append(
