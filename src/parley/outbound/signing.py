@@ -10,11 +10,10 @@ from __future__ import annotations
 import base64
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
+if TYPE_CHECKING:  # cryptography is imported on first use, not on `parley serve`'s startup path
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 KEY_BITS = 1024
 
@@ -28,11 +27,16 @@ class SnsSigner:
     def _ensure(self) -> rsa.RSAPrivateKey:
         with self._lock:
             if self._key is None:
+                from cryptography.hazmat.primitives.asymmetric import rsa
+
                 self._key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
                 self._cert = _certificate(self._key)
             return self._key
 
     def sign(self, text: str) -> str:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
         signature = self._ensure().sign(text.encode(), padding.PKCS1v15(), hashes.SHA1())
         return base64.b64encode(signature).decode()
 
@@ -43,6 +47,10 @@ class SnsSigner:
 
 
 def _certificate(key: rsa.RSAPrivateKey) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "parley-sns")])
     now = datetime.now(UTC)
     cert = (

@@ -11,15 +11,14 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
-
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 from parley.outbound.http1 import Http1Client, HttpError
 from parley.outbound.sns_format import Published, lambda_event, subscription_arn
+
+if TYPE_CHECKING:
+    from botocore.credentials import Credentials
 
 RETRYABLE_SNS = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "NotFound", "InternalError"})
 CODE = re.compile(r"<Code>([^<]+)</Code>")
@@ -92,6 +91,10 @@ class SnsPublish:
             params[f"{prefix}.Value.StringValue"] = value
         data = urlencode(params).encode()
         headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+        from botocore.auth import SigV4Auth  # imported on first use: not on `parley serve`'s startup path
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
         credentials = await asyncio.to_thread(self._credentials) if self._endpoint == "aws" else None
         request = AWSRequest(method="POST", url=url, data=data, headers=headers)
         SigV4Auth(credentials or Credentials("test", "test"), "sns", region).add_auth(request)

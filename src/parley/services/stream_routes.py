@@ -11,10 +11,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-
-import botocore.session
-from botocore.credentials import Credentials
+from typing import TYPE_CHECKING, Any
 
 from parley.chat.errors import Invalid
 from parley.chat.model import Stream
@@ -30,6 +27,9 @@ from parley.outbound.sns import (
     Webhook,
 )
 from parley.settings import Settings
+
+if TYPE_CHECKING:
+    from botocore.credentials import Credentials
 
 log = logging.getLogger("parley.streams")
 SnsCallable = Callable[[dict[str, Any]], Any]
@@ -110,6 +110,8 @@ class Targets:
 
     def _credentials(self) -> Credentials | None:
         if self._aws is None:
+            import botocore.session  # only for `--sns-endpoint aws`
+
             self._aws = botocore.session.get_session().get_credentials()
         return self._aws
 
