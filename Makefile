@@ -10,7 +10,7 @@ node_stamp = $(1)/node_modules/.installed-$(shell cat $(1)/package-lock.json | c
 NODE_STAMPS := $(foreach suite,$(NODE_SUITES),$(call node_stamp,$(suite)))
 LINTED := src tests $(wildcard bench)
 
-.PHONY: serve test lint bench bench-throughput bench-latency bench-startup format clean
+.PHONY: serve test lint bench bench-throughput bench-latency bench-streams bench-startup format clean
 
 $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -56,6 +56,10 @@ bench-startup: $(STAMP)
 
 bench-latency: $(STAMP)
 	$(BIN)/python bench/latency.py
+
+# SendMessage-to-delivery with no stream, one live stream, and a live plus a dead stream per chat.
+bench-streams: $(STAMP)
+	$(BIN)/python bench/stream_latency.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(addsuffix /node_modules,$(NODE_SUITES))
