@@ -218,3 +218,36 @@ def test_a_sigkilled_durable_parley_delivers_after_restart_every_acknowledged_it
     finally:
         second.stop()
         receiver.stop()
+
+
+def test_pause_holds_a_stream_until_a_redrive_and_drop_discards() -> None:
+    dead_port = free_port()
+    routes = {"deadTarget": f"http://127.0.0.1:{dead_port}/sns", "chatStreaming": "drop"}
+    with parley.Server(sns=routes, stream_max_attempts=1, stream_on_dead="pause", quota_instances=0) as running:
+        url = running.endpoint_url
+        _, _, started, (dropped, paused) = _streamed_chat(url, [TOPIC, DEAD_TOPIC])
+        cp = participant_client(url)
+        customer = join(cp, started["ParticipantToken"], started["ParticipantId"], websocket=False)
+        for i in range(3):
+            cp.send_message(ConnectionToken=customer.connection_token, ContentType="text/plain", Content=f"m{i}")
+        wait_for(lambda: _stream(url, paused)["counts"]["dead"] == 1, what="the first message dead")
+        time.sleep(0.5)
+        status = _stream(url, paused)
+        assert status["paused"] and status["counts"]["pending"] == 2  # held, not skipped
+        wait_for(lambda: _stream(url, dropped)["counts"]["delivered"] == 4)  # joined + 3 messages, discarded
+        captured = json.loads(urllib.request.urlopen(f"{url}/_parley/sns/messages?topic=chatStreaming").read())
+        assert captured["messages"] == []  # drop keeps nothing
+        late = Receiver().start(dead_port)
+        try:
+            assert _post(f"{url}/_parley/streams/{paused}/redrive") == {"requeued": 1}
+            wait_for(lambda: _stream(url, paused)["counts"]["delivered"] == 3)
+        finally:
+            late.stop()
+        assert [json.loads(r.body["Message"])["Content"] for r in late.accepted] == ["m0", "m1", "m2"]
+        assert not _stream(url, paused)["paused"]
+
+
+def test_stream_duplicate_new_opens_a_second_stream_on_the_same_topic() -> None:
+    with parley.Server(stream_duplicate="new", quota_instances=0) as running:
+        _, _, started, ids = _streamed_chat(running.endpoint_url, [TOPIC, TOPIC])
+        assert len(set(ids)) == 2
