@@ -249,5 +249,5 @@ def test_pause_holds_a_stream_until_a_redrive_and_drop_discards() -> None:
 
 def test_stream_duplicate_new_opens_a_second_stream_on_the_same_topic() -> None:
     with parley.Server(stream_duplicate="new", quota_instances=0) as running:
-        _, _, started, ids = _streamed_chat(running.endpoint_url, [TOPIC, TOPIC])
+        *_, ids = _streamed_chat(running.endpoint_url, [TOPIC, TOPIC])
         assert len(set(ids)) == 2
