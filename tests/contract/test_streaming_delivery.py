@@ -251,3 +251,19 @@ def test_stream_duplicate_new_opens_a_second_stream_on_the_same_topic() -> None:
     with parley.Server(stream_duplicate="new", quota_instances=0) as running:
         *_, ids = _streamed_chat(running.endpoint_url, [TOPIC, TOPIC])
         assert len(set(ids)) == 2
+
+
+def test_past_max_pending_the_oldest_messages_go_dead_as_overflow() -> None:
+    dead_port = free_port()
+    routes = {"deadTarget": f"http://127.0.0.1:{dead_port}/sns"}
+    with parley.Server(sns=routes, stream_max_pending=5, stream_max_attempts=1000, quota_instances=0) as running:
+        url = running.endpoint_url
+        _, _, started, (stream,) = _streamed_chat(url, [DEAD_TOPIC])
+        cp = participant_client(url)
+        customer = join(cp, started["ParticipantToken"], started["ParticipantId"], websocket=False)
+        for i in range(12):
+            cp.send_message(ConnectionToken=customer.connection_token, ContentType="text/plain", Content=f"m{i}")
+        wait_for(lambda: _stream(url, stream)["counts"]["pending"] == 5, timeout=10, what="the overflow sweep")
+        detail = _stream(url, stream)
+    assert [m["message"]["Content"] for m in detail["pending"]] == [f"m{i}" for i in range(7, 12)]
+    assert detail["counts"]["dead"] == 8 and {m["lastError"] for m in detail["dead"]} == {"overflow"}

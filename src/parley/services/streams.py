@@ -13,6 +13,7 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -99,9 +100,19 @@ class Streamer:
         """A safety net: a stream whose wake-up was missed is picked up within seconds."""
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
+            await self._overflow()
             for streaming_id in await self._store.read(lambda r: r.streams_with_pending()):
                 if streaming_id not in self._tasks:
                     self.wake(streaming_id)
+
+    async def _overflow(self) -> None:
+        """Past PARLEY_STREAM_MAX_PENDING, a stream's oldest pending messages go dead (`overflow`)."""
+        limit = self._settings.stream_max_pending
+        for streaming_id in await self._store.read(lambda r: r.streams_over(limit)):
+            moved = await self._store.run(_overflowing(streaming_id, limit))
+            log.warning(
+                "stream.overflow streaming=%s moved=%d to the dead list (pending > %d)", streaming_id, moved, limit
+            )
 
     async def stop(self) -> None:
         """Drains for PARLEY_STREAM_DRAIN_SECONDS, then leaves the rest (kept by a durable store)."""
@@ -155,10 +166,6 @@ class Streamer:
         )
         if found is None or not entries:
             return found is not None and streaming_id in self._dirty
-        if len(entries) == BATCH:
-            limit = self._settings.stream_max_pending
-            if await self._store.run(lambda r: r.outbox_overflow(streaming_id, limit)):
-                entries = await self._store.read(lambda r: r.outbox_next(streaming_id, BATCH, after))
         scope, stream = found
         for entry in entries:
             delivered = await self._deliver(scope, stream, entry)
@@ -240,7 +247,8 @@ class Streamer:
             or entry.attempts >= self._settings.stream_max_attempts
             or age >= self._settings.stream_max_age
         )
-        await self._store.run(lambda r: r.outbox_failed(entry, dead))
+        if not await self._store.run(lambda r: r.outbox_failed(entry, dead)):
+            return False  # moved to the dead list by an overflow meanwhile
         if dead:
             log.warning(
                 'stream.dead streaming=%s topic=%s contact=%s item=%s attempts=%d error="%s"',
@@ -273,3 +281,7 @@ class Streamer:
 
     def paused(self, streaming_id: str) -> bool:
         return streaming_id in self._paused
+
+
+def _overflowing(streaming_id: str, limit: int) -> Callable[[UnitOfWork], int]:
+    return lambda repo: repo.outbox_overflow(streaming_id, limit)

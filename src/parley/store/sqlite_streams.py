@@ -118,12 +118,21 @@ class SqliteStreams(SqliteInventory):
         else:
             self._db.execute("UPDATE streams SET delivered=delivered+1, last_delivered_at=? WHERE id=?", (at, sid))
 
-    def outbox_failed(self, entry: OutboxEntry, dead: bool) -> None:
-        self._db.execute(
-            "UPDATE stream_outbox SET state=?, attempts=?, first_at=?, last_error=? WHERE seq=?",
+    def outbox_failed(self, entry: OutboxEntry, dead: bool) -> bool:
+        """False when the message is no longer pending (overflow moved it to the dead list meanwhile)."""
+        updated = self._db.execute(
+            "UPDATE stream_outbox SET state=?, attempts=?, first_at=?, last_error=? WHERE seq=? AND state='pending'",
             ("dead" if dead else "pending", entry.attempts, entry.first_at, entry.last_error, entry.seq),
-        )
+        ).rowcount
         self._db.execute("UPDATE streams SET last_error=? WHERE id=?", (entry.last_error, entry.streaming_id))
+        return bool(updated)
+
+    def streams_over(self, max_pending: int) -> list[str]:
+        rows = self._db.execute(
+            "SELECT streaming_id FROM stream_outbox WHERE state='pending' GROUP BY streaming_id HAVING COUNT(*) > ?",
+            (max_pending,),
+        ).fetchall()
+        return [r[0] for r in rows]
 
     def outbox_overflow(self, streaming_id: str, max_pending: int) -> int:
         """Past `max_pending`, the oldest pending messages go to the dead list (reason `overflow`)."""
