@@ -117,6 +117,7 @@ def test_start_chat_with_streaming_streams_every_item_from_the_first(server: Any
         assert note["SigningCertURL"] == f"{server.endpoint_url}/_parley/sns/cert.pem"
     assert "ParticipantRole" not in sns_attributes(notes[-1])
     assert all(name.startswith("parley-sns") for name in collected.threads)
+    wait_for(lambda: _streams(server, contact)[0]["counts"]["delivered"] == 6)  # recorded every 50 ms
     [stream] = _streams(server, contact)
     assert stream["StreamingId"] == started["StreamingId"] and stream["state"] == "ended"
     assert stream["target"] == "python" and stream["counts"]["delivered"] == 6
@@ -344,7 +345,7 @@ def test_parley_streams_and_parley_sns_subcommands(server: Any, collected: Colle
         InitialMessage={"ContentType": "text/plain", "Content": "from the cli"},
     )
     contact, streaming_id = started["ContactId"], started["StreamingId"]
-    wait_for(lambda: len(_of_contact(collected, contact)) == 2)
+    wait_for(lambda: _streams(server, contact)[0]["counts"]["delivered"] == 2)
     listed = _cli(server, "streams", "--contact", contact)
     assert [s["StreamingId"] for s in listed["streams"]] == [streaming_id]
     shown = _cli(server, "streams", "show", streaming_id)
