@@ -222,8 +222,9 @@ class Streamer:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
 
     async def _flush_soon(self) -> None:
-        await asyncio.sleep(FLUSH_SECONDS)
-        await self.flush()
+        while self._delivered:  # what was delivered while a flush was committing goes in the next one
+            await asyncio.sleep(FLUSH_SECONDS)
+            await self.flush()
 
     async def flush(self) -> None:
         """Records the deliveries made since the last flush, in one unit of work."""
