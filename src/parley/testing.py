@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from parley.settings import Settings, configure
+from parley.settings import Settings, SettingsError, configure
 
 if TYPE_CHECKING:
     import socket
@@ -39,14 +39,17 @@ class ResetUnavailable(ParleyServerError):
 class AdminClient:
     """The admin API (`/_parley/…`) over HTTP: JSON in, JSON out."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, admin_token: str | None = None) -> None:
         self.base_url = base_url
+        self._token = admin_token  # sent to a server bound beyond loopback (--admin-token)
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
         """(status, decoded JSON body) for any status; raises only when the server cannot be reached."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base_url + path, data=data, method=method)
         request.add_header("content-type", "application/json")
+        if self._token:
+            request.add_header("x-parley-admin-token", self._token)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, _json(response.read())
@@ -122,7 +125,16 @@ class ParleyServer:
 
     Keywords are the settings of `parley serve` by their Python names (`data_dir`, `account_id`,
     `region`, `quota_instances`, `cors_origins`, …). Unlike the CLI it listens on a free port by default
-    and does not read PARLEY_* variables. A taken port raises `BindError` at once."""
+    and does not read PARLEY_* variables. A taken port raises `BindError` at once.
+
+    `lambdas={"startBot": handler}` runs the Lambda functions flows invoke in this process: a key is a function
+    name, `name:qualifier` or a full ARN; a value is a Python callable `handler(event, context)` (or a coroutine
+    function), or a target text as `--lambda` takes (`http://HOST/PATH`, `package.module:function`). Unlike
+    `parley serve`, it never sets AWS_* variables for handlers: use the `parley_env` fixture or `server.env`.
+
+    `sns={"chatStreaming": target}` routes a streamed topic (by name or ARN): a target text as `--sns` takes
+    (`http://HOST/PATH`, `lambda:NAME` — run like `lambdas=` — `capture`, `drop`, with `;filter=JSON`) or a
+    Python callable receiving each notification."""
 
     def __init__(
         self,
@@ -130,18 +142,25 @@ class ParleyServer:
         host: str = "127.0.0.1",
         port: int = 0,
         startup_timeout: float = 10.0,
+        lambdas: Mapping[str, Callable[..., Any] | str] | None = None,
         sns: Mapping[str, str | Callable[[dict[str, Any]], Any]] | None = None,
-        stream_lambda: Any = None,
         **settings: Any,
     ):
-        """`sns={topic: target}`: a target string (`http://…`, `lambda:NAME`, `capture`, `drop`, with `;filter=…`)
-        or a Python callable receiving each notification; `stream_lambda` runs `lambda:NAME` targets (an
-        async `(function_name, event) -> (ok, error)`, e.g. `parley.outbound.sns.HandlerLambdas`)."""
+        wrong = sorted(
+            name for name, target in (lambdas or {}).items() if not (isinstance(target, str) or callable(target))
+        )
+        if wrong:
+            raise SettingsError(f"lambdas: {wrong[0]} must map to a callable or a target text, not a value")
+        texts = {name: target for name, target in (lambdas or {}).items() if isinstance(target, str)}
+        self.lambdas: dict[str, Callable[..., Any]] = {
+            name: target for name, target in (lambdas or {}).items() if not isinstance(target, str)
+        }
+        if texts:
+            settings["lambdas"] = texts
         routes = [f"{key}={value}" for key, value in (sns or {}).items() if isinstance(value, str)]
         if routes:
             settings["sns_targets"] = "\n".join(routes)
         self._sns_callables = {key: value for key, value in (sns or {}).items() if not isinstance(value, str)}
-        self._stream_lambda = stream_lambda
         self.settings: Settings = configure(host=host, port=port, **settings)
         self.startup_timeout = startup_timeout
         self._url: str | None = None
@@ -186,7 +205,7 @@ class ParleyServer:
 
     @property
     def admin(self) -> AdminClient:
-        return AdminClient(self.endpoint_url)
+        return AdminClient(self.endpoint_url, self.settings.admin_token)
 
     @property
     def env(self) -> dict[str, str]:
@@ -210,13 +229,17 @@ class ParleyServer:
 
         sock = bind(self.settings.host, self.settings.port)
         try:
-            app = build_app(self.settings, sns_callables=self._sns_callables, stream_lambda=self._stream_lambda)
+            app = build_app(
+                self.settings,
+                lambdas=self.lambdas,
+                sns_callables=self._sns_callables,
+            )
             if not self.settings.public_url:
                 app.streamer.base_url = url_of(sock)
         except BaseException:
             sock.close()
             raise
-        self._server = uvicorn_server(app)
+        self._server = uvicorn_server(app, app.settings.limits)
         self._failure = None
         ready = threading.Event()
         self._thread = threading.Thread(

@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 import parley
-from parley.outbound.sns import HandlerLambdas
 from tests.conftest import client, make_instance
 from tests.contract.chat_helpers import Socket, join, participant_client
 from tests.contract.stream_helpers import (
@@ -290,7 +289,7 @@ class ChatBot:
 def test_lambda_target_runs_a_handler_with_the_sns_event_and_a_filter() -> None:
     bot = ChatBot()
     target = 'lambda:chatBot;filter={"ParticipantRole":["CUSTOMER"],"Type":["MESSAGE"]}'
-    with parley.Server(sns={TOPIC: target}, stream_lambda=HandlerLambdas({"chatBot": bot.handler})) as running:
+    with parley.Server(sns={TOPIC: target}, lambdas={"chatBot": bot.handler}) as running:  # the flows' invoker
         bot.url = running.endpoint_url
         connect, setup, cp, started = _chat(running, ChatStreamingConfiguration={"StreamingEndpointArn": TOPIC})
         contact = started["ContactId"]

@@ -170,34 +170,3 @@ class Kept:
 
     async def deliver(self, message: Published, note: dict[str, Any]) -> None:
         return None
-
-
-class HandlerLambdas:
-    """A `LambdaCall` over Python handlers `handler(event, context)` run on a thread: what `parley.Server`
-    uses until the app's Lambda invoker is wired, and what tests use to run a real handler in process."""
-
-    def __init__(self, handlers: Mapping[str, Callable[[dict[str, Any], Any], Any]]) -> None:
-        self._handlers = dict(handlers)
-
-    async def __call__(self, function_name: str, event: dict[str, Any]) -> tuple[bool, str | None]:
-        handler = self._handlers.get(function_name)
-        if handler is None:
-            return False, f"ResourceNotFoundException: no function {function_name}"
-        try:
-            await asyncio.to_thread(handler, event, _Context(function_name))
-        except Exception as exc:
-            return False, f"{type(exc).__name__}: {exc}"
-        return True, None
-
-
-class _Context:
-    """The few LambdaContext members handlers read."""
-
-    def __init__(self, name: str) -> None:
-        self.function_name = name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = 128
-        self.aws_request_id = "parley"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000

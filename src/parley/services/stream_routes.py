@@ -14,8 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from parley.chat.errors import Invalid
-from parley.chat.model import Stream
+from parley.chat.model import Scope, Stream
 from parley.chat.streams import Route
+from parley.outbound.lambdas import Invocation, LambdaInvoker
 from parley.outbound.sns import (
     HttpClient,
     Kept,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("parley.streams")
 SnsCallable = Callable[[dict[str, Any]], Any]
+INVOKE_TIMEOUT = 9.0  # inside the delivery worker's 10 s per attempt
 
 
 class Routes:
@@ -118,6 +120,26 @@ class Targets:
     async def aclose(self) -> None:
         await self.http.aclose()
         self._threads.shutdown(wait=False)
+
+
+class InvokerLambdaCall:
+    """`lambda:NAME` stream targets through the flows' Lambda invoker (flows.md §6.1: `lambdas=`, `module:function`,
+    `--lambda-endpoint`), invoked RequestResponse with the SNS event; any outcome but `ok` is a failed delivery."""
+
+    def __init__(self, invoker: LambdaInvoker) -> None:
+        self._invoker = invoker
+
+    async def __call__(self, function_name: str, event: dict[str, Any]) -> tuple[bool, str | None]:
+        sns = event["Records"][0]["Sns"]
+        attributes = sns["MessageAttributes"]
+        region = str(sns["TopicArn"]).split(":")[3]
+        scope = Scope(attributes["AccountId"]["Value"], region)
+        contact = attributes["ContactId"]["Value"]
+        invocation = Invocation(function_name, event, INVOKE_TIMEOUT, False, contact, scope)
+        result = await self._invoker.invoke(invocation)
+        if result.outcome == "ok":
+            return True, None
+        return False, f"{result.outcome}: {result.error}" if result.error else result.outcome
 
 
 class _Late:
