@@ -14,6 +14,7 @@ from parley.chat.tokens import TokenSigner
 from parley.clock import Clock, SystemClock, VirtualClock
 from parley.ids import IdGenerator
 from parley.outbound.lambdas import LambdaInvoker
+from parley.outbound.sns import LambdaCall
 from parley.protocol.pagination import PageTokens
 from parley.protocol.routing import Router
 from parley.protocol.spec import error_shape, load_operations
@@ -28,6 +29,9 @@ from parley.services.participant import ParticipantService
 from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
 from parley.services.snapshots import SnapshotService
+from parley.services.stream_routes import Captures, InvokerLambdaCall, Routes, SnsCallable, Targets
+from parley.services.stream_views import StreamViews
+from parley.services.streams import Streamer
 from parley.services.upgrade import upgrade_stored_instances
 from parley.settings import Settings, SettingsError, effective, is_loopback_host
 from parley.store.sqlite import SqliteStore
@@ -35,6 +39,7 @@ from parley.timers import FLOW, Deadlines
 from parley.transport.access_log import AccessLog
 from parley.transport.admin import Admin
 from parley.transport.admin_gate import AdminGate
+from parley.transport.admin_streams import StreamAdmin
 from parley.transport.console import Console, ConsoleFeed, FeedBus
 from parley.transport.cors import Cors, OriginPolicy
 from parley.transport.faults import Faults, FaultyBus
@@ -77,6 +82,23 @@ def _check(settings: Settings) -> None:
             raise SettingsError(f"{where}: {name!r} is not a Connect operation with a ClientToken")
         if code not in op.error_codes:
             raise SettingsError(f"{settings.origin('idempotency_mismatch_errors')}: {name} does not declare {code!r}")
+    _check_sns_endpoint(settings)
+
+
+def _check_sns_endpoint(settings: Settings) -> None:
+    """An SNS endpoint that is Parley itself would publish into a loop."""
+    endpoint = settings.sns_endpoint
+    if not endpoint or endpoint == "aws":
+        return
+    own = {settings.public_url.rstrip("/")} if settings.public_url else set()
+    hosts = (
+        {settings.host, "127.0.0.1", "localhost"}
+        if settings.host in ("0.0.0.0", "::", "127.0.0.1")
+        else {settings.host}
+    )
+    own |= {f"http://{host}:{settings.port}" for host in hosts}
+    if settings.port and endpoint.rstrip("/") in own:
+        raise SettingsError(f"--sns-endpoint {endpoint} is this Parley's own address; messages would loop")
 
 
 def _clock(settings: Settings) -> Clock:
@@ -103,6 +125,7 @@ class Parley:
     flows: FlowRunner
     lambdas: LambdaInvoker  # runs the functions flows invoke (flows.md §6); closed at shutdown
     ids: IdGenerator
+    streamer: Streamer  # delivers chat message streams (streaming.md §5)
     snapshots: SnapshotService
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -124,11 +147,13 @@ class Parley:
                 await self.flows.resume_all()
                 if self.clock.virtual:
                     await self.deadlines.fire_due()
+                await self.streamer.start()
                 self.admin.ready = not self.preparing  # else startup.prepare says when, after --import/--init
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.admin.ready = False
                 self.deadlines.cancel_all()
+                await self.streamer.stop()
                 await self.flows.aclose()
                 await self.lambdas.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
@@ -181,8 +206,12 @@ def build_app(
     settings: Settings,
     access_log: AccessLog | None = None,
     lambdas: Mapping[str, Callable[..., Any]] | None = None,
+    sns_callables: Mapping[str, SnsCallable] | None = None,
+    stream_lambda: LambdaCall | None = None,
 ) -> Parley:
-    """`lambdas`: Python callables by function name or ARN (`parley.Server(lambdas=…)`), next to the settings'."""
+    """`lambdas`: Python callables by function name or ARN (`parley.Server(lambdas=…)`), next to the settings'.
+    `sns_callables`: `parley.Server(sns={topic: fn})`; `stream_lambda` runs `lambda:NAME` stream targets
+    (default: the same Lambda invoker as flows)."""
     _check(settings)
     clock = _clock(settings)
     lambda_ids = IdGenerator(None if settings.seed is None else settings.seed + 2)
@@ -195,7 +224,11 @@ def build_app(
     operations = {service: load_operations(service) for service in ("connect", "connectparticipant")}
     faults = Faults(operations, bus)
     feed = ConsoleFeed()
+    callables = dict(sns_callables or {})
+    stream_call = stream_lambda or InvokerLambdaCall(invoker)
+    streamer = Streamer(store, settings, Targets(settings, callables, stream_call), Captures(settings.sns_capture))
     pusher = Pusher(FeedBus(FaultyBus(bus, faults), feed))
+    pusher.observe(streamer.notify)  # committed items wake their chains' streams
     deadlines = Deadlines(clock)
     issuer = ConnectionIssuer(signer, settings.policy)
     after = Aftermath(pusher, deadlines)
@@ -205,7 +238,7 @@ def build_app(
     after.bind_flows(flows)
     pusher.observe(flows.observe)
     deadlines.bind(flows.check, FLOW)
-    connect = ConnectService(deps)
+    connect = ConnectService(deps, Routes(settings, callables), streamer)
     urls = SignedUrls(signer)
     participant = ParticipantService(deps, urls)
     deadlines.bind(participant.check_deadlines)
@@ -229,6 +262,7 @@ def build_app(
 
     actions = AdminService(store, ids, signer, pusher, clock, deadlines, bus, reseed, settings.seed, flows.accepted)
     default_scope = Scope(settings.account_id, settings.region)
+    streams = StreamAdmin(StreamViews(store, streamer), streamer, settings.stream_history)
     snapshots = SnapshotService(store, clock, deadlines, bus, deadlines.fire_due, flows.resume_all)
     admin = Admin(
         actions,
@@ -241,6 +275,7 @@ def build_app(
         settings.policy,
         flows,
         invoker,
+        streams,
         snapshots=snapshots,
         config=effective(settings),
     )
@@ -248,4 +283,6 @@ def build_app(
     console = Console(ConsoleService(store, clock), feed) if settings.ui else None
     namespace = _admin_and_console(settings, admin, console)
     http = Cors(_by_path(namespace, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)
-    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http, flows, invoker, ids, snapshots)
+    return Parley(
+        settings, store, aws, admin, hosted, sockets, deadlines, clock, http, flows, invoker, ids, streamer, snapshots
+    )

@@ -1,5 +1,5 @@
 """`parley reset|state|queues|requests|faults|agent|supervisor|sockets|clock|events|flow|health|lambda|config|
-wait|export|import`: the admin API from a shell.
+wait|export|import|streams|sns`: the admin API from a shell.
 
 Each subcommand is one admin request to a running Parley (`--endpoint-url`, else `PARLEY_ENDPOINT_URL`,
 else http://127.0.0.1:4599); it prints the JSON answer, or says on stderr why there is none and exits 1.
@@ -37,6 +37,8 @@ COMMANDS = (
     "export",
     "import",
     "config",
+    "streams",
+    "sns",
 )
 
 
@@ -145,6 +147,24 @@ def _export(args: argparse.Namespace) -> Call:
 
 def _import(args: argparse.Namespace) -> Call:
     return Call("POST", "state/import", {"replace": "true"} if args.replace else {})
+
+
+def _streams(args: argparse.Namespace) -> Call:
+    """`parley streams [--contact C] [--topic T] [--state S]`, `parley streams show|redrive|clear-dead ID`."""
+    if args.action is None:
+        return Call("GET", "streams", _given(args, contact="contact", topic="topic", state="state"))
+    if args.id is None:
+        raise SettingsError(f"parley streams {args.action} needs a StreamingId")
+    path = f"streams/{_segment(args.id)}"
+    if args.action == "redrive":
+        return Call("POST", f"{path}/redrive", body={})
+    if args.action == "clear-dead":
+        return Call("DELETE", f"{path}/dead")
+    return Call("GET", path)
+
+
+def _sns_messages(args: argparse.Namespace) -> Call:
+    return Call("GET", "sns/messages", _given(args, topic="topic", contact="contact", limit="limit"))
 
 
 def _lambda_invocations(args: argparse.Namespace) -> Call:
@@ -283,6 +303,21 @@ def add_commands(commands: Any) -> None:
     load.add_argument("--replace", action="store_true", help="make it the whole state instead (one transaction)")
     load.set_defaults(special="import")
     _add_lambda(commands, common)
+    _add_stream_commands(commands, common)
+
+
+def _add_stream_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    streams = _add(commands, common, "streams", _streams, "chat message streams: list, show, redrive, clear-dead")
+    streams.add_argument("action", nargs="?", choices=("show", "redrive", "clear-dead"))
+    streams.add_argument("id", nargs="?", help="the StreamingId")
+    streams.add_argument("--contact", help="one contact's streams")
+    streams.add_argument("--topic", help="one topic (ARN or name)")
+    streams.add_argument("--state", choices=("active", "stopped", "ended"))
+    sns = commands.add_parser("sns", help="captured SNS messages").add_subparsers(dest="sns_command", required=True)
+    messages = _add(sns, common, "messages", _sns_messages, "print the captured notifications")
+    messages.add_argument("--topic", help="one topic (ARN or name)")
+    messages.add_argument("--contact", help="one contact's messages")
+    messages.add_argument("--limit", type=int, help="the most recent N")
 
 
 def _read(name: str) -> bytes:

@@ -69,7 +69,10 @@ def _start(flags: dict[str, Any], defaults: dict[str, object], lines: Any) -> tu
     )
     try:
         _prepare_handlers(settings, url_of(sock))
-        return build_app(settings, access_log), sock
+        app = build_app(settings, access_log)
+        if not settings.public_url:
+            app.streamer.base_url = url_of(sock)  # the webhook signing certificate's URL (streaming.md §4)
+        return app, sock
     except SettingsError as exc:
         sock.close()
         print(f"parley: {exc}", file=sys.stderr)

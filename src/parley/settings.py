@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -27,6 +28,15 @@ FALSE = frozenset({"0", "false", "no", "off", ""})
 
 class SettingsError(ValueError):
     """A flag or environment value that cannot be used; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class SnsRoute:
+    """One `--sns TOPIC=TARGET[;filter=JSON]`: a topic ARN or name, where it goes, its filter policy."""
+
+    topic: str
+    target: str  # http(s)://…, lambda:NAME, python:KEY, capture or drop
+    filter: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +88,18 @@ class Settings:
     lambda_timeout: float | None = None  # seconds overriding InvocationTimeLimitSeconds; None = the flow's
     lambda_workers: int = 8  # threads running `module:function` targets
     lambda_function_name: str = "name"  # what an Invoke API call names: the ARN's function `name`, or the `arn`
+    # chat message streaming (streaming.md §4-§7)
+    sns_endpoint: str | None = None  # PARLEY_SNS_ENDPOINT, then AWS_ENDPOINT_URL_SNS; `aws` = real SNS
+    sns_targets: tuple[SnsRoute, ...] = ()  # --sns TOPIC=TARGET[;filter=JSON]
+    sns_unrouted: str = "capture"  # PARLEY_SNS_UNROUTED: capture | reject
+    sns_sign: str = "rsa"  # PARLEY_SNS_SIGN: rsa | none
+    sns_capture: int = 1000  # captured notifications kept per topic
+    stream_max_attempts: int = 10
+    stream_max_age: int = 3600  # seconds
+    stream_on_dead: str = "skip"  # skip | pause
+    stream_max_pending: int = 10000
+    stream_history: int = 100
+    stream_drain_seconds: float = 5.0
     sources: Mapping[str, str] = field(default_factory=dict)  # setting -> flag | env | keyword (absent: default)
 
     def origin(self, name: str) -> str:
@@ -175,6 +197,45 @@ def _origins(text: str) -> tuple[str, ...]:
         if origin.lower() not in ORIGIN_KEYWORDS and not ORIGIN.match(origin):
             raise SettingsError(f"expected loopback, *, null or origins like http://localhost:3000, got {origin!r}")
     return origins
+
+
+SNS_TARGET = re.compile(r"^(https?://\S+|lambda:\S+|python:\S+|capture|drop)$")
+
+
+def _sns_route(text: str) -> SnsRoute:
+    head, _, rest = text.partition(";filter=")
+    topic, sep, target = head.partition("=")
+    if not sep or not topic.strip() or not SNS_TARGET.match(target.strip()):
+        raise SettingsError(
+            f"expected TOPIC=TARGET[;filter=JSON] (TARGET http(s)://…, lambda:NAME, capture, drop), got {text!r}"
+        )
+    policy: Any = None
+    if rest:
+        try:
+            policy = json.loads(rest)
+        except ValueError:
+            raise SettingsError(f"the filter of {topic.strip()!r} is not JSON: {rest!r}") from None
+        if not isinstance(policy, dict):
+            raise SettingsError(f"the filter of {topic.strip()!r} must be a JSON object")
+    return SnsRoute(topic.strip(), target.strip(), policy)
+
+
+def _sns_routes(text: str) -> tuple[SnsRoute, ...]:
+    """Newline-separated routes (filters contain commas)."""
+    return tuple(_sns_route(line.strip()) for line in text.splitlines() if line.strip())
+
+
+def _sns_endpoint(text: str) -> str:
+    if text != "aws" and not text.startswith(("http://", "https://")):
+        raise SettingsError(f"expected an http(s):// URL or aws, got {text!r}")
+    return text.rstrip("/")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise SettingsError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def _token(text: str) -> str:
@@ -310,14 +371,28 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         _token,
         "token the admin API and console require when the bind address is not loopback",
     ),
+    ("sns_endpoint", "--sns-endpoint", "PARLEY_SNS_ENDPOINT", _sns_endpoint, "SNS Publish API URL, or aws"),
+    ("sns_targets", "--sns", "PARLEY_SNS_TARGETS", _sns_routes, "TOPIC=TARGET[;filter=JSON], repeatable"),
+    ("sns_unrouted", "--sns-unrouted", "PARLEY_SNS_UNROUTED", _choice("capture", "reject"), "unrouted topics"),
+    ("sns_sign", "--sns-sign", "PARLEY_SNS_SIGN", _choice("rsa", "none"), "webhook notification Signature"),
+    ("sns_capture", "--sns-capture", "PARLEY_SNS_CAPTURE", _nonnegative, "captured messages per topic; 0=none"),
+    ("stream_max_attempts", "--stream-max-attempts", "PARLEY_STREAM_MAX_ATTEMPTS", _positive, "delivery attempts"),
+    ("stream_max_age", "--stream-max-age", "PARLEY_STREAM_MAX_AGE", _positive, "seconds a message is retried"),
+    ("stream_on_dead", "--stream-on-dead", "PARLEY_STREAM_ON_DEAD", _choice("skip", "pause"), "after a dead message"),
+    ("stream_max_pending", "--stream-max-pending", "PARLEY_STREAM_MAX_PENDING", _positive, "pending per stream"),
+    ("stream_history", "--stream-history", "PARLEY_STREAM_HISTORY", _nonnegative, "delivered kept per stream"),
+    ("stream_drain_seconds", "--stream-drain-seconds", "PARLEY_STREAM_DRAIN_SECONDS", _seconds, "shutdown drain"),
 )
 
 # -- Lambda functions (flows.md §1, §6) -------------------------------------------------------------------
 MODULE_FUNCTION = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
 LAMBDA_NAME = re.compile(r"^[^\s=,]{1,256}$")
 MAX_LAMBDA_TIMEOUT = 900.0  # Lambda's own ceiling, in seconds
-REPEATABLE = frozenset({"lambdas"})  # flags given once per value; their texts are joined by newlines
-FALLBACK_ENV = {"lambda_endpoint": "AWS_ENDPOINT_URL_LAMBDA"}  # read when the PARLEY_* twin is unset
+REPEATABLE = frozenset({"lambdas", "sns_targets"})  # flags given once per value; their texts are joined by newlines
+FALLBACK_ENV = {
+    "lambda_endpoint": "AWS_ENDPOINT_URL_LAMBDA",
+    "sns_endpoint": "AWS_ENDPOINT_URL_SNS",
+}  # read when the PARLEY_* twin is unset
 
 
 class _Repeated(argparse.Action):
@@ -371,13 +446,6 @@ def _lambda_timeout(text: str) -> float | None:
     if not 0 < seconds <= MAX_LAMBDA_TIMEOUT:
         raise SettingsError(f"expected flow or seconds above 0 and at most {MAX_LAMBDA_TIMEOUT:g}, got {text!r}")
     return seconds
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise SettingsError(f"expected a whole number >= 1, got {text!r}")
-    return value
 
 
 LAMBDA_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
@@ -495,6 +563,16 @@ POLICY_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         _nonnegative,
         "attachment uploads per chat; 0=no cap",
     ),
+    ("stream_duplicate", "--stream-duplicate", "PARLEY_STREAM_DUPLICATE", _choice("same", "new"), "same topic again"),
+    ("stream_attachments", "--stream-attachments", "PARLEY_STREAM_ATTACHMENTS", _bool, "stream ATTACHMENT items"),
+    ("stream_receipts", "--stream-receipts", "PARLEY_STREAM_RECEIPTS", _bool, "stream MESSAGEMETADATA receipts"),
+    (
+        "connect_participant_strict",
+        "--connect-participant-strict",
+        "PARLEY_CONNECT_PARTICIPANT_STRICT",
+        _bool,
+        "refuse a customer's ConnectParticipant without streaming",
+    ),
 )
 
 
@@ -607,6 +685,8 @@ def _resolve(
     values: dict[str, object] = {}
     for name, flag, env, parse, _ in options:
         raw, source, kind = args.get(name), flag, given_as
+        if isinstance(raw, list):  # a repeatable flag (--sns)
+            raw = "\n".join(raw)
         if raw is None:
             raw, source, kind = environ.get(env), env, "env"
         if raw is None and name in FALLBACK_ENV:
@@ -655,7 +735,7 @@ def _as_text(value: object) -> str:
     """A keyword value as the text its flag would carry, so both go through the same parser."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, Mapping):
+    if isinstance(value, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         return ",".join(f"{key}={item}" for key, item in value.items())
     if isinstance(value, list | tuple | set | frozenset):
         return ",".join(str(item) for item in value)

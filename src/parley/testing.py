@@ -130,7 +130,11 @@ class ParleyServer:
     `lambdas={"startBot": handler}` runs the Lambda functions flows invoke in this process: a key is a function
     name, `name:qualifier` or a full ARN; a value is a Python callable `handler(event, context)` (or a coroutine
     function), or a target text as `--lambda` takes (`http://HOST/PATH`, `package.module:function`). Unlike
-    `parley serve`, it never sets AWS_* variables for handlers: use the `parley_env` fixture or `server.env`."""
+    `parley serve`, it never sets AWS_* variables for handlers: use the `parley_env` fixture or `server.env`.
+
+    `sns={"chatStreaming": target}` routes a streamed topic (by name or ARN): a target text as `--sns` takes
+    (`http://HOST/PATH`, `lambda:NAME` — run like `lambdas=` — `capture`, `drop`, with `;filter=JSON`) or a
+    Python callable receiving each notification."""
 
     def __init__(
         self,
@@ -139,6 +143,7 @@ class ParleyServer:
         port: int = 0,
         startup_timeout: float = 10.0,
         lambdas: Mapping[str, Callable[..., Any] | str] | None = None,
+        sns: Mapping[str, str | Callable[[dict[str, Any]], Any]] | None = None,
         **settings: Any,
     ):
         wrong = sorted(
@@ -152,6 +157,10 @@ class ParleyServer:
         }
         if texts:
             settings["lambdas"] = texts
+        routes = [f"{key}={value}" for key, value in (sns or {}).items() if isinstance(value, str)]
+        if routes:
+            settings["sns_targets"] = "\n".join(routes)
+        self._sns_callables = {key: value for key, value in (sns or {}).items() if not isinstance(value, str)}
         self.settings: Settings = configure(host=host, port=port, **settings)
         self.startup_timeout = startup_timeout
         self._url: str | None = None
@@ -220,7 +229,13 @@ class ParleyServer:
 
         sock = bind(self.settings.host, self.settings.port)
         try:
-            app = build_app(self.settings, lambdas=self.lambdas)
+            app = build_app(
+                self.settings,
+                lambdas=self.lambdas,
+                sns_callables=self._sns_callables,
+            )
+            if not self.settings.public_url:
+                app.streamer.base_url = url_of(sock)
         except BaseException:
             sock.close()
             raise

@@ -70,6 +70,8 @@ NOT_CODE = frozenset(
     {"", "text", "json", "jsonc", "yaml", "yml", "toml", "ini", "xml", "html", "http", "diff", "console", "output"}
 )
 DIRECTIVES = frozenset({"skip", "pytest", "servers", "chat", "serve", "twice", "file", "background"})
+# directives are separated by `;` before a directive's name (a flag's value may hold `;`, as --sns's does)
+DIRECTIVE_SPLIT = re.compile(r";\s*(?=(?:" + "|".join(sorted(DIRECTIVES)) + r")\b)")
 FENCE = re.compile(r"^```(\S*)\s*$")
 MARKER = re.compile(r"^<!--\s*readme-test:\s*(.*?)\s*-->$")
 LOCAL = re.compile(r"\b(?:127\.0\.0\.1|localhost):4599\b")
@@ -93,7 +95,7 @@ class Block:
 
 def _directives(text: str, line: int) -> dict[str, str]:
     found: dict[str, str] = {}
-    for part in filter(None, (piece.strip() for piece in text.split(";"))):
+    for part in filter(None, (piece.strip() for piece in DIRECTIVE_SPLIT.split(text))):
         name, _, argument = part.partition(" ")
         name = name.rstrip(":")
         if name not in DIRECTIVES:
@@ -247,7 +249,9 @@ def start_server_line(line: str, work: Path, env: dict[str, str]) -> subprocess.
 
 
 def commands_of(code: str) -> list[str]:
-    return [line for line in code.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    """The block's commands, a line ending in `\\` joined with the next, as the shell reads them."""
+    joined = re.sub(r"\\\n\s*", " ", code)
+    return [line for line in joined.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
 def run_servers(code: str, work: Path, env: dict[str, str]) -> None:

@@ -21,15 +21,15 @@ from parley.chat.model import (
     View,
 )
 from parley.store.codec import dump, load
-from parley.store.sqlite_inventory import SqliteInventory
+from parley.store.sqlite_streams import SqliteStreams
 from parley.store.sqlite_tables import SqliteTables
 
 T = TypeVar("T")
 
 
-class SqliteRepo(SqliteInventory, SqliteTables):
-    """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory` and the snapshots'
-    `Records` come from the bases."""
+class SqliteRepo(SqliteStreams, SqliteTables):
+    """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory`, the streams' `Outbox`
+    and the snapshots' `Records` come from the bases."""
 
     # instances -------------------------------------------------------------------------------
     def get_instance(self, scope: Scope, instance_id: str) -> Instance | None:

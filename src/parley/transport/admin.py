@@ -31,6 +31,7 @@ from parley.services.admin import ROLES, AdminService
 from parley.services.snapshots import SnapshotError, SnapshotService
 from parley.timers import Deadlines
 from parley.transport.admin_input import BadInput, choose, known_keys, number, optional_text, whole
+from parley.transport.admin_streams import NoSuchStream, StreamAdmin, is_raw
 from parley.transport.faults import DROP_CODE, Faults
 from parley.transport.http import Receive, Send, read_body, respond
 from parley.transport.request_log import RequestFilter, RequestLog
@@ -127,6 +128,7 @@ class Admin:
         policy: Policy,
         flows: FlowView | None = None,
         lambdas: LambdaInvoker | None = None,
+        streams: StreamAdmin | None = None,
         *,
         snapshots: SnapshotService,
         config: Mapping[str, Any],
@@ -144,6 +146,7 @@ class Admin:
         self._bus = bus
         self._faults = faults
         self._requests = requests
+        self._streams = streams
         self.ready = False
         self._routes: tuple[tuple[str, re.Pattern[str], Handler], ...] = tuple(
             (method, re.compile(f"^/_parley/{pattern}$"), handler)
@@ -173,10 +176,14 @@ class Admin:
                 ("GET", "lambda/invocations", self._lambda_invocations),
                 ("DELETE", "lambda/invocations", self._clear_lambda_invocations),
                 ("POST", "lambda/invoke", self._lambda_invoke),
+                *(streams.routes() if streams else ()),
             )
         )
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if self._streams is not None and is_raw(scope["path"]):
+            await self._streams.raw(scope, receive, send)
+            return
         body = await read_body(receive, MAX_SNAPSHOT_BODY if scope["path"] == SNAPSHOT_IMPORT else MAX_ADMIN_BODY)
         try:
             status, payload = await self._dispatch(scope, body)
@@ -186,7 +193,7 @@ class Admin:
             status, payload = 400, {"error": "InvalidRequest", "message": error.message}
         except SnapshotError as error:
             status, payload = 400, {"error": "InvalidSnapshot", "message": str(error)}
-        except NotFound as error:
+        except (NotFound, NoSuchStream) as error:
             status, payload = 404, {"error": "NotFound", "message": error.message}
         except DomainError as error:
             status, payload = 409, {"error": type(error).__name__, "message": error.message}
@@ -213,7 +220,10 @@ class Admin:
 
     # -- health ------------------------------------------------------------------------------------
     async def _health(self, request: AdminRequest) -> Answer:
-        return 200, {"status": "ok", "version": __version__, "uptime": round(time.monotonic() - self._started, 3)}
+        answer = {"status": "ok", "version": __version__, "uptime": round(time.monotonic() - self._started, 3)}
+        if self._streams is not None:
+            answer["streams"] = await self._streams.health()
+        return 200, answer
 
     async def _ready(self, request: AdminRequest) -> Answer:
         return (200 if self.ready else 503), {"ready": self.ready}
@@ -226,7 +236,10 @@ class Admin:
         wanted = selection({k: v for k, v in fields.items() if k != "seed"}, ("account", "region", "instance"), "reset")
         if self._lambdas is not None and wanted == Selection():
             self._lambdas.clear_records()
-        return 200, await self._actions.reset(wanted, seed)
+        answer = await self._actions.reset(wanted, seed)
+        if self._streams is not None:
+            answer["removed"]["snsMessages"] = self._streams.reset(wanted)
+        return 200, answer
 
     async def _state(self, request: AdminRequest) -> Answer:
         wanted = selection(request.query, ("account", "region", "instance", "contact"), "state")
