@@ -84,6 +84,8 @@ const INJECTED = {
   AssociateLambdaFunction: ["ServiceQuotaExceededException", "ThrottlingException", "InternalServiceException"],
   ListLambdaFunctions: ["ThrottlingException", "InternalServiceException"],
   DisassociateLambdaFunction: ["ThrottlingException", "InternalServiceException"],
+  StartContactStreaming: ["InternalServiceException"],
+  StopContactStreaming: ["InternalServiceException"],
   ListTagsForResource: [
     "InvalidParameterException",
     "InvalidRequestException",
@@ -200,6 +202,18 @@ run(async () => {
   );
   const live = await startChat(main, setup);
   const liveBot = await addBot(main, setup, live.ContactId);
+  // Message streaming: a chat streaming to two topics already (the most a chat may), and one stream of `live`.
+  const topic = (name) => `arn:aws:sns:us-east-1:${main.key}:${name}`;
+  const streamTo = (chat, name) =>
+    c(main, new C.StartContactStreamingCommand({
+      InstanceId: setup.instanceId,
+      ContactId: chat.ContactId,
+      ChatStreamingConfiguration: { StreamingEndpointArn: topic(name) },
+    }));
+  const streamed = await startChat(main, setup);
+  await streamTo(streamed, "first");
+  await streamTo(streamed, "second");
+  const liveStream = await streamTo(live, "live");
   const notUploaded = await attachment(main, live.token);
   const completed = await attachment(main, live.token, Buffer.from("some notes"));
   await p(main, new P.CompleteAttachmentUploadCommand({ ConnectionToken: live.token, AttachmentIds: [completed] }));
@@ -294,6 +308,13 @@ run(async () => {
     AssociateLambdaFunction: () =>
       c(main, new C.AssociateLambdaFunctionCommand({ InstanceId: setup.instanceId, FunctionArn: functionArn("other") })),
     ListLambdaFunctions: () => c(main, new C.ListLambdaFunctionsCommand({ InstanceId: setup.instanceId })),
+    StartContactStreaming: () => streamTo(botless, "injected"),
+    StopContactStreaming: () =>
+      c(main, new C.StopContactStreamingCommand({
+        InstanceId: setup.instanceId,
+        ContactId: live.ContactId,
+        StreamingId: liveStream.StreamingId,
+      })),
     DisassociateLambdaFunction: () =>
       c(main, new C.DisassociateLambdaFunctionCommand({ InstanceId: setup.instanceId, FunctionArn: functionArn("startBot") })),
     CreateParticipantConnection: () =>
@@ -453,6 +474,44 @@ run(async () => {
       (e) => assert.match(e.message, /functionArn/)],
     ["DisassociateLambdaFunction", "InvalidRequestException", 400, () =>
       c(alt, new C.DisassociateLambdaFunctionCommand({ InstanceId: altSetup.instanceId, FunctionArn: "f".repeat(141) })),
+      null, "alt"],
+    // -- message streaming ---------------------------------------------------------------------------
+    ["StartContactStreaming", "ResourceNotFoundException", 404, () =>
+      streamTo({ ContactId: randomUUID() }, "nobody")],
+    ["StartContactStreaming", "InvalidRequestException", 400, () =>
+      c(main, new C.StartContactStreamingCommand({
+        InstanceId: setup.instanceId,
+        ContactId: live.ContactId,
+        ChatStreamingConfiguration: { StreamingEndpointArn: `arn:aws:sns:eu-west-1:${main.key}:elsewhere` },
+      })),
+      (e) => assert.match(e.message, /Region/)],
+    ["StartContactStreaming", "InvalidParameterException", 400, () =>
+      c(main, new C.StartContactStreamingCommand({
+        InstanceId: setup.instanceId,
+        ContactId: live.ContactId,
+        ChatStreamingConfiguration: { StreamingEndpointArn: "a".repeat(351) },
+      })),
+      (e) => assert.match(e.message, /streamingEndpointArn/)],
+    ["StartContactStreaming", "LimitExceededException", 429, () => streamTo(streamed, "third")],
+    ["StopContactStreaming", "ResourceNotFoundException", 404, () =>
+      c(main, new C.StopContactStreamingCommand({
+        InstanceId: setup.instanceId,
+        ContactId: live.ContactId,
+        StreamingId: randomUUID(),
+      }))],
+    ["StopContactStreaming", "InvalidParameterException", 400, () =>
+      c(main, new C.StopContactStreamingCommand({
+        InstanceId: setup.instanceId,
+        ContactId: live.ContactId,
+        StreamingId: "s".repeat(101),
+      })),
+      (e) => assert.match(e.message, /streamingId/)],
+    ["StopContactStreaming", "InvalidRequestException", 400, () =>
+      c(alt, new C.StopContactStreamingCommand({
+        InstanceId: altSetup.instanceId,
+        ContactId: altChat.ContactId,
+        StreamingId: "s".repeat(101),
+      })),
       null, "alt"],
     // -- chats -------------------------------------------------------------------------------------
     ["StartChatContact", "InvalidRequestException", 400, () =>
