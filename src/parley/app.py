@@ -14,6 +14,7 @@ from parley.clock import Clock, SystemClock, VirtualClock
 from parley.ids import IdGenerator
 from parley.protocol.pagination import PageTokens
 from parley.protocol.routing import Router
+from parley.protocol.sigv4 import SigV4Verifier
 from parley.protocol.spec import error_shape, load_operations
 from parley.services.admin import AdminService
 from parley.services.connect import PARTICIPANT_SITUATIONS, ConnectService
@@ -151,7 +152,8 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     )
     request_ids = IdGenerator(None if settings.seed is None else settings.seed + 1)
     requests = RequestLog(settings.request_log_size)
-    aws = AwsHttp(router, handlers, settings, clock, log_lines, faults, requests, request_ids)
+    verifier = SigV4Verifier(settings.credentials) if settings.strict_auth else None
+    aws = AwsHttp(router, handlers, settings, clock, log_lines, faults, requests, request_ids, verifier)
     sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox)
 
     def reseed(seed: int) -> None:

@@ -22,6 +22,7 @@ from parley.protocol.errors import ServiceError, internal_error, modelled, not_i
 from parley.protocol.restjson import Headers, serialize_error, serialize_response
 from parley.protocol.restjson import parse_request as parse_wire
 from parley.protocol.routing import Match, Router
+from parley.protocol.sigv4 import SignedRequest, SigV4Verifier
 from parley.services.base import Handler, RequestContext, validation_code
 from parley.settings import Settings
 from parley.transport.access_log import AccessLog
@@ -96,6 +97,21 @@ async def respond(send: Send, status: int, headers: Headers, body: bytes) -> Non
     await send({"type": "http.response.body", "body": body})
 
 
+def signed_request(scope: dict[str, Any], method: str, raw_path: str, body: bytes | None) -> SignedRequest:
+    """What SigV4 verification sees of a request: raw path and query, the headers as sent, the body."""
+    headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
+    query = scope.get("query_string", b"").decode("latin-1")
+    return SignedRequest(method, raw_path, query, headers, body or b"")
+
+
+def signed_service(match: Match | None, raw_path: str) -> bool:
+    """Whether --strict-auth checks this request: Connect's operations and any path that is not the
+    Participant Service's (which does not use SigV4), so a path tampered off its route is refused as such."""
+    if match is not None:
+        return match.operation.service == "connect"
+    return not raw_path.startswith("/participant/")
+
+
 class Answer(NamedTuple):
     """What one request came to: the response, and what the request log keeps of it."""
 
@@ -131,6 +147,7 @@ class AwsHttp:
         faults: Faults,
         requests: RequestLog,
         request_ids: Callable[[], str] | None = None,
+        verifier: SigV4Verifier | None = None,
     ) -> None:
         self._router = router
         self._handlers = handlers
@@ -140,6 +157,7 @@ class AwsHttp:
         self._faults = faults
         self._requests = requests
         self._request_ids = request_ids or (lambda: str(uuid.uuid4()))  # seeded under --seed
+        self._verifier = verifier  # --strict-auth: SigV4 checked on Connect calls, never on the Participant Service
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -182,11 +200,16 @@ class AwsHttp:
 
     async def _handle(self, scope: dict[str, Any], receive: Receive, method: str, path: str, request_id: str) -> Answer:
         match = self._router.match(method, path)
+        body = await read_body(receive)
+        if self._verifier is not None and signed_service(match, path):
+            try:
+                self._verifier.verify(signed_request(scope, method, path, body))  # before anything runs
+            except ServiceError as refused:
+                name = match.operation.qualified_name if match else f"unknown {method} {path}"
+                return Answer(*serialize_error(refused), name)
         if match is None:
-            await read_body(receive)
             raise unknown_operation(method, path)
         op = match.operation
-        body = await read_body(receive)
         seen = (op.qualified_name, body or b"", match.labels.get("ContactId"))  # what the request log keeps
         injection = self._faults.draw(op) if self._faults.active else None
         refusal = await inject(injection) if injection is not None else None
