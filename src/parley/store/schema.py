@@ -48,4 +48,6 @@ STATEMENTS: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS views (
         account TEXT NOT NULL, region TEXT NOT NULL, token TEXT NOT NULL, doc TEXT NOT NULL,
         PRIMARY KEY (account, region, token))""",
+    # expired ClientToken records are swept by expiry (sqlite_repo.SWEEP_EVERY)
+    "CREATE INDEX IF NOT EXISTS idempotency_expires ON idempotency (expires)",
 )

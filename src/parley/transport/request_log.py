@@ -34,6 +34,8 @@ class Entry:
     contact: str | None  # the ContactId URI label, when the operation has one
     request: bytes
     response: bytes
+    request_size: int = 0  # the body's size, kept when a body over BODY_LIMIT is dropped from the ring
+    response_size: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +71,11 @@ def _redact_member(name: str, value: Any) -> Any:
     return redact(value)
 
 
-def _body(raw: bytes) -> Any:
+def _body(raw: bytes, size: int = 0) -> Any:
+    if size > BODY_LIMIT or len(raw) > BODY_LIMIT:
+        return f"<{max(size, len(raw))} bytes>"
     if not raw:
         return None
-    if len(raw) > BODY_LIMIT:
-        return f"<{len(raw)} bytes>"
     try:
         return redact(json.loads(raw))
     except ValueError:
@@ -92,7 +94,7 @@ def _contact(entry: Entry, request: Any, response: Any) -> str | None:
 def view(entry: Entry) -> dict[str, Any]:
     known = not entry.name.startswith("unknown ")
     service, _, operation = entry.name.partition(".") if known else ("", "", "")
-    request, response = _body(entry.request), _body(entry.response)
+    request, response = _body(entry.request, entry.request_size), _body(entry.response, entry.response_size)
     return {
         "time": timestamp(entry.at),
         "service": service or None,
@@ -132,8 +134,15 @@ class RequestLog:
         self._entries: collections.deque[Entry] = collections.deque(maxlen=size)
 
     def record(self, entry: Entry) -> None:
-        if self.size:
-            self._entries.append(entry)
+        """Keeps `entry`; a body over BODY_LIMIT (shown by its size only) is dropped, so the ring holds at
+        most `size` x 2 x BODY_LIMIT bytes of bodies, whatever the requests."""
+        if not self.size:
+            return
+        if len(entry.request) > BODY_LIMIT:
+            entry.request_size, entry.request = len(entry.request), b""
+        if len(entry.response) > BODY_LIMIT:
+            entry.response_size, entry.response = len(entry.response), b""
+        self._entries.append(entry)
 
     def clear(self) -> int:
         count = len(self._entries)
