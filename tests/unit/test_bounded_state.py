@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from parley.chat.model import Scope
 from parley.store.sqlite import SqliteStore
 from parley.store.sqlite_repo import SWEEP_EVERY
-from parley.transport.request_log import BODY_LIMIT, Entry, RequestFilter, RequestLog
+from parley.transport.request_log import BODY_BUDGET, BODY_LIMIT, Entry, RequestFilter, RequestLog
 
 
 def entry(n: int, body: bytes) -> Entry:
@@ -26,6 +26,16 @@ def test_the_request_log_keeps_no_body_over_its_display_limit() -> None:
     assert sum(len(e.request) + len(e.response) for e in kept) == 0
     last = ring.select(RequestFilter(limit=1))[0]
     assert last["request"] == f"<{BODY_LIMIT + 300} bytes>" and last["response"] == last["request"]
+
+
+def test_the_request_log_keeps_at_most_its_body_budget() -> None:
+    ring = RequestLog(100_000)
+    for n in range(2000):
+        ring.record(entry(n, b"y" * BODY_LIMIT))
+    kept = list(ring._entries)
+    assert sum(len(e.request) + len(e.response) for e in kept) <= BODY_BUDGET
+    assert len(kept) == BODY_BUDGET // (2 * BODY_LIMIT) and kept[-1].request_id == "1999"
+    assert ring.clear() == len(kept)
 
 
 def test_the_request_log_keeps_small_bodies() -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from parley.transport.access_log import timestamp
 
 BODY_LIMIT = 16 * 1024  # larger bodies are shown by their size only
+BODY_BUDGET = 8 * 1024 * 1024  # bytes of bodies the whole ring keeps, whatever --request-log-size says
 SECRET_MEMBERS = frozenset({"ParticipantToken", "ConnectionToken"})
 SHOWN_PREFIX = 6
 AUTH_VALUE = re.compile(r"([?&]auth=)([^&#]*)")
@@ -129,13 +130,15 @@ def _matches(shown: dict[str, Any], wanted: RequestFilter) -> bool:
 
 
 class RequestLog:
+    """The last `size` requests, holding at most BODY_BUDGET bytes of bodies (the oldest go first)."""
+
     def __init__(self, size: int) -> None:
         self.size = size
-        self._entries: collections.deque[Entry] = collections.deque(maxlen=size)
+        self._entries: collections.deque[Entry] = collections.deque()
+        self._body_bytes = 0
 
     def record(self, entry: Entry) -> None:
-        """Keeps `entry`; a body over BODY_LIMIT (shown by its size only) is dropped, so the ring holds at
-        most `size` x 2 x BODY_LIMIT bytes of bodies, whatever the requests."""
+        """Keeps `entry`; a body over BODY_LIMIT (shown by its size only) is dropped at once."""
         if not self.size:
             return
         if len(entry.request) > BODY_LIMIT:
@@ -143,10 +146,15 @@ class RequestLog:
         if len(entry.response) > BODY_LIMIT:
             entry.response_size, entry.response = len(entry.response), b""
         self._entries.append(entry)
+        self._body_bytes += len(entry.request) + len(entry.response)
+        while len(self._entries) > self.size or (self._body_bytes > BODY_BUDGET and len(self._entries) > 1):
+            oldest = self._entries.popleft()
+            self._body_bytes -= len(oldest.request) + len(oldest.response)
 
     def clear(self) -> int:
         count = len(self._entries)
         self._entries.clear()
+        self._body_bytes = 0
         return count
 
     def select(self, wanted: RequestFilter) -> list[dict[str, Any]]:
