@@ -10,7 +10,7 @@ node_stamp = $(1)/node_modules/.installed-$(shell cat $(1)/package-lock.json | c
 NODE_STAMPS := $(foreach suite,$(NODE_SUITES),$(call node_stamp,$(suite)))
 LINTED := src tests $(wildcard bench)
 
-.PHONY: serve test lint bench bench-throughput bench-latency bench-startup format clean
+.PHONY: serve test lint chromium bench bench-throughput bench-latency bench-flows bench-startup format clean
 
 $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -36,15 +36,20 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy --strict src
 
-test: lint $(NODE_STAMPS)
+# The console's browser tests drive Debian's Chromium through Playwright (tests/console/); never a downloaded browser.
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; } || \
+		{ echo "make: /usr/bin/chromium is missing: install Debian's chromium package for tests/console" >&2; exit 1; }
+
+test: lint $(NODE_STAMPS) chromium
 	$(BIN)/pytest -n 2 --dist loadfile
 
 format: $(STAMP)
 	$(BIN)/ruff format $(LINTED)
 	$(BIN)/ruff check --fix $(LINTED)
 
-# Both benchmarks, see BENCHMARKS.md: CreateParticipant throughput (wrk), then SendMessage-to-socket latency.
-bench: bench-throughput bench-latency
+# The benchmarks, see BENCHMARKS.md: CreateParticipant throughput (wrk), SendMessage-to-socket latency, flows.
+bench: bench-throughput bench-latency bench-flows
 
 bench-throughput: $(STAMP)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
@@ -56,6 +61,10 @@ bench-startup: $(STAMP)
 
 bench-latency: $(STAMP)
 	$(BIN)/python bench/latency.py
+
+# Chats per second with a six-action flow and an in-process Lambda, next to --flows off; greeting latency.
+bench-flows: $(STAMP)
+	$(BIN)/python bench/flows.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(addsuffix /node_modules,$(NODE_SUITES))

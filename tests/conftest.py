@@ -66,6 +66,7 @@ def start_parley(*args: str, env: dict[str, str] | None = None, timeout: float =
         seen.append(line)
         if line.startswith("parley: listening on "):
             running = RunningParley(line.split("listening on ", 1)[1].strip(), process)
+            running.lines.extend(seen_line.rstrip("\n") for seen_line in seen)  # what startup logged, too
             running.drain = threading.Thread(target=_drain, args=(process.stdout, running.lines), daemon=True)
             running.drain.start()
             return running
@@ -122,7 +123,9 @@ def make_instance(connect: Any) -> Setup:
         OutboundCallsEnabled=True,
     )["Id"]
     flows = connect.list_contact_flows(InstanceId=instance_id, ContactFlowTypes=["CONTACT_FLOW"])
-    return Setup(instance_id, flows["ContactFlowSummaryList"][0]["Id"])
+    # The instance's own inbound flow: it queues the chat in BasicQueue, silently (flows.md §7.1)
+    inbound = next(f for f in flows["ContactFlowSummaryList"] if f["Name"] == "Default inbound flow")
+    return Setup(instance_id, inbound["Id"])
 
 
 @pytest.fixture

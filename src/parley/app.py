@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from parley.chat.model import Scope
 from parley.chat.tokens import TokenSigner
 from parley.clock import Clock, SystemClock, VirtualClock
 from parley.ids import IdGenerator
+from parley.outbound.lambdas import LambdaInvoker
 from parley.protocol.pagination import PageTokens
 from parley.protocol.routing import Router
 from parley.protocol.sigv4 import SigV4Verifier
@@ -19,19 +21,25 @@ from parley.protocol.spec import error_shape, load_operations
 from parley.services.admin import AdminService
 from parley.services.connect import PARTICIPANT_SITUATIONS, ConnectService
 from parley.services.connections import ConnectionIssuer
+from parley.services.console import ConsoleService
 from parley.services.deps import ServiceDeps
+from parley.services.effects import Aftermath
+from parley.services.flows import FlowRunner, InvokerFunctions
 from parley.services.participant import ParticipantService
 from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
-from parley.settings import Settings, SettingsError
+from parley.services.upgrade import upgrade_stored_instances
+from parley.settings import Settings, SettingsError, is_loopback_host
 from parley.store.sqlite import SqliteStore
-from parley.timers import Deadlines
+from parley.timers import FLOW, Deadlines
 from parley.transport.access_log import AccessLog
 from parley.transport.admin import Admin
+from parley.transport.admin_gate import AdminGate
+from parley.transport.console import Console, ConsoleFeed, FeedBus
 from parley.transport.cors import Cors, OriginPolicy
 from parley.transport.faults import Faults, FaultyBus
 from parley.transport.hosted import Hosted
-from parley.transport.http import ASGIApp, AwsHttp, Receive, Send
+from parley.transport.http import ASGIApp, AwsHttp, ClientGone, Receive, Send
 from parley.transport.request_log import RequestLog
 from parley.transport.websocket import ChatSockets
 
@@ -57,6 +65,15 @@ def _check(settings: Settings) -> None:
             raise SettingsError(f"PARLEY_CREATE_PARTICIPANT_ERRORS: {code!r} is not a Connect error")
     if settings.validation_error != "auto" and error_shape("connect", settings.validation_error) is None:
         raise SettingsError(f"PARLEY_VALIDATION_ERROR: {settings.validation_error!r} is not a Connect error")
+    operations = load_operations("connect")
+    for name, code in settings.idempotency_mismatch_errors.items():
+        op = operations.get(name)
+        if op is None or op.idempotency_member is None:
+            raise SettingsError(
+                f"PARLEY_IDEMPOTENCY_MISMATCH_ERRORS: {name!r} is not a Connect operation with a ClientToken"
+            )
+        if code not in op.error_codes:
+            raise SettingsError(f"PARLEY_IDEMPOTENCY_MISMATCH_ERRORS: {name} does not declare {code!r}")
 
 
 def _clock(settings: Settings) -> Clock:
@@ -80,6 +97,9 @@ class Parley:
     deadlines: Deadlines
     clock: Clock
     http: ASGIApp  # every HTTP path, behind CORS: the admin namespace or the AWS services
+    flows: FlowRunner
+    lambdas: LambdaInvoker  # runs the functions flows invoke (flows.md §6); closed at shutdown
+    ids: IdGenerator
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -94,7 +114,10 @@ class Parley:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if "queues" in self.store.created_tables:  # a data directory from before queues (or a new one)
+                    await upgrade_stored_instances(self.store, self.clock.now(), self.ids)
                 await self._rearm()
+                await self.flows.resume_all()
                 if self.clock.virtual:
                     await self.deadlines.fire_due()
                 self.admin.ready = True
@@ -102,6 +125,8 @@ class Parley:
             elif message["type"] == "lifespan.shutdown":
                 self.admin.ready = False
                 self.deadlines.cancel_all()
+                await self.flows.aclose()
+                await self.lambdas.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -111,36 +136,66 @@ class Parley:
             self.deadlines.arm(scope, contact.id, contact.initiated_at)  # due at once: the check re-arms it
 
     def close(self) -> None:
+        self.lambdas.close()
         self.store.close()
 
 
-def _by_path(admin: Admin, hosted: Hosted, aws: AwsHttp) -> ASGIApp:
+def _by_path(admin: ASGIApp, hosted: Hosted, aws: AwsHttp) -> ASGIApp:
     async def http(scope: dict[str, Any], receive: Receive, send: Send) -> None:
         path = scope["path"]
-        if hosted.handles(path):
-            await hosted(scope, receive, send)
-        elif path.startswith("/_parley/"):
-            await admin(scope, receive, send)
-        else:
-            await aws(scope, receive, send)
+        try:
+            if hosted.handles(path):
+                await hosted(scope, receive, send)
+            elif path.startswith("/_parley/"):
+                await admin(scope, receive, send)
+            else:
+                await aws(scope, receive, send)
+        except ClientGone:  # cut off mid-body: there is nobody to answer
+            return
 
     return http
 
 
-def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley:
+def _admin_and_console(settings: Settings, admin: Admin, console: Console | None) -> ASGIApp:
+    """The admin API, the console beside it (unless --no-ui), both behind the admin token's gate."""
+
+    async def namespace(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if console is not None and console.handles(scope["path"]):
+            await console(scope, receive, send)
+        else:
+            await admin(scope, receive, send)
+
+    return AdminGate(namespace, settings.admin_token, not is_loopback_host(settings.host))
+
+
+def build_app(
+    settings: Settings,
+    access_log: AccessLog | None = None,
+    lambdas: Mapping[str, Callable[..., Any]] | None = None,
+) -> Parley:
+    """`lambdas`: Python callables by function name or ARN (`parley.Server(lambdas=…)`), next to the settings'."""
     _check(settings)
+    clock = _clock(settings)
+    lambda_ids = IdGenerator(None if settings.seed is None else settings.seed + 2)
+    invoker = LambdaInvoker(settings, lambdas, clock=clock, ids=lambda_ids)  # before the store: imports may fail
     store = SqliteStore(settings.data_dir, settings.sqlite_synchronous)
     secret = _secret(settings, store)
     ids = IdGenerator(settings.seed)
-    clock = _clock(settings)
     signer, pages = TokenSigner(secret), PageTokens(secret)
     bus = MemoryBus()
     operations = {service: load_operations(service) for service in ("connect", "connectparticipant")}
     faults = Faults(operations, bus)
-    pusher = Pusher(FaultyBus(bus, faults))
+    feed = ConsoleFeed()
+    pusher = Pusher(FeedBus(FaultyBus(bus, faults), feed))
     deadlines = Deadlines(clock)
     issuer = ConnectionIssuer(signer, settings.policy)
-    deps = ServiceDeps(store, settings, ids, signer, pages, pusher, deadlines, issuer)
+    after = Aftermath(pusher, deadlines)
+    deps = ServiceDeps(store, settings, ids, signer, pages, pusher, deadlines, issuer, after)
+    functions = InvokerFunctions(invoker, store, settings.lambda_require_association)
+    flows = FlowRunner(store, settings, ids, clock, pusher, deadlines.channel(FLOW), functions)
+    after.bind_flows(flows)
+    pusher.observe(flows.observe)
+    deadlines.bind(flows.check, FLOW)
     connect = ConnectService(deps)
     urls = SignedUrls(signer)
     participant = ParticipantService(deps, urls)
@@ -152,17 +207,23 @@ def build_app(settings: Settings, access_log: AccessLog | None = None) -> Parley
     )
     request_ids = IdGenerator(None if settings.seed is None else settings.seed + 1)
     requests = RequestLog(settings.request_log_size)
+    requests.watch(feed.request)
     verifier = SigV4Verifier(settings.credentials) if settings.strict_auth else None
-    aws = AwsHttp(router, handlers, settings, clock, log_lines, faults, requests, request_ids, verifier)
-    sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox)
+    aws = AwsHttp(
+        router, handlers, settings, clock, log_lines, faults, requests, request_ids, signer.bearer_owner, verifier
+    )
+    sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox, settings.limits)
 
     def reseed(seed: int) -> None:
         ids.reseed(seed)
         request_ids.reseed(seed + 1)
+        lambda_ids.reseed(seed + 2)
 
-    actions = AdminService(store, ids, signer, pusher, clock, deadlines, bus, reseed, settings.seed)
+    actions = AdminService(store, ids, signer, pusher, clock, deadlines, bus, reseed, settings.seed, flows.accepted)
     default_scope = Scope(settings.account_id, settings.region)
-    admin = Admin(actions, bus, faults, requests, default_scope, clock, deadlines, settings.policy)
+    admin = Admin(actions, bus, faults, requests, default_scope, clock, deadlines, settings.policy, flows, invoker)
     hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
-    http = Cors(_by_path(admin, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)
-    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http)
+    console = Console(ConsoleService(store, clock), feed) if settings.ui else None
+    namespace = _admin_and_console(settings, admin, console)
+    http = Cors(_by_path(namespace, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)
+    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http, flows, invoker, ids)

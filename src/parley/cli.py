@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import socket
 import sys
@@ -16,7 +17,7 @@ import uvloop
 from parley import __version__, commands
 from parley.app import Parley, build_app
 from parley.serving import BindError, bind, run, url_of, uvicorn_server
-from parley.settings import Settings, SettingsError, add_arguments, load
+from parley.settings import Settings, SettingsError, add_arguments, export_handler_environment, load
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,12 +30,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _announce(app: Parley, sock: socket.socket) -> None:
+    """The first line is the address (scripts wait for it); the console's follows unless --no-ui."""
+    print(f"parley: listening on {url_of(sock)}", flush=True)
+    if app.settings.ui:
+        print(f"parley: console at {url_of(sock)}/_parley/ui/", flush=True)
+
+
 async def _serve(app: Parley, sock: socket.socket) -> None:
-    server = uvicorn_server(app)
+    server = uvicorn_server(app, app.settings.limits)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
-    await run(server, sock, lambda: print(f"parley: listening on {url_of(sock)}", flush=True))
+    await run(server, sock, lambda: _announce(app, sock))
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -47,6 +55,19 @@ def _configure_logging(settings: Settings) -> None:
         logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)
+
+
+def _prepare_handlers(settings: Settings, url: str) -> None:
+    """Before `module:function` handlers are imported (flows.md §6.4): the AWS variables that point their boto3
+    clients at this Parley, set in this process when unset, and the working directory importable, as
+    `sam local` and uvicorn make it. Only `parley serve` does this; an in-process parley.Server never does."""
+    if all(target.startswith(("http://", "https://")) for target in settings.lambdas.values()):
+        return
+    added = export_handler_environment(settings, url)
+    if added:
+        logging.getLogger("parley.lambda").info("lambda.environment set %s for handlers", ", ".join(sorted(added)))
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
 
 
 def _start(flags: dict[str, str | None]) -> tuple[Parley, socket.socket] | int:
@@ -62,6 +83,7 @@ def _start(flags: dict[str, str | None]) -> tuple[Parley, socket.socket] | int:
         print(f"parley: {exc.strerror}", file=sys.stderr)
         return 1
     try:
+        _prepare_handlers(settings, url_of(sock))
         return build_app(settings), sock
     except SettingsError as exc:
         sock.close()

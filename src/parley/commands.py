@@ -1,4 +1,5 @@
-"""`parley reset|state|requests|faults|agent|supervisor|sockets|clock|events|health`: the admin API from a shell.
+"""`parley reset|state|queues|requests|faults|agent|supervisor|sockets|clock|events|flow|health|lambda`: the
+admin API from a shell.
 
 Each subcommand is one admin request to a running Parley (`--endpoint-url`, else `PARLEY_ENDPOINT_URL`,
 else http://127.0.0.1:4599); it prints the JSON answer, or says on stderr why there is none and exits 1.
@@ -15,9 +16,23 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from parley.settings import SettingsError, endpoint_url
+from parley.settings import SettingsError, admin_token_from_env, endpoint_url
 
-COMMANDS = ("reset", "state", "requests", "faults", "agent", "supervisor", "sockets", "clock", "events", "health")
+COMMANDS = (
+    "reset",
+    "state",
+    "queues",
+    "requests",
+    "faults",
+    "agent",
+    "supervisor",
+    "sockets",
+    "clock",
+    "events",
+    "health",
+    "flow",
+    "lambda",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +69,10 @@ def _state(args: argparse.Namespace) -> Call:
     )
 
 
+def _queues(args: argparse.Namespace) -> Call:
+    return Call("GET", "queues", _given(args, account="account", region="region", instance="instance"))
+
+
 def _requests(args: argparse.Namespace) -> Call:
     if args.clear:
         return Call("DELETE", "requests")
@@ -83,8 +102,8 @@ def _faults_clear(args: argparse.Namespace) -> Call:
 
 
 def _participant(args: argparse.Namespace) -> Call:
-    body = {"action": args.action, **_given(args, displayName="display_name", participantId="participant")}
-    return Call("POST", f"contacts/{_segment(args.contact)}/{args.command}", body=body)
+    given = _given(args, displayName="display_name", participantId="participant", agentId="agent_id")
+    return Call("POST", f"contacts/{_segment(args.contact)}/{args.command}", body={"action": args.action, **given})
 
 
 def _sockets(args: argparse.Namespace) -> Call:
@@ -102,8 +121,32 @@ def _events(args: argparse.Namespace) -> Call:
     return Call("POST", f"contacts/{_segment(args.contact)}/events", body=body)
 
 
+def _flow(args: argparse.Namespace) -> Call:
+    query: dict[str, object] = {"wait": "idle", "timeout": args.timeout} if args.wait else {}
+    return Call("GET", f"contacts/{_segment(args.contact)}/flow", query)
+
+
 def _health(args: argparse.Namespace) -> Call:
     return Call("GET", "health")
+
+
+def _lambda_invocations(args: argparse.Namespace) -> Call:
+    if args.clear:
+        return Call("DELETE", "lambda/invocations")
+    return Call("GET", "lambda/invocations", _given(args, contact="contact", function="function", limit="limit"))
+
+
+def _lambda_invoke(args: argparse.Namespace) -> Call:
+    body: dict[str, Any] = {"function": args.function}
+    if args.event is not None:
+        try:
+            body["event"] = json.loads(args.event)
+        except ValueError:
+            raise SettingsError(f"--event: expected a JSON object, got {args.event!r}") from None
+    if args.asynchronous:
+        body["asynchronous"] = True
+    body.update(_given(args, contact="contact", timeoutSeconds="timeout"))
+    return Call("POST", "lambda/invoke", body=body)
 
 
 # -- their options ------------------------------------------------------------------------------------
@@ -146,13 +189,33 @@ def _add_faults(commands: Any, common: argparse.ArgumentParser) -> None:
     clear.add_argument("id", nargs="?", help="the rule's id (default: every rule)")
 
 
+def _add_lambda(commands: Any, common: argparse.ArgumentParser) -> None:
+    lambdas = commands.add_parser("lambda", help="Lambda functions flows invoke: invocations, invoke").add_subparsers(
+        dest="lambda_command", required=True
+    )
+    invocations = _add(lambdas, common, "invocations", _lambda_invocations, "print the recent Lambda invocations")
+    invocations.add_argument("--contact", help="one contact's invocations")
+    invocations.add_argument("--function", help="one function (its name or ARN)")
+    invocations.add_argument("--limit", type=int, help="the most recent N")
+    invocations.add_argument("--clear", action="store_true", help="empty the record instead")
+    invoke = _add(lambdas, common, "invoke", _lambda_invoke, "invoke a function as a flow would, and print the result")
+    invoke.add_argument("function", help="a function name or ARN")
+    invoke.add_argument("--event", help="the event, a JSON object (default {})")
+    invoke.add_argument("--contact", help="the contact id to name in the headers, context and record")
+    invoke.add_argument("--timeout", type=float, help="the time limit in seconds (default 8)")
+    invoke.add_argument("--async", dest="asynchronous", action="store_true", help="an Event (ASYNCHRONOUS) call")
+
+
 def _add_participant_commands(commands: Any, common: argparse.ArgumentParser) -> None:
-    for role, article in (("agent", "an"), ("supervisor", "a")):
-        parser = _add(commands, common, role, _participant, f"make {article} {role} join or leave a chat")
-        parser.add_argument("action", choices=("join", "leave"))
+    agent = _add(commands, common, "agent", _participant, "make an agent accept a queued chat, join or leave a chat")
+    agent.add_argument("action", choices=("accept", "join", "leave"))
+    agent.add_argument("--agent-id", help="accept: the agent's id, AgentInfo.Id (default: a new id)")
+    supervisor = _add(commands, common, "supervisor", _participant, "make a supervisor join or leave a chat")
+    supervisor.add_argument("action", choices=("join", "leave"))
+    for role, parser in (("agent", agent), ("supervisor", supervisor)):
         parser.add_argument("contact", help="the contact id")
         parser.add_argument("participant", nargs="?", help=f"leave: the {role}'s participant id")
-        parser.add_argument("--display-name", help=f"join: the {role}'s display name")
+        parser.add_argument("--display-name", help=f"the {role}'s display name (join, accept)")
     sockets = _add(commands, common, "sockets", _sockets, "drop a chat's WebSockets now")
     sockets.add_argument("action", choices=("drop",))
     sockets.add_argument("contact", help="the contact id")
@@ -169,6 +232,7 @@ def add_commands(commands: Any) -> None:
     _scope_options(
         _add(commands, common, "state", _state, "print instances, contacts, participants, transcripts"), True
     )
+    _scope_options(_add(commands, common, "queues", _queues, "print the queues and the chats waiting in them"), False)
     requests = _add(commands, common, "requests", _requests, "print the recent requests")
     requests.add_argument("--operation", help="e.g. CreateParticipant")
     requests.add_argument("--status", help="e.g. 429 or 4xx")
@@ -185,7 +249,12 @@ def add_commands(commands: Any) -> None:
     events.add_argument("event", help="e.g. participant.idle, transfer.succeeded, chat.rehydrated")
     events.add_argument("--participant", help="the participant the event is about")
     events.add_argument("--content", help="the event's Content")
+    flow = _add(commands, common, "flow", _flow, "print a chat's flow run: its action, what it waits for, its trail")
+    flow.add_argument("contact", help="the contact id")
+    flow.add_argument("--wait", action="store_true", help="answer once the run waits, queues or ends")
+    flow.add_argument("--timeout", type=float, default=5.0, help="--wait: give up after this many seconds (5)")
     _add(commands, common, "health", _health, "print the server's health")
+    _add_lambda(commands, common)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -195,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         endpoint = endpoint_url(args.endpoint_url)
         call = args.build(args)
-        answer = remote.call(endpoint, call.method, call.path, call.query, call.body)
+        answer = remote.call(endpoint, call.method, call.path, call.query, call.body, admin_token_from_env())
     except (SettingsError, remote.RemoteError) as exc:
         print(f"parley: {exc}", file=sys.stderr)
         return 1

@@ -20,7 +20,8 @@ from parley.testing import ParleyClock, ParleyServer, ResetUnavailable
 
 MARKER = (
     "parley(seed=None, settings=None, **settings): run the test against its own Parley server with these "
-    "settings; without arguments, reset the shared server's state before the test"
+    "settings (lambdas={function name or ARN: callable} too); without arguments, reset the shared server's "
+    "state before the test"
 )
 SESSION_TOKENS = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE")
 

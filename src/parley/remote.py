@@ -52,12 +52,17 @@ def call(
     path: str,
     query: Mapping[str, object] | None = None,
     body: Mapping[str, Any] | None = None,
+    admin_token: str | None = None,
 ) -> Any:
-    """`METHOD {endpoint}/_parley/{path}?{query}` with `body` as JSON; the decoded JSON answer."""
+    """`METHOD {endpoint}/_parley/{path}?{query}` with `body` as JSON; the decoded JSON answer. `admin_token`
+    is sent to a Parley that listens beyond loopback (PARLEY_ADMIN_TOKEN)."""
     shown = {k: v for k, v in (query or {}).items() if v is not None}
     url = f"{endpoint}/_parley/{path}" + (f"?{urlencode(shown)}" if shown else "")
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers={"content-type": "application/json"})
+    headers = {"content-type": "application/json"}
+    if admin_token:
+        headers["x-parley-admin-token"] = admin_token
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     where = f"{method} /_parley/{path}"
     try:
         with _opener(endpoint).open(request, timeout=TIMEOUT_SECONDS) as response:

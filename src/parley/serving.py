@@ -14,6 +14,9 @@ from typing import Any
 
 import uvicorn
 
+from parley.limits import Limits
+from parley.transport.guard import protocols
+
 ASGIApp = Any  # the Parley application; uvicorn types it loosely too
 
 
@@ -54,15 +57,15 @@ class UvicornServer(uvicorn.Server):
         yield
 
 
-def uvicorn_server(app: ASGIApp, **overrides: Any) -> UvicornServer:
-    """The one uvicorn configuration: httptools, sans-io websockets, lifespan on, no uvicorn logging.
+def uvicorn_server(app: ASGIApp, limits: Limits | None = None, **overrides: Any) -> UvicornServer:
+    """The one uvicorn configuration: httptools and sans-io websockets behind the connection guard
+    (transport/guard.py, bounded by `limits`), lifespan on, no uvicorn logging.
     `overrides` (uvicorn.Config keywords) serve the benchmarks' bare baselines, which have no lifespan."""
     settings: dict[str, Any] = {
         "lifespan": "on",
         "log_config": None,
         "access_log": False,
-        "http": "httptools",
-        "ws": "websockets-sansio",
+        **protocols(limits or Limits()),
         "ws_ping_interval": None,
         "server_header": False,
         "date_header": True,

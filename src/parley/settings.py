@@ -14,9 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePath
+from typing import Any
 
 from parley.chat.policy import Policy
 from parley.clock import parse_instant
+from parley.limits import Limits
 
 DEFAULT_ENDPOINT_URL = "http://127.0.0.1:4599"
 TRUE = frozenset({"1", "true", "yes", "on"})
@@ -44,6 +46,7 @@ class Settings:
     validation_error: str = "auto"  # PARLEY_VALIDATION_ERROR: auto | InvalidRequestException | ...
     idempotency_ttl_seconds: int = 7 * 24 * 3600
     idempotency_mismatch: str = "error"  # PARLEY_IDEMPOTENCY_MISMATCH: error | new
+    idempotency_mismatch_errors: Mapping[str, str] = field(default_factory=dict)  # Operation=DeclaredError
     create_participant_errors: Mapping[str, str] = field(default_factory=dict)
     sqlite_synchronous: str = "FULL"
     ws_outbox: int = 1000  # frames queued for one socket before it is dropped as too slow
@@ -51,7 +54,28 @@ class Settings:
     clock_start: datetime | None = None  # the instant a virtual clock starts at (default: now)
     request_log_size: int = 1000  # recent requests kept for /_parley/requests; 0 = none
     cors_origins: tuple[str, ...] = ("loopback",)  # browser origins CORS allows: loopback, *, null or exact origins
+    ui: bool = True  # --no-ui / PARLEY_UI=false: no web console at /_parley/ui/
+    admin_token: str | None = None  # required for /_parley/ when the bind address is not loopback
     policy: Policy = field(default_factory=Policy)
+    # flows.md §1: running flows
+    flows: str = "run"  # run | off (v1: stored, never run)
+    flow_start: str = "connect"  # connect | start
+    unsupported_action: str = "error"  # error | skip | end
+    chat_text_input: str = "error"  # error | accept
+    hours: str = "open"  # open | closed
+    flow_max_steps: int = 1000
+    flow_disconnect_reason: str = "none"  # none | CONTACT_FLOW_DISCONNECT
+    lambda_string_map: str = "coerce"  # coerce | strict
+    external_on_error: str = "clear"  # clear | keep
+    language_code: str = "en-US"
+    lambda_require_association: bool = False
+    limits: Limits = field(default_factory=Limits)  # edge sizes, rates and timeouts (LIMIT_OPTIONS)
+    # Lambda functions (flows.md §6): name or ARN -> `http(s)://…` or `module:function`
+    lambdas: Mapping[str, str] = field(default_factory=dict)
+    lambda_endpoint: str | None = None  # the Lambda Invoke API (sam local start-lambda, LocalStack)
+    lambda_timeout: float | None = None  # seconds overriding InvocationTimeLimitSeconds; None = the flow's
+    lambda_workers: int = 8  # threads running `module:function` targets
+    lambda_function_name: str = "name"  # what an Invoke API call names: the ARN's function `name`, or the `arn`
 
 
 # name -> (env var, parser, help)
@@ -87,6 +111,13 @@ def _nonnegative(text: str) -> int:
     value = int(text)
     if value < 0:
         raise SettingsError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 86400:
+        raise SettingsError(f"expected seconds from 0 to 86400, got {text!r}")
     return value
 
 
@@ -128,6 +159,26 @@ def _credentials(text: str) -> dict[str, str]:
     if not keys:
         raise SettingsError("expected at least one ACCESS_KEY_ID:SECRET_ACCESS_KEY")
     return keys
+
+
+def _token(text: str) -> str:
+    if len(text) < 8 or any(c.isspace() or not c.isprintable() for c in text) or ";" in text or "," in text:
+        raise SettingsError("expected at least 8 printable characters without spaces, ',' or ';'")
+    return text
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "::1", "[::1]"})
+
+
+def is_loopback_host(host: str) -> bool:
+    """127.0.0.0/8, ::1 and localhost; a wildcard (0.0.0.0, ::) or any other address is not."""
+    return host.lower() in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def admin_token_from_env(environ: Mapping[str, str] | None = None) -> str | None:
+    """The token the admin subcommands send to a Parley that requires one (PARLEY_ADMIN_TOKEN)."""
+    environ = os.environ if environ is None else environ
+    return environ.get("PARLEY_ADMIN_TOKEN") or None
 
 
 # (field, flag, env, parser, help)
@@ -198,6 +249,13 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "same ClientToken, other parameters",
     ),
     (
+        "idempotency_mismatch_errors",
+        "--idempotency-mismatch-errors",
+        "PARLEY_IDEMPOTENCY_MISMATCH_ERRORS",
+        _mapping,
+        "Operation=ErrorCode pairs: the declared error a reused ClientToken with other parameters answers",
+    ),
+    (
         "create_participant_errors",
         "--create-participant-errors",
         "PARLEY_CREATE_PARTICIPANT_ERRORS",
@@ -226,7 +284,118 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         _origins,
         "browser origins allowed by CORS: loopback (default), *, or a,b of scheme://host[:port]",
     ),
+    ("ui", "--no-ui", "PARLEY_UI", _bool, "serve no web console at /_parley/ui/"),
+    (
+        "admin_token",
+        "--admin-token",
+        "PARLEY_ADMIN_TOKEN",
+        _token,
+        "token the admin API and console require when the bind address is not loopback",
+    ),
 )
+
+# -- Lambda functions (flows.md §1, §6) -------------------------------------------------------------------
+MODULE_FUNCTION = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
+LAMBDA_NAME = re.compile(r"^[^\s=,]{1,256}$")
+MAX_LAMBDA_TIMEOUT = 900.0  # Lambda's own ceiling, in seconds
+REPEATABLE = frozenset({"lambdas"})  # flags given once per value; their texts are joined by newlines
+FALLBACK_ENV = {"lambda_endpoint": "AWS_ENDPOINT_URL_LAMBDA"}  # read when the PARLEY_* twin is unset
+
+
+class _Repeated(argparse.Action):
+    """`--lambda a=x --lambda b=y` -> "a=x\nb=y": one text, parsed like the environment's list."""
+
+    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any, option: str | None = None) -> None:
+        earlier = getattr(namespace, self.dest, None)
+        setattr(namespace, self.dest, f"{earlier}\n{values}" if earlier else str(values))
+
+
+def _lambda_pair(part: str) -> tuple[str, str]:
+    name, sep, target = (piece.strip() for piece in part.partition("="))
+    if not sep or not LAMBDA_NAME.match(name):
+        raise SettingsError(
+            f"expected NAME=TARGET (a function name or ARN, then a URL or module:function), got {part!r}"
+        )
+    url = target.startswith(("http://", "https://")) and len(target.split("://", 1)[1]) > 0
+    if not url and not MODULE_FUNCTION.match(target):
+        raise SettingsError(
+            f"{name}: expected an http:// or https:// URL or package.module:function as the target, got {target!r}"
+        )
+    return name, target
+
+
+def _lambda_targets(text: str) -> dict[str, str]:
+    """`NAME=TARGET` pairs, separated by commas or newlines; a name mapped twice is refused."""
+    targets: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in re.split(r"[,\n]", text))):
+        name, target = _lambda_pair(part)
+        if name in targets and targets[name] != target:
+            raise SettingsError(f"{name} is mapped twice, to {targets[name]!r} and to {target!r}")
+        targets[name] = target
+    return targets
+
+
+def _http_url(text: str) -> str:
+    url = text.strip()
+    if not url.startswith(("http://", "https://")) or not url.split("://", 1)[1].strip("/"):
+        raise SettingsError(f"expected an http:// or https:// URL such as http://127.0.0.1:3001, got {text!r}")
+    return url.rstrip("/")
+
+
+def _lambda_timeout(text: str) -> float | None:
+    """`flow` (the action's InvocationTimeLimitSeconds) or seconds, 0 < s <= 900."""
+    if text.strip() == "flow":
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise SettingsError(f"expected flow or a number of seconds, got {text!r}") from None
+    if not 0 < seconds <= MAX_LAMBDA_TIMEOUT:
+        raise SettingsError(f"expected flow or seconds above 0 and at most {MAX_LAMBDA_TIMEOUT:g}, got {text!r}")
+    return seconds
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise SettingsError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+LAMBDA_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
+    (
+        "lambdas",
+        "--lambda",
+        "PARLEY_LAMBDAS",
+        _lambda_targets,
+        "run a Lambda function locally: NAME=http(s)://HOST/PATH or NAME=package.module:function; repeatable "
+        "(PARLEY_LAMBDAS: comma- or newline-separated)",
+    ),
+    (
+        "lambda_endpoint",
+        "--lambda-endpoint",
+        "PARLEY_LAMBDA_ENDPOINT",
+        _http_url,
+        "Lambda Invoke API for functions not mapped with --lambda, e.g. sam local start-lambda's "
+        "http://127.0.0.1:3001 (else AWS_ENDPOINT_URL_LAMBDA)",
+    ),
+    (
+        "lambda_timeout",
+        "--lambda-timeout",
+        "PARLEY_LAMBDA_TIMEOUT",
+        _lambda_timeout,
+        "flow (the action's InvocationTimeLimitSeconds) or seconds overriding it, for slow local runtimes",
+    ),
+    ("lambda_workers", "--lambda-workers", "PARLEY_LAMBDA_WORKERS", _positive, "threads for module:function targets"),
+    (
+        "lambda_function_name",
+        "--lambda-function-name",
+        "PARLEY_LAMBDA_FUNCTION_NAME",
+        _choice("name", "arn"),
+        "what an Invoke API call names: the ARN's function name, or the ARN",
+    ),
+)
+OPTIONS = (*OPTIONS, *LAMBDA_OPTIONS)
 
 POLICY_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
     (
@@ -295,6 +464,13 @@ POLICY_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "the scan outcome of a completed attachment upload",
     ),
     (
+        "flow_validation",
+        "--flow-validation",
+        "PARLEY_FLOW_VALIDATION",
+        _choice("aws", "structure", "json"),
+        "published flow content: aws = the flow language (flows.md §2), structure = rows 1-6, json = a JSON object",
+    ),
+    (
         "attachments_per_chat",
         "--attachments-per-chat",
         "PARLEY_ATTACHMENTS_PER_CHAT",
@@ -304,13 +480,103 @@ POLICY_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
 )
 
 
+# flows.md §1
+FLOW_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
+    ("flows", "--flows", "PARLEY_FLOWS", _choice("run", "off"), "run contact flows; off = stored, never run"),
+    (
+        "flow_start",
+        "--flow-start",
+        "PARLEY_FLOW_START",
+        _choice("connect", "start"),
+        "when a chat's flow starts: the customer's first connection, or StartChatContact",
+    ),
+    (
+        "unsupported_action",
+        "--unsupported-action",
+        "PARLEY_UNSUPPORTED_ACTION",
+        _choice("error", "skip", "end"),
+        "a flow action Parley does not run: take its Error branch, skip it, or end the flow",
+    ),
+    (
+        "chat_text_input",
+        "--chat-text-input",
+        "PARLEY_CHAT_TEXT_INPUT",
+        _choice("error", "accept"),
+        "GetParticipantInput on chat: Error branch (AWS without Lex), or read the customer's next message",
+    ),
+    ("hours", "--hours", "PARLEY_HOURS", _choice("open", "closed"), "what CheckHoursOfOperation answers"),
+    (
+        "flow_max_steps",
+        "--flow-max-steps",
+        "PARLEY_FLOW_MAX_STEPS",
+        _positive,
+        "actions a run may take without waiting before it is ended as a loop",
+    ),
+    (
+        "flow_disconnect_reason",
+        "--flow-disconnect-reason",
+        "PARLEY_FLOW_DISCONNECT_REASON",
+        _choice("none", "CONTACT_FLOW_DISCONNECT"),
+        "DisconnectReason of a chat a flow ended",
+    ),
+    (
+        "lambda_string_map",
+        "--lambda-string-map",
+        "PARLEY_LAMBDA_STRING_MAP",
+        _choice("coerce", "strict"),
+        "STRING_MAP responses: coerce numbers and booleans to strings, or refuse any non-string",
+    ),
+    (
+        "external_on_error",
+        "--external-on-error",
+        "PARLEY_EXTERNAL_ON_ERROR",
+        _choice("clear", "keep"),
+        "$.External after a failed Lambda invocation",
+    ),
+    ("language_code", "--language-code", "PARLEY_LANGUAGE_CODE", str, "$.LanguageCode of a chat"),
+    (
+        "lambda_require_association",
+        "--lambda-require-association",
+        "PARLEY_LAMBDA_REQUIRE_ASSOCIATION",
+        _bool,
+        "a function not added with AssociateLambdaFunction takes the Error branch",
+    ),
+)
+
+
+# -- limits (parley.limits.Limits; SECURITY.md "Limits") -------------------------------------------
+LIMIT_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
+    ("max_body_bytes", "--max-body-bytes", "PARLEY_MAX_BODY_BYTES", _positive, "largest AWS API request body"),
+    ("max_header_bytes", "--max-header-bytes", "PARLEY_MAX_HEADER_BYTES", _positive, "largest request head"),
+    ("max_target_bytes", "--max-target-bytes", "PARLEY_MAX_TARGET_BYTES", _positive, "longest path and query"),
+    ("header_timeout", "--header-timeout", "PARLEY_HEADER_TIMEOUT", _seconds, "seconds to send a request head"),
+    ("body_timeout", "--body-timeout", "PARLEY_BODY_TIMEOUT", _seconds, "seconds to send a request body"),
+    ("idle_timeout", "--idle-timeout", "PARLEY_IDLE_TIMEOUT", _seconds, "seconds a kept-alive connection may idle"),
+    ("ws_max_frame_bytes", "--ws-max-frame-bytes", "PARLEY_WS_MAX_FRAME_BYTES", _positive, "largest client frame"),
+    ("ws_max_depth", "--ws-max-depth", "PARLEY_WS_MAX_DEPTH", _positive, "deepest JSON nesting of a client frame"),
+    ("ws_messages_per_second", "--ws-rate", "PARLEY_WS_RATE", _seconds, "client frames per second per socket"),
+    ("ws_idle_timeout", "--ws-idle-timeout", "PARLEY_WS_IDLE_TIMEOUT", _seconds, "seconds a silent socket lives"),
+    (
+        "max_sockets_per_participant",
+        "--max-sockets-per-participant",
+        "PARLEY_MAX_SOCKETS_PER_PARTICIPANT",
+        _nonnegative,
+        "open sockets per participant before the oldest is closed; 0=no cap",
+    ),
+)
+
+
 SWITCHES = frozenset({"strict", "strict_auth"})  # flags that take no value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    for name, flag, env, _, text in (*OPTIONS, *POLICY_OPTIONS):
+    for name, flag, env, _, text in (*OPTIONS, *POLICY_OPTIONS, *FLOW_OPTIONS, *LIMIT_OPTIONS):
         if name in SWITCHES:
             parser.add_argument(flag, dest=name, action="store_const", const="true", help=f"{text} [{env}]")
+        elif name == "ui":
+            parser.add_argument(flag, dest=name, action="store_const", const="false", help=f"{text} [{env}=false]")
+        elif name in REPEATABLE:
+            parser.add_argument(flag, dest=name, action=_Repeated, metavar="NAME=TARGET", help=f"{text} [{env}]")
         else:
             parser.add_argument(flag, dest=name, help=f"{text} [{env}]")
 
@@ -327,6 +593,9 @@ def _resolve(
         if raw is None:
             raw = environ.get(env)
             source = env
+        if raw is None and name in FALLBACK_ENV:
+            source = FALLBACK_ENV[name]
+            raw = environ.get(source)
         if raw is None:
             continue
         try:
@@ -341,8 +610,10 @@ def load(args: Mapping[str, str | None] | None = None, environ: Mapping[str, str
     args = args or {}
     environ = os.environ if environ is None else environ
     values = _resolve(OPTIONS, args, environ)
+    values.update(_resolve(FLOW_OPTIONS, args, environ))
     policy = dataclasses.replace(Policy(), **_resolve(POLICY_OPTIONS, args, environ))  # type: ignore[arg-type]
-    return Settings(policy=policy, **values)  # type: ignore[arg-type]
+    limits = dataclasses.replace(Limits(), **_resolve(LIMIT_OPTIONS, args, environ))  # type: ignore[arg-type]
+    return Settings(policy=policy, limits=limits, **values)  # type: ignore[arg-type]
 
 
 def endpoint_url(flag: str | None, environ: Mapping[str, str] | None = None) -> str:
@@ -368,8 +639,32 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
+def handler_environment(settings: Settings, url: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What `parley serve` adds to its own environment before importing `module:function` handlers (flows.md
+    §6.4), so unchanged handlers that build boto3 clients at import time reach this Parley: each variable
+    that is unset, and only those."""
+    environ = os.environ if environ is None else environ
+    wanted = {
+        "AWS_ENDPOINT_URL_CONNECT": url,
+        "AWS_ENDPOINT_URL_CONNECTPARTICIPANT": url,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": settings.region,
+        "AWS_DEFAULT_REGION": settings.region,
+    }
+    return {name: value for name, value in wanted.items() if environ.get(name) is None}
+
+
+def export_handler_environment(settings: Settings, url: str) -> dict[str, str]:
+    """Writes `handler_environment` into os.environ. Only the CLI's `parley serve` calls this: an in-process
+    `parley.Server` never touches the environment (tests use the `parley_env` fixture or `server.env`)."""
+    added = handler_environment(settings, url)
+    os.environ.update(added)
+    return added
+
+
 def option_names() -> tuple[str, ...]:
-    return tuple(name for name, *_ in (*OPTIONS, *POLICY_OPTIONS))
+    return tuple(name for name, *_ in (*OPTIONS, *POLICY_OPTIONS, *FLOW_OPTIONS, *LIMIT_OPTIONS))
 
 
 def configure(**keywords: object) -> Settings:

@@ -11,11 +11,12 @@ import json
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from parley.settings import Settings, configure
+from parley.settings import Settings, SettingsError, configure
 
 if TYPE_CHECKING:
     import socket
@@ -38,14 +39,17 @@ class ResetUnavailable(ParleyServerError):
 class AdminClient:
     """The admin API (`/_parley/…`) over HTTP: JSON in, JSON out."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, admin_token: str | None = None) -> None:
         self.base_url = base_url
+        self._token = admin_token  # sent to a server bound beyond loopback (--admin-token)
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
         """(status, decoded JSON body) for any status; raises only when the server cannot be reached."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base_url + path, data=data, method=method)
         request.add_header("content-type", "application/json")
+        if self._token:
+            request.add_header("x-parley-admin-token", self._token)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, _json(response.read())
@@ -121,9 +125,33 @@ class ParleyServer:
 
     Keywords are the settings of `parley serve` by their Python names (`data_dir`, `account_id`,
     `region`, `quota_instances`, `cors_origins`, …). Unlike the CLI it listens on a free port by default
-    and does not read PARLEY_* variables. A taken port raises `BindError` at once."""
+    and does not read PARLEY_* variables. A taken port raises `BindError` at once.
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 10.0, **settings: Any):
+    `lambdas={"startBot": handler}` runs the Lambda functions flows invoke in this process: a key is a function
+    name, `name:qualifier` or a full ARN; a value is a Python callable `handler(event, context)` (or a coroutine
+    function), or a target text as `--lambda` takes (`http://HOST/PATH`, `package.module:function`). Unlike
+    `parley serve`, it never sets AWS_* variables for handlers: use the `parley_env` fixture or `server.env`."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        startup_timeout: float = 10.0,
+        lambdas: Mapping[str, Callable[..., Any] | str] | None = None,
+        **settings: Any,
+    ):
+        wrong = sorted(
+            name for name, target in (lambdas or {}).items() if not (isinstance(target, str) or callable(target))
+        )
+        if wrong:
+            raise SettingsError(f"lambdas: {wrong[0]} must map to a callable or a target text, not a value")
+        texts = {name: target for name, target in (lambdas or {}).items() if isinstance(target, str)}
+        self.lambdas: dict[str, Callable[..., Any]] = {
+            name: target for name, target in (lambdas or {}).items() if not isinstance(target, str)
+        }
+        if texts:
+            settings["lambdas"] = texts
         self.settings: Settings = configure(host=host, port=port, **settings)
         self.startup_timeout = startup_timeout
         self._url: str | None = None
@@ -168,7 +196,7 @@ class ParleyServer:
 
     @property
     def admin(self) -> AdminClient:
-        return AdminClient(self.endpoint_url)
+        return AdminClient(self.endpoint_url, self.settings.admin_token)
 
     @property
     def env(self) -> dict[str, str]:
@@ -192,11 +220,11 @@ class ParleyServer:
 
         sock = bind(self.settings.host, self.settings.port)
         try:
-            app = build_app(self.settings)
+            app = build_app(self.settings, lambdas=self.lambdas)
         except BaseException:
             sock.close()
             raise
-        self._server = uvicorn_server(app)
+        self._server = uvicorn_server(app, app.settings.limits)
         self._failure = None
         ready = threading.Event()
         self._thread = threading.Thread(

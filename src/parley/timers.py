@@ -21,18 +21,28 @@ Check = Callable[[Scope, str, datetime], Awaitable[datetime | None]]
 MAX_FIRINGS = 100_000  # per clock move: a check that keeps answering "due now" cannot spin forever
 
 
+Key = tuple[str, Scope, str]  # (channel, scope, contact id)
+CONTACT = "contact"  # the contact's own deadlines (end, connect windows)
+FLOW = "flow"  # a flow run's wait (flows.md §4 Wait, GetParticipantInput)
+
+
 class Deadlines:
+    """One timer per contact and channel; each channel has its own check."""
+
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
-        self._check: Check | None = None
-        self._handles: dict[tuple[Scope, str], asyncio.TimerHandle] = {}
-        self._due: dict[tuple[Scope, str], datetime] = {}  # virtual clock: what is armed, and when
+        self._checks: dict[str, Check] = {}
+        self._handles: dict[Key, asyncio.TimerHandle] = {}
+        self._due: dict[Key, datetime] = {}  # virtual clock: what is armed, and when
 
-    def bind(self, check: Check) -> None:
-        self._check = check
+    def bind(self, check: Check, channel: str = CONTACT) -> None:
+        self._checks[channel] = check
 
-    def arm(self, scope: Scope, contact_id: str, when: datetime | None) -> None:
-        key = (scope, contact_id)
+    def channel(self, channel: str) -> Channel:
+        return Channel(self, channel)
+
+    def arm(self, scope: Scope, contact_id: str, when: datetime | None, channel: str = CONTACT) -> None:
+        key = (channel, scope, contact_id)
         old = self._handles.pop(key, None)
         if old is not None:
             old.cancel()
@@ -44,28 +54,29 @@ class Deadlines:
             return
         delay = max((when - self._clock.now()).total_seconds(), 0.0)
         loop = asyncio.get_running_loop()
-        self._handles[key] = loop.call_later(delay, self._fire, scope, contact_id)
+        self._handles[key] = loop.call_later(delay, self._fire, key)
 
-    def _fire(self, scope: Scope, contact_id: str) -> None:
-        self._handles.pop((scope, contact_id), None)
-        asyncio.get_running_loop().create_task(self._run(scope, contact_id))
+    def _fire(self, key: Key) -> None:
+        self._handles.pop(key, None)
+        asyncio.get_running_loop().create_task(self._run(*key))
 
-    async def _run(self, scope: Scope, contact_id: str) -> None:
-        if self._check is None:
+    async def _run(self, channel: str, scope: Scope, contact_id: str) -> None:
+        check = self._checks.get(channel)
+        if check is None:
             return
         try:
-            following = await self._check(scope, contact_id, self._clock.now())
+            following = await check(scope, contact_id, self._clock.now())
         except Exception:
-            log.exception("deadline check for contact %s failed", contact_id)
+            log.exception("%s deadline check for contact %s failed", channel, contact_id)
             return
-        self.arm(scope, contact_id, following)
+        self.arm(scope, contact_id, following, channel)
 
     async def fire_due(self) -> int:
         """Virtual clock: runs every check due by now, and those they make due, in deadline order."""
         fired = 0
         while fired < MAX_FIRINGS:
             now = self._clock.now()
-            due = sorted((when, key[1], key) for key, when in self._due.items() if when <= now)
+            due = sorted((when, key[2], key) for key, when in self._due.items() if when <= now)
             if not due:
                 return fired
             for _, _, key in due:
@@ -78,10 +89,22 @@ class Deadlines:
         return fired
 
     def cancel(self, scope: Scope, contact_id: str) -> None:
-        self.arm(scope, contact_id, None)
+        for channel in (CONTACT, *self._checks):
+            self.arm(scope, contact_id, None, channel)
 
     def cancel_all(self) -> None:
         for handle in self._handles.values():
             handle.cancel()
         self._handles.clear()
         self._due.clear()
+
+
+class Channel:
+    """One channel of the deadlines, as the `Timers` the code arming it expects."""
+
+    def __init__(self, deadlines: Deadlines, name: str) -> None:
+        self._deadlines = deadlines
+        self._name = name
+
+    def arm(self, scope: Scope, contact_id: str, when: datetime | None) -> None:
+        self._deadlines.arm(scope, contact_id, when, self._name)

@@ -245,7 +245,9 @@ def test_requests_show_operations_statuses_and_no_token_values(server: RunningPa
     sends = ok(server.url, "GET", "requests?operation=connectparticipant.SendMessage")["requests"]
     assert [r["status"] for r in sends] == [200]
     chat_requests = ok(server.url, "GET", f"requests?contact={started['ContactId']}")["requests"]
-    assert [r["operation"] for r in chat_requests] == ["StartChatContact"]
+    # the contact's own calls, and its participants' Participant Service calls (named by their bearer token)
+    assert [r["operation"] for r in chat_requests] == ["StartChatContact", "CreateParticipantConnection", "SendMessage"]
+    assert {r["participant"] for r in chat_requests[1:]} == {started["ParticipantId"]}
     assert len(ok(server.url, "GET", "requests?limit=2")["requests"]) == 2
     assert ok(server.url, "DELETE", "requests")["cleared"] == len(log["requests"])
     assert ok(server.url, "GET", "requests")["requests"] == []

@@ -79,7 +79,8 @@ class Cli:
             "--outbound-calls-enabled",
         )
         flows = self.ok("list-contact-flows", "--instance-id", created["Id"], "--contact-flow-types", "CONTACT_FLOW")
-        return created["Id"], flows["ContactFlowSummaryList"][0]["Id"]
+        inbound = next(f for f in flows["ContactFlowSummaryList"] if f["Name"] == "Default inbound flow")
+        return created["Id"], inbound["Id"]
 
     def start_chat(self, instance_id: str, flow_id: str) -> Any:
         return self.ok(
@@ -249,3 +250,26 @@ def test_endpoint_from_aws_endpoint_url_connect(cli: Cli) -> None:
         AWS_ENDPOINT_URL_CONNECT=cli.url,
     )
     assert_service_error(missing, "ResourceNotFoundException", "DescribeInstance")
+
+
+def test_queues_and_lambda_functions_through_the_cli(cli: Cli) -> None:
+    instance_id, _ = cli.make_instance()
+    [hours] = cli.ok("list-hours-of-operations", "--instance-id", instance_id)["HoursOfOperationSummaryList"]
+    assert hours["Name"] == "Basic Hours"
+    created = cli.ok(
+        "create-queue", "--instance-id", instance_id, "--name", "Billing", "--hours-of-operation-id", hours["Id"],
+        "--max-contacts", "10",
+    )  # fmt: skip
+    queue = cli.ok("describe-queue", "--instance-id", instance_id, "--queue-id", created["QueueId"])["Queue"]
+    assert queue["QueueArn"] == created["QueueArn"] and queue["MaxContacts"] == 10
+    assert isinstance(queue["LastModifiedTime"], float)  # CLI v1 prints timestamps as it reads them: epoch seconds
+    listed = cli.ok("list-queues", "--instance-id", instance_id, "--queue-types", "STANDARD", "--page-size", "1")
+    assert sorted(q["Name"] for q in listed["QueueSummaryList"]) == ["BasicQueue", "Billing"]  # the CLI pages
+
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:startBot"
+    assert cli.run("associate-lambda-function", "--instance-id", instance_id, "--function-arn", arn).code == 0
+    again = cli.run("associate-lambda-function", "--instance-id", instance_id, "--function-arn", arn)
+    assert_service_error(again, "ResourceConflictException", "AssociateLambdaFunction", arn)
+    assert cli.ok("list-lambda-functions", "--instance-id", instance_id)["LambdaFunctions"] == [arn]
+    assert cli.run("disassociate-lambda-function", "--instance-id", instance_id, "--function-arn", arn).code == 0
+    assert cli.ok("list-lambda-functions", "--instance-id", instance_id)["LambdaFunctions"] == []

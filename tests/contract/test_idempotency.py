@@ -39,7 +39,8 @@ def test_same_token_different_parameters_is_a_conflict(connect: Any, instance: S
             ParticipantDetails={**BOT, "DisplayName": "Other"},
         )
     response = excinfo.value.response
-    assert response["Error"]["Code"] == "IdempotencyException"
+    # CreateParticipant does not declare IdempotencyException: its declared ConflictException (issue 12)
+    assert response["Error"]["Code"] == "ConflictException"
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 409
 
 

@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import RunningParley, client, key_of, start_parley
+from tests.flowdocs import FLOW
 
 
 def code_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
@@ -45,6 +46,9 @@ def test_a_new_instance_has_the_default_flows(connect: Any) -> None:
     assert any(s["Name"] == "Default inbound flow" for s in summaries)
     queues = connect.list_contact_flows(InstanceId=created["Id"], ContactFlowTypes=["CUSTOMER_QUEUE"])
     assert [s["ContactFlowType"] for s in queues["ContactFlowSummaryList"]] == ["CUSTOMER_QUEUE"]
+    # AWS's types (flows.md §7.1): a queue quick connect names Default queue transfer, a QUEUE_TRANSFER flow
+    transfer = connect.list_contact_flows(InstanceId=created["Id"], ContactFlowTypes=["QUEUE_TRANSFER"])
+    assert [s["Name"] for s in transfer["ContactFlowSummaryList"]] == ["Default queue transfer"]
 
 
 def test_instance_quota_alias_rules_and_delete(connect: Any) -> None:
@@ -123,7 +127,7 @@ def test_list_contact_flows_paginates(connect: Any) -> None:
 
 def test_create_and_describe_a_contact_flow(connect: Any) -> None:
     created = new_instance(connect, "mkflow")
-    content = '{"Version":"2019-10-30","StartAction":"a","Actions":[]}'
+    content = FLOW
     flow = connect.create_contact_flow(
         InstanceId=created["Id"], Name="Mine", Type="CONTACT_FLOW", Content=content, Tags={"k": "v"}
     )
@@ -158,7 +162,7 @@ def test_duplicate_flow_name(connect: Any) -> None:
     created = new_instance(connect, "dupflow")
     with pytest.raises(ClientError) as excinfo:
         connect.create_contact_flow(
-            InstanceId=created["Id"], Name="Default inbound flow", Type="CONTACT_FLOW", Content="{}"
+            InstanceId=created["Id"], Name="Default inbound flow", Type="CONTACT_FLOW", Content=FLOW
         )
     assert code_of(excinfo) == ("DuplicateResourceException", 409)
 

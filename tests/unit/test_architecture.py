@@ -61,3 +61,8 @@ def test_only_settings_reads_the_environment() -> None:
 def test_only_spec_imports_botocore_model() -> None:
     users = [p.name for p in SRC.rglob("*.py") if "botocore.model" in p.read_text()]
     assert users == ["spec.py"]
+
+
+def test_outbound_adapters_reach_no_service_edge_or_store() -> None:
+    forbidden = ("parley.transport", "parley.services", "parley.store", "parley.app", "parley.protocol", "sqlite3")
+    assert offending("outbound", forbidden) == []

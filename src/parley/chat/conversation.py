@@ -179,7 +179,9 @@ def send_event(
     return outcome
 
 
-def end_contact(repo: Repo, scope: Scope, contact: Contact, reason: str, now: datetime, ids: IdSource) -> list[Item]:
+def end_contact(
+    repo: Repo, scope: Scope, contact: Contact, reason: str | None, now: datetime, ids: IdSource
+) -> list[Item]:
     """Ends a live contact: `chat.ended` for a chat, then every token is refused."""
     contact.ended_at = now
     contact.disconnect_reason = reason

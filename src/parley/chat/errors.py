@@ -57,6 +57,22 @@ class CallNotActive(DomainError):
     """StopContact on a voice contact that is not active (ContactNotFoundException, 410)."""
 
 
+class QueueAtCapacity(DomainError):
+    """The queue holds its MaxContacts waiting contacts (TransferContactToQueue's QueueAtCapacity)."""
+
+
+class AlreadyQueued(DomainError):
+    """The contact already waits in a queue."""
+
+
+class NotQueued(DomainError):
+    """An agent accepts a contact that is not waiting in a queue."""
+
+
+class AlreadyAssociated(DomainError):
+    """A Lambda function added to an instance twice."""
+
+
 class AccessDenied(DomainError):
     """A token that no longer opens anything: its participant left, or its chat ended."""
 

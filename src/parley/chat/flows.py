@@ -1,12 +1,13 @@
-"""Contact flows: stored and referenced, never executed."""
+"""Contact flows: created, described, listed and updated; published content is validated as flows.md §2 says."""
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
 from parley.chat.errors import Duplicate, InvalidFlowContent, NotFound, NotPublished
+from parley.chat.flowlang.validation import problems
 from parley.chat.instances import require_instance, sha256
 from parley.chat.model import ContactFlow, Page, Scope
 from parley.chat.policy import IdSource
@@ -25,22 +26,20 @@ class NewFlow:
     tags: dict[str, str] | None = None
 
 
-def check_content(content: str) -> None:
-    """Parley checks only that a published flow's content is a JSON object (connect-api.md §4)."""
-    try:
-        document = json.loads(content)
-    except ValueError as exc:
-        problem = f"Content is not valid JSON: {exc}"
-        raise InvalidFlowContent(problem, [{"message": problem}]) from None
-    if not isinstance(document, dict):
-        problem = "Content must be a JSON object"
-        raise InvalidFlowContent(problem, [{"message": problem}])
+def check_content(content: str, mode: str = "aws") -> None:
+    """Published content must pass PARLEY_FLOW_VALIDATION (`aws`, `structure` or `json`; flows.md §2)."""
+    found = problems(content, mode)
+    if found:
+        summary = found[0] if len(found) == 1 else f"{found[0]} (and {len(found) - 1} more problems)"
+        raise InvalidFlowContent(summary, [{"message": message} for message in found])
 
 
-def create_flow(repo: Repo, scope: Scope, instance_id: str, spec: NewFlow, now: datetime, ids: IdSource) -> ContactFlow:
+def create_flow(
+    repo: Repo, scope: Scope, instance_id: str, spec: NewFlow, now: datetime, ids: IdSource, validation: str = "aws"
+) -> ContactFlow:
     instance = require_instance(repo, scope, instance_id)
     if spec.status == "PUBLISHED":
-        check_content(spec.content)
+        check_content(spec.content, validation)
     if repo.flow_name_taken(scope, instance.id, spec.name):
         raise Duplicate(f"A flow named {spec.name} already exists in instance {instance.id}")
     flow = ContactFlow(
@@ -80,8 +79,30 @@ def find_flow(repo: Repo, scope: Scope, instance_id: str, flow_id: str) -> Conta
 
 def describe_flow(repo: Repo, scope: Scope, instance_id: str, flow_id: str) -> ContactFlow:
     flow = find_flow(repo, scope, instance_id, flow_id)
-    if flow.status == "SAVED" and not flow_ref(flow_id)[1]:
+    saved = flow_ref(flow_id)[1]
+    if flow.status == "SAVED" and not saved:
         raise NotPublished(f"Flow {flow.id} is SAVED, not published; describe {flow.id}{SAVED_SUFFIX} to read it")
+    if saved and flow.saved_content is not None:
+        draft = flow.saved_content
+        return dataclasses.replace(flow, content=draft, status="SAVED", content_sha256=sha256(draft))
+    return flow
+
+
+def update_flow_content(
+    repo: Repo, scope: Scope, instance_id: str, flow_id: str, content: str, now: datetime, validation: str = "aws"
+) -> ContactFlow:
+    """UpdateContactFlowContent. On a PUBLISHED flow the content is validated and published; with `:$SAVED` it is
+    kept as the flow's SAVED draft instead, unvalidated. A SAVED flow's content is replaced, unvalidated."""
+    flow = find_flow(repo, scope, instance_id, flow_id)
+    if flow.status == "PUBLISHED" and flow_ref(flow_id)[1]:
+        flow.saved_content = content
+    elif flow.status == "PUBLISHED":
+        check_content(content, validation)
+        flow.content, flow.content_sha256, flow.saved_content = content, sha256(content), None
+    else:
+        flow.content, flow.content_sha256 = content, sha256(content)
+    flow.modified_at = now
+    repo.put_flow(scope, flow)
     return flow
 
 

@@ -1,34 +1,16 @@
-"""Instances and the contact flows every new instance starts with."""
+"""Instances: creating one (with what it starts with, `defaults`), finding, listing and deleting them."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from parley.chat.defaults import create_defaults
+from parley.chat.defaults import sha256 as sha256  # flows hash their content the same way
 from parley.chat.errors import Invalid, NotFound, QuotaExceeded
-from parley.chat.model import ContactFlow, Instance, Page, Scope
+from parley.chat.model import Instance, Page, Scope
 from parley.chat.policy import IdSource, Policy
 from parley.chat.ports import Repo
-
-# The flows a new Amazon Connect instance is created with (name, type).
-DEFAULT_FLOWS: tuple[tuple[str, str], ...] = (
-    ("Default agent hold", "AGENT_HOLD"),
-    ("Default agent transfer", "AGENT_TRANSFER"),
-    ("Default agent whisper", "AGENT_WHISPER"),
-    ("Default customer hold", "CUSTOMER_HOLD"),
-    ("Default customer queue", "CUSTOMER_QUEUE"),
-    ("Default customer whisper", "CUSTOMER_WHISPER"),
-    ("Default outbound", "OUTBOUND_WHISPER"),
-    ("Default queue transfer", "CONTACT_FLOW"),
-    ("Sample inbound flow (first contact experience)", "CONTACT_FLOW"),
-    ("Sample queue customer", "CONTACT_FLOW"),
-    ("Sample Lambda integration", "CONTACT_FLOW"),
-    ("Sample secure input with agent", "CONTACT_FLOW"),
-    ("Sample disconnect flow", "CONTACT_FLOW"),
-    ("Basic Settings", "CONTACT_FLOW"),
-    ("Default inbound flow", "CONTACT_FLOW"),
-)
 
 ALIAS_REQUIRED = frozenset({"CONNECT_MANAGED", "SAML"})
 
@@ -41,19 +23,6 @@ class NewInstance:
     alias: str | None = None
     directory_id: str | None = None
     tags: dict[str, str] | None = None
-
-
-def default_flow_content(name: str) -> str:
-    # A minimal, valid flow document: one action that ends the flow.
-    return (
-        '{"Version":"2019-10-30","StartAction":"end","Metadata":{"name":"'
-        + name
-        + '"},"Actions":[{"Identifier":"end","Type":"DisconnectParticipant","Parameters":{},"Transitions":{}}]}'
-    )
-
-
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def require_instance(repo: Repo, scope: Scope, instance_id: str) -> Instance:
@@ -99,20 +68,7 @@ def create_instance(
         tags=dict(spec.tags or {}),
     )
     repo.put_instance(scope, instance)
-    for name, flow_type in DEFAULT_FLOWS:
-        content = default_flow_content(name)
-        flow = ContactFlow(
-            id=ids(),
-            instance_id=instance.id,
-            name=name,
-            type=flow_type,
-            content=content,
-            status="PUBLISHED",
-            description=f"{name} (created with the instance)",
-            content_sha256=sha256(content),
-            modified_at=now,
-        )
-        repo.put_flow(scope, flow)
+    create_defaults(repo, scope, instance, now, ids)
     return instance
 
 

@@ -50,6 +50,7 @@ class ContactFlow:
     state: str = "ACTIVE"
     version: int = 1
     tags: dict[str, str] = field(default_factory=dict)
+    saved_content: str | None = None  # a SAVED draft of a PUBLISHED flow (UpdateContactFlowContent on `:$SAVED`)
 
     def arn(self, scope: Scope) -> str:
         return scope.arn(f"instance/{self.instance_id}/contact-flow/{self.id}")
@@ -85,6 +86,13 @@ class Contact:
     meeting_id: str | None = None  # WebRTC (VOICE) contacts: the meeting every participant joins
     # authentication sessions the admin API opened: SessionId -> {"opened": epoch seconds, "state": ...}
     auth_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # queues and agents (flows.md §7); absent from documents stored by v1, hence the defaults
+    target_queue_id: str | None = None  # UpdateContactTargetQueue: where TransferContactToQueue puts it
+    queue_id: str | None = None  # the queue it was put in (QueueInfo.Id)
+    enqueued_at: datetime | None = None
+    agent_id: str | None = None  # the agent who accepted it from the queue (AgentInfo.Id)
+    accepted_at: datetime | None = None
+    connected_to_agent_at: datetime | None = None
 
     @property
     def chain_id(self) -> str:
@@ -105,6 +113,53 @@ class Contact:
 
     def arn(self, scope: Scope) -> str:
         return scope.arn(f"instance/{self.instance_id}/contact/{self.id}")
+
+    def waiting_in_queue(self, now: datetime) -> bool:
+        """QUEUED: put in a queue, not yet accepted by an agent, not ended."""
+        return self.enqueued_at is not None and self.accepted_at is None and not self.ended(now)
+
+
+@dataclass(slots=True)
+class HoursOfOperation:
+    """Hours a queue keeps. Parley keeps the record; CheckHoursOfOperation answers by PARLEY_HOURS."""
+
+    id: str
+    instance_id: str
+    name: str
+    modified_at: datetime
+    description: str | None = None
+    time_zone: str = "UTC"
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def arn(self, scope: Scope) -> str:
+        return scope.arn(f"instance/{self.instance_id}/operating-hours/{self.id}")
+
+
+@dataclass(slots=True)
+class Queue:
+    id: str
+    instance_id: str
+    name: str
+    hours_id: str
+    modified_at: datetime
+    type: str = "STANDARD"
+    description: str | None = None
+    max_contacts: int | None = None  # None: no limit
+    status: str = "ENABLED"
+    outbound_caller_config: dict[str, str] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def arn(self, scope: Scope) -> str:
+        return scope.arn(f"instance/{self.instance_id}/queue/{self.id}")
+
+
+@dataclass(slots=True)
+class LambdaFunction:
+    """A Lambda function added to an instance with AssociateLambdaFunction."""
+
+    instance_id: str
+    arn: str
+    associated_at: datetime
 
 
 @dataclass(slots=True)

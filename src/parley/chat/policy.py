@@ -25,4 +25,5 @@ class Policy:
     attachment_scan: str = "approve"  # PARLEY_ATTACHMENT_SCAN: approve | reject | pending
     attachment_max_bytes: int = 20 * 1024 * 1024  # feature-limits: 20 MB per file
     attachments_per_chat: int = 35  # PARLEY_ATTACHMENTS_PER_CHAT; 0 = unlimited
+    flow_validation: str = "aws"  # PARLEY_FLOW_VALIDATION: aws | structure | json (flows.md §2)
     persist_extra_events: bool = False  # PARLEY_PERSIST_EXTRA_EVENTS: keep injected rare events in transcripts

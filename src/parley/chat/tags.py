@@ -1,19 +1,22 @@
-"""Tags on instances and contact flows, addressed by ARN."""
+"""Tags on instances, contact flows and queues, addressed by ARN."""
 
 from __future__ import annotations
 
 from parley.chat.errors import ConstraintViolation, NotFound
-from parley.chat.model import ContactFlow, Instance, Scope
+from parley.chat.model import ContactFlow, Instance, Queue, Scope
 from parley.chat.ports import Repo
 
 MAX_TAGS = 50
 
 
-def _resolve(repo: Repo, scope: Scope, arn: str) -> Instance | ContactFlow:
+Tagged = Instance | ContactFlow | Queue
+
+
+def _resolve(repo: Repo, scope: Scope, arn: str) -> Tagged:
     prefix = scope.arn("instance/")
     if not arn.startswith(prefix):
         raise NotFound(
-            f"Resource not found: {arn} (not an instance or flow of account {scope.account} in {scope.region})"
+            f"Resource not found: {arn} (not an instance, flow or queue of account {scope.account} in {scope.region})"
         )
     parts = arn[len(prefix) :].split("/")
     instance = repo.get_instance(scope, parts[0])
@@ -23,12 +26,18 @@ def _resolve(repo: Repo, scope: Scope, arn: str) -> Instance | ContactFlow:
         flow = repo.get_flow(scope, instance.id, parts[2])
         if flow is not None:
             return flow
+    if instance is not None and len(parts) == 3 and parts[1] == "queue":
+        queue = repo.get_queue(scope, instance.id, parts[2])
+        if queue is not None:
+            return queue
     raise NotFound(f"Resource not found: {arn}")
 
 
-def _save(repo: Repo, scope: Scope, resource: Instance | ContactFlow) -> None:
+def _save(repo: Repo, scope: Scope, resource: Tagged) -> None:
     if isinstance(resource, Instance):
         repo.put_instance(scope, resource)
+    elif isinstance(resource, Queue):
+        repo.put_queue(scope, resource)
     else:
         repo.put_flow(scope, resource)
 

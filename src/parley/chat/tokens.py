@@ -4,17 +4,19 @@ A token is `base64url(kind || participant uuid || [expiry] || HMAC-SHA256(secret
 160 bits of MAC, so a guess succeeds with probability 2^-160; the same participant always gets
 the same ParticipantToken (an idempotent retry returns it verbatim); a database leak reveals none.
 A ConnectionToken and a WebSocket credential also carry the moment they stop (or started) being valid.
+Each token has exactly one spelling (canonical.py): an altered string never verifies.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import struct
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from parley import canonical
 
 _MAC_BYTES = 20
 PARTICIPANT = b"P"
@@ -39,34 +41,33 @@ class TokenSigner:
 
     def issue(self, kind: bytes, ident: str) -> str:
         raw = uuid.UUID(ident).bytes
-        return base64.urlsafe_b64encode(kind + raw + self._mac(kind, raw)).decode().rstrip("=")
+        return canonical.encode(kind + raw + self._mac(kind, raw))
 
     def read(self, kind: bytes, token: str) -> str | None:
         """The id the token was issued for, or None for anything forged, truncated or of another kind."""
-        try:
-            blob = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        except (ValueError, TypeError):
-            return None
-        if len(blob) != 1 + 16 + _MAC_BYTES or blob[:1] != kind:
+        blob = canonical.decode(token)
+        if blob is None or len(blob) != 1 + 16 + _MAC_BYTES or blob[:1] != kind:
             return None
         raw, mac = blob[1:17], blob[17:]
         if not hmac.compare_digest(mac, self._mac(kind, raw)):
             return None
         return str(uuid.UUID(bytes=raw))
 
+    def bearer_owner(self, token: str) -> str | None:
+        """The participant a ConnectionToken or ParticipantToken was issued to (valid or expired), else None."""
+        stamped = self.read_stamped(CONNECTION, token)
+        return stamped.participant_id if stamped is not None else self.read(PARTICIPANT, token)
+
     def participant_token(self, participant_id: str) -> str:
         return self.issue(PARTICIPANT, participant_id)
 
     def issue_stamped(self, kind: bytes, ident: str, moment: datetime) -> str:
         raw = uuid.UUID(ident).bytes + struct.pack(">Q", int(moment.timestamp() * 1000))
-        return base64.urlsafe_b64encode(kind + raw + self._mac(kind, raw)).decode().rstrip("=")
+        return canonical.encode(kind + raw + self._mac(kind, raw))
 
     def read_stamped(self, kind: bytes, token: str) -> Stamped | None:
-        try:
-            blob = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        except (ValueError, TypeError):
-            return None
-        if len(blob) != 1 + 24 + _MAC_BYTES or blob[:1] != kind:
+        blob = canonical.decode(token)
+        if blob is None or len(blob) != 1 + 24 + _MAC_BYTES or blob[:1] != kind:
             return None
         raw, mac = blob[1:25], blob[25:]
         if not hmac.compare_digest(mac, self._mac(kind, raw)):

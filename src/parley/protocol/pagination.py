@@ -5,10 +5,11 @@ Valid on every node that shares the secret, and across restarts of a durable ser
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
+
+from parley import canonical
 
 
 class InvalidToken(ValueError):
@@ -24,12 +25,14 @@ class PageTokens:
 
     def encode(self, binding: str, after: str) -> str:
         payload = json.dumps([binding, after], separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(self._mac(payload) + payload).decode().rstrip("=")
+        return canonical.encode(self._mac(payload) + payload)
 
     def decode(self, binding: str, token: str) -> str:
         """The position inside `token`; raises InvalidToken for a forged token or one from another query."""
         try:
-            blob = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            blob = canonical.decode(token)
+            if blob is None:
+                raise InvalidToken("NextToken is invalid")
             mac, payload = blob[:16], blob[16:]
             if not hmac.compare_digest(mac, self._mac(payload)):
                 raise InvalidToken("NextToken is invalid")

@@ -3,10 +3,11 @@ state itself (a dump of a selection, or its reset with the sockets and timers of
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from parley.chat import authentication, conversation, injected
+from parley.chat import authentication, conversation, injected, queues
 from parley.chat.errors import NotFound
 from parley.chat.model import Item, Participant, Removed, Scope, Selection, View
 from parley.chat.policy import IdSource, Policy
@@ -15,10 +16,13 @@ from parley.chat.tokens import TokenSigner
 from parley.clock import Clock
 from parley.services import state
 from parley.services.base import Store
-from parley.services.push import Pusher, Timers
+from parley.services.effects import Timers
+from parley.services.push import Pusher
 
+log = logging.getLogger("parley.admin")
 ROLES = {"agent": "AGENT", "supervisor": "SUPERVISOR"}
 RESET_CLOSE = 1000  # a removed chat's sockets close normally: there is nothing left to reconnect to
+Accepted = Callable[[Scope, str], Awaitable[None]]  # after an agent accepted a queued contact (scope, contact id)
 
 
 class Sockets(Protocol):
@@ -38,7 +42,11 @@ class AdminService:
         sockets: Sockets,
         reseed: Callable[[int], None] | None = None,
         seed: int | None = None,
+        on_accepted: Accepted | None = None,
     ) -> None:
+        """`on_accepted` is awaited once an accept has committed and its items are pushed (the flow
+        runner stops the queue flow and runs the whisper flows there)."""
+        self.on_accepted = on_accepted
         self._reseed = reseed
         self._seed = seed  # --seed: a reset of everything restarts its sequence
         self._store = store
@@ -70,20 +78,65 @@ class AdminService:
         snap = await self._store.read(lambda repo: state.snapshot(repo, selection))
         return state.present(snap, self._sockets.subscribers)
 
+    async def participant_ids(self, contact_id: str) -> frozenset[str]:
+        """Every participant the contact ever had (the request log names Participant Service callers by id)."""
+        found = await self._store.read(lambda repo: repo.select_participants(Selection(contact_id=contact_id)))
+        return frozenset(participant.id for _, participant in found)
+
     async def join(self, contact_id: str, kind: str, display_name: str) -> dict[str, Any]:
-        """An agent or supervisor accepts the contact; a custom bot present is disconnected."""
+        """An agent or supervisor joins the contact; a custom bot present is disconnected. An agent joining
+        a contact that waits in a queue accepts it (flows.md §7.4)."""
         now = self._clock.now()
         pending: list[Item] = []
+        accepted: list[Scope] = []
 
         def unit(repo: Any) -> Participant:
             scope, contact = self._find(repo, contact_id)
+            if kind == "agent" and contact.waiting_in_queue(now):
+                taken = queues.accept(repo, scope, contact.id, display_name, None, now, self._ids)
+                accepted.append(scope)
+                pending.extend(taken.items)
+                return taken.agent
             agent, items = conversation.join_agent(repo, scope, contact, display_name, ROLES[kind], now, self._ids)
             pending.extend(items)
             return agent
 
         agent = await self._store.run(unit)
-        self._pusher.push(pending)
+        await self._after_accept(pending, accepted, contact_id)
         return {"ParticipantId": agent.id, "ParticipantToken": self._signer.participant_token(agent.id)}
+
+    async def accept(self, contact_id: str, display_name: str, agent_id: str | None) -> dict[str, Any]:
+        """An agent accepts a contact waiting in a queue; anything else is NotQueued (409)."""
+        now = self._clock.now()
+        pending: list[Item] = []
+        accepted: list[Scope] = []
+
+        def unit(repo: Any) -> Participant:
+            scope, contact = self._find(repo, contact_id)
+            taken = queues.accept(repo, scope, contact.id, display_name, agent_id, now, self._ids)
+            accepted.append(scope)
+            pending.extend(taken.items)
+            return taken.agent
+
+        agent = await self._store.run(unit)
+        await self._after_accept(pending, accepted, contact_id)
+        return {"ParticipantId": agent.id, "ParticipantToken": self._signer.participant_token(agent.id)}
+
+    async def _after_accept(self, pending: list[Item], accepted: list[Scope], contact_id: str) -> None:
+        """Pushes the accept's items, then tells the runner. The accept has committed whatever the runner
+        does, so a failure there is logged, not answered."""
+        self._pusher.push(pending)
+        if accepted and self.on_accepted is not None:
+            try:
+                await self.on_accepted(accepted[0], contact_id)
+            except Exception:
+                log.exception("on_accepted failed for contact %s", contact_id)
+
+    async def list_queues(self, selection: Selection) -> dict[str, Any]:
+        """Every selected queue with its waiting contacts, the longest-waiting first."""
+        now = self._clock.now()
+        snap = await self._store.read(lambda repo: state.queue_snapshot(repo, selection))
+        return state.present_queues(snap, now)
 
     async def leave(self, contact_id: str, participant_id: str) -> dict[str, Any]:
         now = self._clock.now()

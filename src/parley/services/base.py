@@ -1,5 +1,9 @@
 """What every service shares: the request context, and running a domain unit of work with
-ClientToken replay and the translation of domain errors into the service's wire errors."""
+ClientToken replay and the translation of domain errors into the service's wire errors.
+
+A replayable answer is stored WITHOUT secrets: a handler's `present` builds the storable part and
+its `reveal` adds the tokens and signed URLs, re-derived (tokens.py) on the first answer and on every
+replay alike, so a leaked idempotency table holds no live credential."""
 
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ from parley.chat.model import Scope
 from parley.chat.ports import UnitOfWork
 from parley.protocol import idempotency
 from parley.protocol.errors import ServiceError, modelled
+from parley.protocol.pagination import InvalidToken, PageTokens
 from parley.protocol.spec import OperationSpec
+from parley.services.effects import Aftermath, Committed
 from parley.settings import Settings
 
 T = TypeVar("T")
@@ -33,6 +39,7 @@ class RequestContext:
 
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[Output]]
+Reveal = Callable[[Output], Output]  # a stored (secret-free) answer -> the answer with its credentials
 
 
 class Store(Protocol):
@@ -47,9 +54,28 @@ def validation_code(op: OperationSpec, settings: Settings) -> str:
     return settings.validation_error
 
 
+# ClientToken reused with other parameters: the first of these the operation declares (issue 12).
+MISMATCH_PREFERENCE = (
+    "IdempotencyException",
+    "ConflictException",
+    "InvalidParameterException",
+    "InvalidRequestException",
+)
+
+
+def mismatch_code(op: OperationSpec, settings: Settings) -> str:
+    """PARLEY_IDEMPOTENCY_MISMATCH_ERRORS names it per operation; else the first declared preference."""
+    chosen = settings.idempotency_mismatch_errors.get(op.name)
+    if chosen:
+        return chosen
+    return next((code for code in MISMATCH_PREFERENCE if code in op.error_codes), op.validation_error)
+
+
 def translate(
     op: OperationSpec, error: DomainError, table: Mapping[type[DomainError], str], settings: Settings
 ) -> ServiceError:
+    if isinstance(error, IdempotencyMismatch):
+        return modelled(op.service, mismatch_code(op, settings), error.message)
     code = next((table[cls] for cls in type(error).__mro__ if cls in table), None)
     if code is None:
         raise error
@@ -60,16 +86,19 @@ def translate(
 
 
 class UnitRunner:
-    """Runs a unit of work for a handler; replays ClientToken retries; translates domain errors."""
+    """Runs a unit of work for a handler; replays ClientToken retries; translates domain errors; carries out
+    what a committed unit left to do (`commit`)."""
 
     def __init__(
         self,
         store: Store,
         settings: Settings,
         errors: Mapping[type[DomainError], str],
+        after: Aftermath,
         mismatch_is_new: bool | None = None,
     ) -> None:
         self.store = store
+        self.after = after
         self._settings = settings
         self._errors = errors
         self._mismatch_is_new = settings.idempotency_mismatch == "new" if mismatch_is_new is None else mismatch_is_new
@@ -81,16 +110,43 @@ class UnitRunner:
         unit: Callable[[UnitOfWork], T],
         present: Callable[[T], Output],
         owner: Scope | None = None,
+        reveal: Reveal | None = None,
     ) -> Output:
-        """`owner` scopes ClientTokens (default: the caller's account and region, and the InstanceId)."""
+        """`owner` scopes ClientTokens (default: the caller's account and region, and the InstanceId).
+        `present` must return no secret: what it returns is stored for replay; `reveal` adds them."""
         member = ctx.operation.idempotency_member
-        token = params.get(member) if member else None
+        token = (params.get(member) or None) if member else None  # an empty ClientToken is no token
         try:
             if token is None or member is None:
-                return present(await self.store.run(unit))
-            return await self.store.run(self._idempotent(ctx, params, member, token, unit, present, owner))
+                stored = present(await self.store.run(unit))
+            else:
+                stored = await self.store.run(self._idempotent(ctx, params, member, token, unit, present, owner))
+            return reveal(stored) if reveal else stored
         except DomainError as error:
             raise translate(ctx.operation, error, self._errors, self._settings) from None
+
+    async def commit(
+        self,
+        ctx: RequestContext,
+        params: dict[str, Any],
+        unit: Callable[[UnitOfWork], Committed],
+        owner: Scope | None = None,
+        reveal: Reveal | None = None,
+    ) -> Output:
+        """A unit that answers with its output and its effects together; the effects are carried out once it
+        has committed. A ClientToken replay answers the stored output and has no effects. As for `write`, the
+        output holds no secret; `reveal` adds them to the first answer and to every replay."""
+        effects: list[Committed] = []
+
+        def run(uow: UnitOfWork) -> Committed:
+            done = unit(uow)
+            effects.append(done)
+            return done
+
+        output = await self.write(ctx, params, run, _output, owner, reveal)
+        if effects:  # none on a replay
+            self.after.apply(effects[-1].effects)
+        return output
 
     async def read(
         self, ctx: RequestContext, unit: Callable[[UnitOfWork], T], present: Callable[[T], Output]
@@ -130,3 +186,30 @@ class UnitRunner:
             return output
 
         return replaying
+
+
+def _output(done: Committed) -> Output:
+    return done.output
+
+
+class Paging:
+    """NextTokens bound to the caller's account and region and to what was listed (`binding`)."""
+
+    def __init__(self, pages: PageTokens, settings: Settings) -> None:
+        self._pages = pages
+        self._settings = settings
+
+    def after(self, ctx: RequestContext, binding: str, token: str | None) -> str | None:
+        """The key to continue after; a token that is not ours is the operation's validation error."""
+        if token is None:
+            return None
+        try:
+            return self._pages.decode(f"{ctx.scope.account}/{ctx.scope.region}/{binding}", token)
+        except InvalidToken as exc:
+            code = validation_code(ctx.operation, self._settings)
+            raise modelled(ctx.operation.service, code, f"{exc}: {token[:16]}...") from None
+
+    def next(self, ctx: RequestContext, binding: str, after: str | None) -> str | None:
+        if after is None:
+            return None
+        return self._pages.encode(f"{ctx.scope.account}/{ctx.scope.region}/{binding}", after)

@@ -7,7 +7,6 @@ the serializer. Operations absent from `handlers` answer 501 NotImplementedExcep
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from parley.chat import calls, contacts, conversation, flows, instances, participants, tags
@@ -17,7 +16,6 @@ from parley.chat.errors import (
     ConstraintViolation,
     DomainError,
     Duplicate,
-    IdempotencyMismatch,
     Invalid,
     InvalidFlowContent,
     NotFound,
@@ -26,18 +24,17 @@ from parley.chat.errors import (
     StateConflict,
 )
 from parley.chat.model import Contact, ContactFlow, Instance, Participant, Scope
-from parley.protocol.errors import modelled
-from parley.protocol.pagination import InvalidToken
 from parley.services.base import (
     VALIDATION,
     Handler,
     Output,
+    Paging,
     RequestContext,
     UnitRunner,
-    validation_code,
 )
 from parley.services.deps import AwsService, ServiceDeps
-from parley.services.push import AfterCommit
+from parley.services.effects import Committed, Effects
+from parley.services.queues import QueueOperations, agent_info, queue_info
 from parley.settings import Settings
 
 ERRORS: dict[type[DomainError], str] = {
@@ -50,7 +47,6 @@ ERRORS: dict[type[DomainError], str] = {
     Duplicate: "DuplicateResourceException",
     NotPublished: "ContactFlowNotPublishedException",
     InvalidFlowContent: "InvalidContactFlowException",
-    IdempotencyMismatch: "IdempotencyException",
     CallNotActive: "ContactNotFoundException",
 }
 
@@ -129,6 +125,7 @@ def contact_detail(scope: Scope, contact: Contact, ctx: RequestContext) -> Outpu
         "CustomerId": contact.customer_id,
         "SegmentAttributes": contact.segment_attributes or None,
         "Attributes": contact.attributes or None,
+        "QueueInfo": queue_info(contact),
     }
 
 
@@ -137,8 +134,11 @@ class ConnectService(AwsService):
 
     def __init__(self, deps: ServiceDeps) -> None:
         super().__init__(deps)
-        self._units = UnitRunner(deps.store, deps.settings, ERRORS)
-        self._participant_units = UnitRunner(deps.store, deps.settings, self._participant_errors(deps.settings))
+        self._units = UnitRunner(deps.store, deps.settings, ERRORS, deps.after)
+        self._participant_units = UnitRunner(
+            deps.store, deps.settings, self._participant_errors(deps.settings), deps.after
+        )
+        self._paging = Paging(deps.pages, deps.settings)
         self.handlers: dict[str, Handler] = {
             "CreateInstance": self.create_instance,
             "DescribeInstance": self.describe_instance,
@@ -147,6 +147,7 @@ class ConnectService(AwsService):
             "CreateContactFlow": self.create_contact_flow,
             "DescribeContactFlow": self.describe_contact_flow,
             "ListContactFlows": self.list_contact_flows,
+            "UpdateContactFlowContent": self.update_contact_flow_content,
             "StartChatContact": self.start_chat_contact,
             "StartWebRTCContact": self.start_webrtc_contact,
             "CreateParticipant": self.create_participant,
@@ -157,6 +158,7 @@ class ConnectService(AwsService):
             "TagResource": self.tag_resource,
             "UntagResource": self.untag_resource,
             "ListTagsForResource": self.list_tags_for_resource,
+            **QueueOperations(deps, self._paging).handlers,
         }
 
     @staticmethod
@@ -168,18 +170,10 @@ class ConnectService(AwsService):
 
     # -- pagination ----------------------------------------------------------------------------
     def _after(self, ctx: RequestContext, binding: str, token: str | None) -> str | None:
-        if token is None:
-            return None
-        try:
-            return self._pages.decode(f"{ctx.scope.account}/{ctx.scope.region}/{binding}", token)
-        except InvalidToken as exc:
-            code = validation_code(ctx.operation, self._settings)
-            raise modelled("connect", code, f"{exc}: {token[:16]}...") from None
+        return self._paging.after(ctx, binding, token)
 
     def _next(self, ctx: RequestContext, binding: str, after: str | None) -> str | None:
-        if after is None:
-            return None
-        return self._pages.encode(f"{ctx.scope.account}/{ctx.scope.region}/{binding}", after)
+        return self._paging.next(ctx, binding, after)
 
     # -- instances -----------------------------------------------------------------------------
     async def create_instance(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
@@ -239,12 +233,30 @@ class ConnectService(AwsService):
         return await self._units.write(
             ctx,
             req,
-            lambda repo: flows.create_flow(repo, ctx.scope, req["InstanceId"], spec, ctx.now, self._ids),
+            lambda repo: flows.create_flow(
+                repo, ctx.scope, req["InstanceId"], spec, ctx.now, self._ids, self._policy.flow_validation
+            ),
             lambda flow: {
                 "ContactFlowId": flow.id,
                 "ContactFlowArn": flow.arn(ctx.scope),
                 "FlowContentSha256": flow.content_sha256,
             },
+        )
+
+    async def update_contact_flow_content(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        return await self._units.write(
+            ctx,
+            req,
+            lambda repo: flows.update_flow_content(
+                repo,
+                ctx.scope,
+                req["InstanceId"],
+                req["ContactFlowId"],
+                req["Content"],
+                ctx.now,
+                self._policy.flow_validation,
+            ),
+            lambda _: {},
         )
 
     async def describe_contact_flow(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
@@ -288,28 +300,28 @@ class ConnectService(AwsService):
             streaming_endpoint=(req.get("ChatStreamingConfiguration") or {}).get("StreamingEndpointArn"),
         )
 
-        effects = AfterCommit()
-
-        def unit(repo: Any) -> tuple[contacts.StartedChat, datetime | None]:
+        def unit(repo: Any) -> Committed:
             started = contacts.start_chat(repo, ctx.scope, spec, ctx.now, self._ids, self._policy)
-            return started, conversation.next_deadline(repo, ctx.scope, started.contact, ctx.now, self._policy)
-
-        def present(result: tuple[contacts.StartedChat, datetime | None]) -> Output:
-            started, deadline = result
-            effects.items.extend(started.items)
-            effects.deadlines.append((ctx.scope, started.contact.id, deadline))
-            return {
-                "ContactId": started.contact.id,
+            contact = started.contact
+            deadline = conversation.next_deadline(repo, ctx.scope, contact, ctx.now, self._policy)
+            output = {
+                "ContactId": contact.id,
                 "ParticipantId": started.customer.id,
-                "ParticipantToken": self._signer.participant_token(started.customer.id),
-                "ContinuedFromContactId": started.contact.continued_from,
-                "StreamingId": started.contact.streaming_id,
-                **self._issuer.blocks(ctx, started.customer.id, spec.connection_types),
+                "ContinuedFromContactId": contact.continued_from,
+                "StreamingId": contact.streaming_id,
+            }
+            effects = Effects(items=started.items).deadline(ctx.scope, contact.id, deadline)
+            return Committed(output, effects.kick(ctx.scope, contact.id, "started"))
+
+        def reveal(stored: Output) -> Output:
+            customer = stored["ParticipantId"]
+            return {
+                **stored,
+                "ParticipantToken": self._signer.participant_token(customer),
+                **self._issuer.blocks(ctx, customer, spec.connection_types),
             }
 
-        output = await self._units.write(ctx, req, unit, present)
-        effects.apply(self._pusher, self._deadlines)
-        return output
+        return await self._units.commit(ctx, req, unit, reveal=reveal)
 
     async def start_webrtc_contact(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         spec = calls.NewCall(
@@ -323,23 +335,23 @@ class ConnectService(AwsService):
             description=req.get("Description"),
             segment_attributes=req.get("SegmentAttributes") or {},
         )
-        effects = AfterCommit()
 
-        def unit(repo: Any) -> calls.StartedCall:
-            return calls.start_call(repo, ctx.scope, spec, ctx.now, self._ids, self._policy)
+        def unit(repo: Any) -> Committed:
+            started = calls.start_call(repo, ctx.scope, spec, ctx.now, self._ids, self._policy)
+            data = self._issuer.webrtc(ctx.scope, started.contact, started.customer, connect_shape=True)
+            data["Attendee"] = {"AttendeeId": data["Attendee"]["AttendeeId"]}  # its JoinToken is a secret
+            output = {"ConnectionData": data, "ContactId": started.contact.id, "ParticipantId": started.customer.id}
+            return Committed(output, Effects().deadline(ctx.scope, started.contact.id, started.contact.scheduled_end))
 
-        def present(started: calls.StartedCall) -> Output:
-            effects.deadlines.append((ctx.scope, started.contact.id, started.contact.scheduled_end))
+        def reveal(stored: Output) -> Output:
+            attendee = self._issuer.attendee_of(stored["ConnectionData"]["Attendee"]["AttendeeId"])
             return {
-                "ConnectionData": self._issuer.webrtc(ctx.scope, started.contact, started.customer, connect_shape=True),
-                "ContactId": started.contact.id,
-                "ParticipantId": started.customer.id,
-                "ParticipantToken": self._signer.participant_token(started.customer.id),
+                **stored,
+                "ConnectionData": {**stored["ConnectionData"], "Attendee": attendee},
+                "ParticipantToken": self._signer.participant_token(stored["ParticipantId"]),
             }
 
-        output = await self._units.write(ctx, req, unit, present)
-        effects.apply(self._pusher, self._deadlines)
-        return output
+        return await self._units.commit(ctx, req, unit, reveal=reveal)
 
     async def create_participant(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         details = req["ParticipantDetails"]
@@ -348,49 +360,35 @@ class ConnectService(AwsService):
             display_name=details.get("DisplayName"),
             capabilities=details.get("ParticipantCapabilities") or {},
         )
-        effects = AfterCommit()
 
-        def unit(repo: Any) -> tuple[participants.AddedParticipant, datetime | None]:
+        def unit(repo: Any) -> Committed:
             added = participants.add_participant(
                 repo, ctx.scope, req["InstanceId"], req["ContactId"], spec, ctx.now, self._ids, self._policy
             )
             deadline = conversation.next_deadline(repo, ctx.scope, added.contact, ctx.now, self._policy, added.present)
-            return added, deadline
-
-        def present(result: tuple[participants.AddedParticipant, datetime | None]) -> Output:
-            added, deadline = result
-            effects.deadlines.append((ctx.scope, added.contact.id, deadline))
-            return {
+            output = {
                 "ParticipantId": added.participant.id,
-                "ParticipantCredentials": {
-                    "ParticipantToken": self._signer.participant_token(added.participant.id),
-                    "Expiry": added.contact.scheduled_end,
-                },
+                "ParticipantCredentials": {"Expiry": added.contact.scheduled_end},
             }
+            return Committed(output, Effects().deadline(ctx.scope, added.contact.id, deadline))
 
-        output = await self._participant_units.write(ctx, req, unit, present)
-        effects.apply(self._pusher, self._deadlines)
-        return output
+        def reveal(stored: Output) -> Output:
+            token = self._signer.participant_token(stored["ParticipantId"])
+            return {**stored, "ParticipantCredentials": {**stored["ParticipantCredentials"], "ParticipantToken": token}}
+
+        return await self._participant_units.commit(ctx, req, unit, reveal=reveal)
 
     async def stop_contact(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         reason = (req.get("DisconnectReason") or {}).get("Code")
-        effects = AfterCommit()
 
-        def present(stopped: contacts.StoppedContact) -> Output:
-            effects.items.extend(stopped.items)
-            effects.deadlines.append((ctx.scope, stopped.contact.id, None))
-            return {}
-
-        output = await self._units.write(
-            ctx,
-            req,
-            lambda repo: contacts.stop_contact(
+        def unit(repo: Any) -> Committed:
+            stopped = contacts.stop_contact(
                 repo, ctx.scope, req["InstanceId"], req["ContactId"], reason, ctx.now, self._ids, self._policy
-            ),
-            present,
-        )
-        effects.apply(self._pusher, self._deadlines)
-        return output
+            )
+            effects = Effects(items=stopped.items).deadline(ctx.scope, stopped.contact.id, None)
+            return Committed({}, effects.kick(ctx.scope, stopped.contact.id, "ended"))
+
+        return await self._units.commit(ctx, req, unit)
 
     async def describe_contact(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         def unit(repo: Any) -> tuple[Contact, list[Participant]]:
@@ -400,13 +398,7 @@ class ConnectService(AwsService):
         def present(found: tuple[Contact, list[Participant]]) -> Output:
             contact, people = found
             detail = contact_detail(ctx.scope, contact, ctx)
-            agent = next((p for p in people if p.role == "AGENT"), None)
-            if agent is not None:
-                detail["AgentInfo"] = {
-                    "Id": agent.id,
-                    "AcceptedByAgentTimestamp": agent.joined_at,
-                    "ConnectedToAgentTimestamp": agent.connected_at,
-                }
+            detail["AgentInfo"] = agent_info(contact, people)
             return {"Contact": detail}
 
         return await self._units.read(ctx, unit, present)

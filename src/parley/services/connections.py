@@ -71,7 +71,9 @@ class ConnectionIssuer:
         return out
 
     def attendee(self, participant: Participant) -> Output:
-        attendee_id = participant.attendee_id or participant.id
+        return self.attendee_of(participant.attendee_id or participant.id)
+
+    def attendee_of(self, attendee_id: str) -> Output:
         return {"AttendeeId": attendee_id, "JoinToken": self._signer.issue(JOIN, attendee_id)}
 
     def webrtc(self, scope: Scope, contact: Contact, participant: Participant, connect_shape: bool) -> Output:

@@ -9,6 +9,7 @@ from parley.chat.tokens import TokenSigner
 from parley.protocol.pagination import PageTokens
 from parley.services.base import Store
 from parley.services.connections import ConnectionIssuer
+from parley.services.effects import Aftermath
 from parley.services.push import Pusher
 from parley.settings import Settings
 from parley.timers import Deadlines
@@ -24,6 +25,7 @@ class ServiceDeps:
     pusher: Pusher
     deadlines: Deadlines
     issuer: ConnectionIssuer
+    after: Aftermath
 
 
 class AwsService:
@@ -38,3 +40,4 @@ class AwsService:
         self._pusher = deps.pusher
         self._deadlines = deps.deadlines
         self._issuer = deps.issuer
+        self._aftermath = deps.after

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from parley.chat import attachments, authentication, conversation
+from parley.chat import attachments, authentication, conversation, events
 from parley.chat.errors import (
     AccessDenied,
     ConstraintViolation,
@@ -21,7 +21,7 @@ from parley.chat.errors import (
     QuotaExceeded,
     StateConflict,
 )
-from parley.chat.model import Scope, View
+from parley.chat.model import Item, Scope, View
 from parley.chat.tokens import CONNECTION, PARTICIPANT
 from parley.chat.transcript import TranscriptQuery
 from parley.protocol.errors import modelled
@@ -30,7 +30,8 @@ from parley.protocol.validate import parse_timestamp
 from parley.services.base import VALIDATION, Handler, Output, RequestContext, UnitRunner
 from parley.services.connections import wall_now
 from parley.services.deps import AwsService, ServiceDeps
-from parley.services.push import AfterCommit, item_output
+from parley.services.effects import Committed, Effects
+from parley.services.push import item_output
 from parley.services.signed_urls import SignedUrls
 
 ERRORS: dict[type[DomainError], str] = {
@@ -49,7 +50,7 @@ class ParticipantService(AwsService):
     def __init__(self, deps: ServiceDeps, urls: SignedUrls) -> None:
         super().__init__(deps)
         self._urls = urls
-        self._units = UnitRunner(deps.store, deps.settings, ERRORS, mismatch_is_new=True)
+        self._units = UnitRunner(deps.store, deps.settings, ERRORS, deps.after, mismatch_is_new=True)
         self.handlers: dict[str, Handler] = {
             "CreateParticipantConnection": self.create_participant_connection,
             "SendMessage": self.send_message,
@@ -81,24 +82,16 @@ class ParticipantService(AwsService):
     async def create_participant_connection(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         participant_id = self._signer.read(PARTICIPANT, req["ParticipantToken"])
         types: list[str] = req.get("Type") or []
-        effects = AfterCommit()
 
-        def unit(repo: Any) -> tuple[conversation.Outcome, datetime | None]:
+        def unit(repo: Any) -> Committed:
             caller = conversation.resolve(repo, participant_id, ctx.now)
             outcome = conversation.connect(repo, caller, types, bool(req.get("ConnectParticipant")), ctx.now, self._ids)
             deadline = conversation.next_deadline(repo, caller.scope, caller.contact, ctx.now, self._policy)
-            return outcome, deadline
+            output = self._issuer.blocks(ctx, caller.participant.id, types, (caller.contact, caller.participant))
+            effects = Effects(items=outcome.items).deadline(caller.scope, caller.contact.id, deadline)
+            return Committed(output, effects.kick(caller.scope, caller.contact.id, "connected"))
 
-        def present(result: tuple[conversation.Outcome, datetime | None]) -> Output:
-            outcome, deadline = result
-            effects.items.extend(outcome.items)
-            effects.deadlines.append((outcome.caller.scope, outcome.caller.contact.id, deadline))
-            caller = outcome.caller
-            return self._issuer.blocks(ctx, caller.participant.id, types, (caller.contact, caller.participant))
-
-        output = await self._units.write(ctx, req, unit, present)
-        effects.apply(self._pusher, self._deadlines)
-        return output
+        return await self._units.commit(ctx, req, unit)
 
     async def _act(
         self,
@@ -106,22 +99,20 @@ class ParticipantService(AwsService):
         req: dict[str, Any],
         act: Callable[[Any, conversation.Caller], conversation.Outcome],
         answer: Callable[[conversation.Outcome], Output],
+        kick: str | None = None,
     ) -> Output:
         """The shape of every ConnectionToken operation that changes the chat: verify the token, resolve the
         caller inside the unit of work, act, answer; push what it created once committed."""
         participant_id = self._connection_participant(ctx, req["ConnectionToken"])
-        effects = AfterCommit()
 
-        def unit(repo: Any) -> conversation.Outcome:
-            return act(repo, conversation.resolve(repo, participant_id, ctx.now))
+        def unit(repo: Any) -> Committed:
+            outcome = act(repo, conversation.resolve(repo, participant_id, ctx.now))
+            effects = Effects(items=outcome.items)
+            if kick is not None:
+                effects.kick(outcome.caller.scope, outcome.caller.contact.id, kick)
+            return Committed(answer(outcome), effects)
 
-        def present(outcome: conversation.Outcome) -> Output:
-            effects.items.extend(outcome.items)
-            return answer(outcome)
-
-        output = await self._units.write(ctx, req, unit, present, owner=self._owner(participant_id))
-        effects.apply(self._pusher, self._deadlines)
-        return output
+        return await self._units.commit(ctx, req, unit, owner=self._owner(participant_id))
 
     async def send_message(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         return await self._act(
@@ -134,6 +125,8 @@ class ParticipantService(AwsService):
         )
 
     async def send_event(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
+        # connection.acknowledged is a connection like CreateParticipantConnection's: it may start the flow
+        kick = "connected" if req["ContentType"] == events.ACKNOWLEDGED else None
         return await self._act(
             ctx,
             req,
@@ -141,6 +134,7 @@ class ParticipantService(AwsService):
                 repo, caller, req["ContentType"], req.get("Content"), ctx.now, self._ids, self._policy
             ),
             _item_answer,
+            kick,
         )
 
     async def disconnect_participant(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
@@ -166,9 +160,14 @@ class ParticipantService(AwsService):
             )
 
         def present(attachment: Any) -> Output:
-            return {"AttachmentId": attachment.id, "UploadMetadata": self._urls.upload(ctx, attachment)}
+            return {"AttachmentId": attachment.id}  # the upload URL is a capability: never stored
 
-        return await self._units.write(ctx, req, unit, present, owner=self._owner(participant_id))
+        def reveal(stored: Output) -> Output:
+            upload = self._urls.upload_of(ctx, stored["AttachmentId"], req["ContentType"])
+            return {**stored, "UploadMetadata": upload}
+
+        owner = self._owner(participant_id)
+        return await self._units.write(ctx, req, unit, present, owner=owner, reveal=reveal)
 
     async def complete_attachment_upload(self, ctx: RequestContext, req: dict[str, Any]) -> Output:
         return await self._act(
@@ -286,17 +285,15 @@ class ParticipantService(AwsService):
     # -- deadlines -----------------------------------------------------------------------------
     async def check_deadlines(self, scope: Scope, contact_id: str, now: datetime) -> datetime | None:
         """Run by the timers: enforce what is due, answer the contact's next deadline."""
-        effects = AfterCommit()
 
-        def unit(repo: Any) -> datetime | None:
-            effects.items.extend(conversation.enforce_deadlines(repo, scope, contact_id, now, self._ids, self._policy))
+        def unit(repo: Any) -> tuple[list[Item], datetime | None]:
+            items = conversation.enforce_deadlines(repo, scope, contact_id, now, self._ids, self._policy)
             contact = repo.get_contact(scope, contact_id)
-            if contact is None:
-                return None
-            return conversation.next_deadline(repo, scope, contact, now, self._policy)
+            following = None if contact is None else conversation.next_deadline(repo, scope, contact, now, self._policy)
+            return items, following
 
-        following = await self._units.store.run(unit)
-        effects.apply(self._pusher, self._deadlines)
+        items, following = await self._units.store.run(unit)
+        self._aftermath.apply(Effects(items=items).kick(scope, contact_id, "deadline"))
         return following
 
 

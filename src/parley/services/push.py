@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from parley.chat import events
-from parley.chat.model import Item, Scope
+from parley.chat.model import Item
 from parley.protocol.restjson import compile_output
 from parley.protocol.spec import service_model
 
@@ -49,12 +48,27 @@ def frame(item: Item) -> str:
     return json.dumps({"topic": "aws/chat", "contentType": "application/json", "content": content}, ensure_ascii=False)
 
 
+Observer = Callable[[list[Item]], None]
+
+
 class Pusher:
+    """Committed items to their chat's sockets; observers (the flow runner) see every pushed batch after."""
+
     def __init__(self, bus: Bus, ended_grace: float = 5.0) -> None:
         self._bus = bus
         self._grace = ended_grace
+        self._observers: list[Observer] = []
+
+    def observe(self, observer: Observer) -> None:
+        self._observers.append(observer)
 
     def push(self, items: list[Item]) -> None:
+        self._send(items)
+        if items:
+            for observer in self._observers:
+                observer(items)
+
+    def _send(self, items: list[Item]) -> None:
         ends = any(item.content_type == events.ENDED for item in items)
         for item in items:
             self._bus.publish(item.contact_id, frame(item))
@@ -64,22 +78,3 @@ class Pusher:
                 # Its own sockets got the participant.left above; they hear nothing more. (When the
                 # chat ends too, everyone, the leaver included, must still get chat.ended.)
                 self._bus.leave(item.contact_id, item.participant_id, self._grace)
-
-
-class Timers(Protocol):
-    def arm(self, scope: Scope, contact_id: str, when: datetime | None) -> None: ...
-
-
-@dataclass
-class AfterCommit:
-    """What a handler's unit of work produced that must reach the loop only once it has committed:
-    items to push and deadlines to (re)arm. `present` may run on the store's writer thread, so it
-    only records them here."""
-
-    items: list[Item] = field(default_factory=list)
-    deadlines: list[tuple[Scope, str, datetime | None]] = field(default_factory=list)
-
-    def apply(self, pusher: Pusher, timers: Timers) -> None:
-        pusher.push(self.items)
-        for scope, contact_id, when in self.deadlines:
-            timers.arm(scope, contact_id, when)

@@ -42,11 +42,14 @@ class SignedUrls:
         return f"{ctx.base_url}{PATH}{quote(attachment_id)}?sig={sig}"
 
     def upload(self, ctx: RequestContext, attachment: Attachment) -> Output:
+        return self.upload_of(ctx, attachment.id, attachment.content_type)
+
+    def upload_of(self, ctx: RequestContext, attachment_id: str, content_type: str) -> Output:
         expiry = max(ctx.now, wall_now()) + timedelta(seconds=UPLOAD_URL_SECONDS)
         return {
-            "Url": self._url(ctx, attachment.id, UPLOAD, expiry),
+            "Url": self._url(ctx, attachment_id, UPLOAD, expiry),
             "UrlExpiry": expiry,
-            "HeadersToInclude": {"Content-Type": attachment.content_type},
+            "HeadersToInclude": {"Content-Type": content_type},
         }
 
     def download(self, ctx: RequestContext, attachment: Attachment, seconds: int, disposition: str) -> Output:

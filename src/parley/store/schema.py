@@ -48,6 +48,29 @@ STATEMENTS: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS views (
         account TEXT NOT NULL, region TEXT NOT NULL, token TEXT NOT NULL, doc TEXT NOT NULL,
         PRIMARY KEY (account, region, token))""",
+    # flows.md §3.1: a chat's flow record (its run's state, hooks, trail), kept so that a waiting run resumes
+    """CREATE TABLE IF NOT EXISTS flow_runs (
+        account TEXT NOT NULL, region TEXT NOT NULL, contact_id TEXT NOT NULL, live INTEGER NOT NULL,
+        doc TEXT NOT NULL, PRIMARY KEY (account, region, contact_id))""",
+    "CREATE INDEX IF NOT EXISTS flow_runs_live ON flow_runs (live)",
+    # queues, hours of operation and Lambda functions (flows.md §5.4, §7); `queued` indexes the contacts
+    # waiting in a queue (kept by put_contact), so capacity and the admin's queue view never scan contacts
+    """CREATE TABLE IF NOT EXISTS hours (
+        account TEXT NOT NULL, region TEXT NOT NULL, instance_id TEXT NOT NULL, id TEXT NOT NULL,
+        name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (account, region, instance_id, id))""",
+    """CREATE TABLE IF NOT EXISTS queues (
+        account TEXT NOT NULL, region TEXT NOT NULL, instance_id TEXT NOT NULL, id TEXT NOT NULL,
+        name TEXT NOT NULL, type TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (account, region, instance_id, id))""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS queues_name ON queues (account, region, instance_id, name)",
+    """CREATE TABLE IF NOT EXISTS lambda_functions (
+        account TEXT NOT NULL, region TEXT NOT NULL, instance_id TEXT NOT NULL, arn TEXT NOT NULL,
+        doc TEXT NOT NULL, PRIMARY KEY (account, region, instance_id, arn))""",
+    """CREATE TABLE IF NOT EXISTS queued (
+        account TEXT NOT NULL, region TEXT NOT NULL, contact_id TEXT NOT NULL, instance_id TEXT NOT NULL,
+        queue_id TEXT NOT NULL, enqueued REAL NOT NULL, scheduled_end REAL NOT NULL,
+        PRIMARY KEY (account, region, contact_id))""",
+    "CREATE INDEX IF NOT EXISTS queued_queue ON queued (account, region, instance_id, queue_id, enqueued)",
+    "CREATE INDEX IF NOT EXISTS queued_end ON queued (account, region, instance_id, queue_id, scheduled_end)",
     # expired ClientToken records are swept by expiry (sqlite_repo.SWEEP_EVERY)
     "CREATE INDEX IF NOT EXISTS idempotency_expires ON idempotency (expires)",
 )

@@ -42,13 +42,20 @@ def _connect(path: str, synchronous: str) -> sqlite3.Connection:
     return conn
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def _migrate(conn: sqlite3.Connection) -> frozenset[str]:
+    """Creates what is missing; answers the tables it created (all of them for a new database)."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > schema.VERSION:
         raise RuntimeError(f"the database schema is version {version}; this Parley knows {schema.VERSION}")
+    before = _tables(conn)
     for statement in schema.STATEMENTS:
         conn.execute(statement)
     conn.execute(f"PRAGMA user_version={schema.VERSION}")
+    return frozenset(_tables(conn) - before)
 
 
 def _run_unit(conn: sqlite3.Connection, repo: SqliteRepo, unit: Unit[T]) -> T:
@@ -84,7 +91,9 @@ class SqliteStore:
         if data_dir:
             os.makedirs(data_dir, exist_ok=True)
         self._conn = _connect(self.path, synchronous)
-        _migrate(self._conn)
+        # Tables this opening created: a data directory written before queues existed gets them now, and
+        # its instances need what a new instance starts with (services/upgrade.py).
+        self.created_tables = _migrate(self._conn)
         if not self.durable:
             self._conn.execute("BEGIN")
         self._repo = SqliteRepo(self._conn)

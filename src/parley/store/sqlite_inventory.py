@@ -9,7 +9,19 @@ from __future__ import annotations
 
 import sqlite3
 
-from parley.chat.model import Contact, ContactFlow, Instance, Item, Participant, Removed, Scope, Selection
+from parley.chat.model import (
+    Contact,
+    ContactFlow,
+    HoursOfOperation,
+    Instance,
+    Item,
+    LambdaFunction,
+    Participant,
+    Queue,
+    Removed,
+    Scope,
+    Selection,
+)
 from parley.store.codec import load
 
 
@@ -32,6 +44,9 @@ def _of_contacts(selection: Selection, key: str) -> tuple[str, list[object]]:
     return f"(account, region, {key}) IN (SELECT account, region, {column} FROM contacts WHERE {sql})", args
 
 
+TABLES = {"hoursOfOperations": "hours", "lambdaFunctions": "lambda_functions"}  # count name -> table
+
+
 class SqliteInventory:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._db = conn
@@ -49,6 +64,38 @@ class SqliteInventory:
             f"SELECT account, region, doc FROM flows WHERE {sql} ORDER BY account, region, instance_id, name", args
         ).fetchall()
         return [(Scope(r[0], r[1]), load(ContactFlow, r[2])) for r in rows]
+
+    def select_queues(self, selection: Selection) -> list[tuple[Scope, Queue]]:
+        sql, args = where(selection, "instance_id")
+        rows = self._db.execute(
+            f"SELECT account, region, doc FROM queues WHERE {sql} ORDER BY account, region, instance_id, name", args
+        ).fetchall()
+        return [(Scope(r[0], r[1]), load(Queue, r[2])) for r in rows]
+
+    def select_hours(self, selection: Selection) -> list[tuple[Scope, HoursOfOperation]]:
+        sql, args = where(selection, "instance_id")
+        rows = self._db.execute(
+            f"SELECT account, region, doc FROM hours WHERE {sql} ORDER BY account, region, instance_id, name", args
+        ).fetchall()
+        return [(Scope(r[0], r[1]), load(HoursOfOperation, r[2])) for r in rows]
+
+    def select_lambda_functions(self, selection: Selection) -> list[tuple[Scope, LambdaFunction]]:
+        sql, args = where(selection, "instance_id")
+        rows = self._db.execute(
+            f"SELECT account, region, doc FROM lambda_functions WHERE {sql} ORDER BY account, region, instance_id, arn",
+            args,
+        ).fetchall()
+        return [(Scope(r[0], r[1]), load(LambdaFunction, r[2])) for r in rows]
+
+    def select_waiting(self, selection: Selection) -> list[tuple[Scope, Contact]]:
+        """Contacts waiting in a queue (not accepted, not ended), the longest-waiting first."""
+        sql, args = where(selection, "instance_id")
+        rows = self._db.execute(
+            f"SELECT q.account, q.region, c.doc FROM (SELECT * FROM queued WHERE {sql}) q JOIN contacts c"
+            " ON c.account=q.account AND c.region=q.region AND c.id=q.contact_id ORDER BY q.enqueued, q.contact_id",
+            args,
+        ).fetchall()
+        return [(Scope(r[0], r[1]), load(Contact, r[2])) for r in rows]
 
     def select_contacts(self, selection: Selection) -> list[tuple[Scope, Contact]]:
         sql, args = where(selection, "instance_id", "id")
@@ -86,13 +133,19 @@ class SqliteInventory:
             counts["views"] = self._db.execute(f"DELETE FROM views WHERE {sql}", args).rowcount
         for table, (sql, args) in (
             ("attachments", _of_contacts(selection, "contact_id")),
+            ("flow_runs", _of_contacts(selection, "contact_id")),
             ("items", _of_contacts(selection, "chain_id")),
             ("participants", _of_contacts(selection, "contact_id")),
+            ("queued", where(selection, "instance_id")),
             ("contacts", where(selection, "instance_id")),
             ("flows", where(selection, "instance_id")),
+            ("queues", where(selection, "instance_id")),
+            ("hoursOfOperations", where(selection, "instance_id")),
+            ("lambdaFunctions", where(selection, "instance_id")),
             ("instances", where(selection, "id")),
         ):
-            counts[table] = self._db.execute(f"DELETE FROM {table} WHERE {sql}", args).rowcount
+            counts[table] = self._db.execute(f"DELETE FROM {TABLES.get(table, table)} WHERE {sql}", args).rowcount
+        del counts["queued"]  # an index of the contacts, not something a user created
         if selection == Selection():  # everything: arrival numbers restart too, as on a fresh server
             self._db.execute("DELETE FROM sqlite_sequence WHERE name='items'")
         return Removed(counts, contacts)

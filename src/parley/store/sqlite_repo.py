@@ -5,7 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypeVar
 
-from parley.chat.model import Attachment, Contact, ContactFlow, Instance, Item, Page, Participant, Scope, View
+from parley.chat.flow_record import FlowRecord
+from parley.chat.model import (
+    Attachment,
+    Contact,
+    ContactFlow,
+    HoursOfOperation,
+    Instance,
+    Item,
+    LambdaFunction,
+    Page,
+    Participant,
+    Queue,
+    Scope,
+    View,
+)
 from parley.store.codec import dump, load
 from parley.store.sqlite_inventory import SqliteInventory
 
@@ -35,7 +49,8 @@ class SqliteRepo(SqliteInventory):
     def delete_instance(self, scope: Scope, instance_id: str) -> None:
         key = (scope.account, scope.region, instance_id)
         self._db.execute("DELETE FROM instances WHERE account=? AND region=? AND id=?", key)
-        self._db.execute("DELETE FROM flows WHERE account=? AND region=? AND instance_id=?", key)
+        for table in ("flows", "queues", "hours", "lambda_functions", "queued"):
+            self._db.execute(f"DELETE FROM {table} WHERE account=? AND region=? AND instance_id=?", key)
 
     def list_instances(self, scope: Scope, after: str | None, limit: int) -> Page[Instance]:
         rows = self._db.execute(
@@ -114,6 +129,30 @@ class SqliteRepo(SqliteInventory):
                 dump(contact),
             ),
         )
+        if contact.enqueued_at is not None:  # a contact never queued costs nothing more here
+            self._index_queued(scope, contact)
+
+    def _index_queued(self, scope: Scope, contact: Contact) -> None:
+        if contact.accepted_at is None and contact.ended_at is None and contact.queue_id is not None:
+            enqueued = contact.enqueued_at.timestamp() if contact.enqueued_at else 0.0
+            self._db.execute(
+                "INSERT OR REPLACE INTO queued (account, region, contact_id, instance_id, queue_id, enqueued,"
+                " scheduled_end) VALUES (?,?,?,?,?,?,?)",
+                (
+                    scope.account,
+                    scope.region,
+                    contact.id,
+                    contact.instance_id,
+                    contact.queue_id,
+                    enqueued,
+                    contact.scheduled_end.timestamp(),
+                ),
+            )
+        else:
+            self._db.execute(
+                "DELETE FROM queued WHERE account=? AND region=? AND contact_id=?",
+                (scope.account, scope.region, contact.id),
+            )
 
     def count_active_contacts(self, scope: Scope, instance_id: str, channel: str, now: datetime, cap: int) -> int:
         row = self._db.execute(
@@ -243,6 +282,130 @@ class SqliteRepo(SqliteInventory):
     def live_contacts(self) -> list[tuple[Scope, Contact]]:
         rows = self._db.execute("SELECT account, region, doc FROM contacts WHERE active=1").fetchall()
         return [(Scope(r[0], r[1]), load(Contact, r[2])) for r in rows]
+
+    # flow runs -------------------------------------------------------------------------------
+    def get_flow_record(self, scope: Scope, contact_id: str) -> FlowRecord | None:
+        row = self._db.execute(
+            "SELECT doc FROM flow_runs WHERE account=? AND region=? AND contact_id=?",
+            (scope.account, scope.region, contact_id),
+        ).fetchone()
+        return load(FlowRecord, row[0]) if row else None
+
+    def put_flow_record(self, scope: Scope, record: FlowRecord) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO flow_runs (account, region, contact_id, live, doc) VALUES (?,?,?,?,?)",
+            (scope.account, scope.region, record.contact_id, int(record.live), dump(record)),
+        )
+
+    def live_flow_records(self) -> list[tuple[Scope, str]]:
+        rows = self._db.execute("SELECT account, region, contact_id FROM flow_runs WHERE live=1").fetchall()
+        return [(Scope(r[0], r[1]), r[2]) for r in rows]
+
+    # queues, hours, Lambda functions ----------------------------------------------------------
+    def get_queue(self, scope: Scope, instance_id: str, queue_id: str) -> Queue | None:
+        row = self._db.execute(
+            "SELECT doc FROM queues WHERE account=? AND region=? AND instance_id=? AND id=?",
+            (scope.account, scope.region, instance_id, queue_id),
+        ).fetchone()
+        return load(Queue, row[0]) if row else None
+
+    def queue_by_name(self, scope: Scope, instance_id: str, name: str) -> Queue | None:
+        row = self._db.execute(
+            "SELECT doc FROM queues WHERE account=? AND region=? AND instance_id=? AND name=?",
+            (scope.account, scope.region, instance_id, name),
+        ).fetchone()
+        return load(Queue, row[0]) if row else None
+
+    def put_queue(self, scope: Scope, queue: Queue) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO queues (account, region, instance_id, id, name, type, doc) VALUES (?,?,?,?,?,?,?)",
+            (scope.account, scope.region, queue.instance_id, queue.id, queue.name, queue.type, dump(queue)),
+        )
+
+    def list_queues(
+        self, scope: Scope, instance_id: str, types: frozenset[str], after: str | None, limit: int
+    ) -> Page[Queue]:
+        sql = "SELECT id, doc FROM queues WHERE account=? AND region=? AND instance_id=? AND id>?"
+        args: list[object] = [scope.account, scope.region, instance_id, after or ""]
+        if types:
+            sql += f" AND type IN ({','.join('?' * len(types))})"
+            args.extend(sorted(types))
+        rows = self._db.execute(sql + " ORDER BY id LIMIT ?", (*args, limit + 1)).fetchall()
+        return _page([load(Queue, r[1]) for r in rows], [r[0] for r in rows], limit)
+
+    def waiting_contacts(self, scope: Scope, instance_id: str, queue_id: str, now: datetime) -> list[Contact]:
+        rows = self._db.execute(
+            "SELECT c.doc FROM queued q JOIN contacts c ON c.account=q.account AND c.region=q.region"
+            " AND c.id=q.contact_id WHERE q.account=? AND q.region=? AND q.instance_id=? AND q.queue_id=?"
+            " AND q.scheduled_end>? ORDER BY q.enqueued, q.contact_id",
+            (scope.account, scope.region, instance_id, queue_id, now.timestamp()),
+        ).fetchall()
+        return [load(Contact, r[0]) for r in rows]
+
+    def count_waiting(self, scope: Scope, instance_id: str, queue_id: str, now: datetime) -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM queued WHERE account=? AND region=? AND instance_id=? AND queue_id=?"
+            " AND scheduled_end>?",
+            (scope.account, scope.region, instance_id, queue_id, now.timestamp()),
+        ).fetchone()
+        return int(row[0])
+
+    def get_hours(self, scope: Scope, instance_id: str, hours_id: str) -> HoursOfOperation | None:
+        row = self._db.execute(
+            "SELECT doc FROM hours WHERE account=? AND region=? AND instance_id=? AND id=?",
+            (scope.account, scope.region, instance_id, hours_id),
+        ).fetchone()
+        return load(HoursOfOperation, row[0]) if row else None
+
+    def hours_by_name(self, scope: Scope, instance_id: str, name: str) -> HoursOfOperation | None:
+        row = self._db.execute(
+            "SELECT doc FROM hours WHERE account=? AND region=? AND instance_id=? AND name=? ORDER BY id LIMIT 1",
+            (scope.account, scope.region, instance_id, name),
+        ).fetchone()
+        return load(HoursOfOperation, row[0]) if row else None
+
+    def put_hours(self, scope: Scope, hours: HoursOfOperation) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO hours (account, region, instance_id, id, name, doc) VALUES (?,?,?,?,?,?)",
+            (scope.account, scope.region, hours.instance_id, hours.id, hours.name, dump(hours)),
+        )
+
+    def list_hours(self, scope: Scope, instance_id: str, after: str | None, limit: int) -> Page[HoursOfOperation]:
+        rows = self._db.execute(
+            "SELECT id, doc FROM hours WHERE account=? AND region=? AND instance_id=? AND id>? ORDER BY id LIMIT ?",
+            (scope.account, scope.region, instance_id, after or "", limit + 1),
+        ).fetchall()
+        return _page([load(HoursOfOperation, r[1]) for r in rows], [r[0] for r in rows], limit)
+
+    def get_lambda_function(self, scope: Scope, instance_id: str, arn: str) -> LambdaFunction | None:
+        row = self._db.execute(
+            "SELECT doc FROM lambda_functions WHERE account=? AND region=? AND instance_id=? AND arn=?",
+            (scope.account, scope.region, instance_id, arn),
+        ).fetchone()
+        return load(LambdaFunction, row[0]) if row else None
+
+    def put_lambda_function(self, scope: Scope, function: LambdaFunction) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO lambda_functions (account, region, instance_id, arn, doc) VALUES (?,?,?,?,?)",
+            (scope.account, scope.region, function.instance_id, function.arn, dump(function)),
+        )
+
+    def delete_lambda_function(self, scope: Scope, instance_id: str, arn: str) -> bool:
+        cursor = self._db.execute(
+            "DELETE FROM lambda_functions WHERE account=? AND region=? AND instance_id=? AND arn=?",
+            (scope.account, scope.region, instance_id, arn),
+        )
+        return cursor.rowcount > 0
+
+    def list_lambda_functions(
+        self, scope: Scope, instance_id: str, after: str | None, limit: int
+    ) -> Page[LambdaFunction]:
+        rows = self._db.execute(
+            "SELECT arn, doc FROM lambda_functions WHERE account=? AND region=? AND instance_id=? AND arn>?"
+            " ORDER BY arn LIMIT ?",
+            (scope.account, scope.region, instance_id, after or "", limit + 1),
+        ).fetchall()
+        return _page([load(LambdaFunction, r[1]) for r in rows], [r[0] for r in rows], limit)
 
     # idempotency -----------------------------------------------------------------------------
     def get_idempotent(self, scope: Scope, key: str, now: datetime) -> tuple[str, str] | None:

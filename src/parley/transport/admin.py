@@ -1,6 +1,6 @@
 """The admin namespace `/_parley/` (conventions.md §4): health, readiness, state (dump and reset), the
-recent-request log, fault rules, the virtual clock, agent actions, socket drops, views and
-authentication sessions.
+recent-request log, fault rules, the virtual clock, agent actions (join, leave, accepting a queued chat),
+the queues with their waiting contacts, socket drops, views and authentication sessions.
 
 JSON in and out; errors are `{"error": "<Code>", "message": "…"}` with a 4xx status. Handlers are thin:
 they read the input (`admin_input`) and call the admin service, the fault rules or the request log.
@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from parley import __version__
@@ -25,10 +25,11 @@ from parley.chat.errors import DomainError, NotFound
 from parley.chat.model import Scope, Selection
 from parley.chat.policy import Policy
 from parley.clock import Clock, VirtualClock, parse_duration, parse_instant
+from parley.outbound.lambdas import Invocation, LambdaInvoker
 from parley.protocol.restjson import iso_ms
 from parley.services.admin import ROLES, AdminService
 from parley.timers import Deadlines
-from parley.transport.admin_input import BadInput, choose, known_keys, optional_text, whole
+from parley.transport.admin_input import BadInput, choose, known_keys, number, optional_text, whole
 from parley.transport.faults import DROP_CODE, Faults
 from parley.transport.http import Receive, Send, read_body, respond
 from parley.transport.request_log import RequestFilter, RequestLog
@@ -105,6 +106,11 @@ def selection(fields: Mapping[str, Any], allowed: tuple[str, ...], what: str) ->
     )
 
 
+class FlowView(Protocol):
+    async def describe(self, contact_id: str) -> dict[str, Any] | None: ...
+    async def idle(self, contact_id: str, timeout: float) -> bool: ...
+
+
 class Admin:
     def __init__(
         self,
@@ -116,8 +122,12 @@ class Admin:
         clock: Clock,
         deadlines: Deadlines,
         policy: Policy,
+        flows: FlowView | None = None,
+        lambdas: LambdaInvoker | None = None,
     ) -> None:
         self._started = time.monotonic()
+        self._flows = flows
+        self._lambdas = lambdas
         self._policy = policy
         self._default_scope = default_scope
         self._clock = clock
@@ -134,6 +144,7 @@ class Admin:
                 ("GET", "ready", self._ready),
                 ("POST", "reset", self._reset),
                 ("GET", "state", self._state),
+                ("GET", "queues", self._queues),
                 ("GET", "requests", self._list_requests),
                 ("DELETE", "requests", self._clear_requests),
                 ("GET", "faults", self._list_faults),
@@ -144,9 +155,13 @@ class Admin:
                 ("POST", "contacts/([^/]+)/sockets", self._sockets_action),
                 ("POST", "contacts/([^/]+)/authentication", self._authentication_action),
                 ("POST", "contacts/([^/]+)/events", self._event_action),
+                ("GET", "contacts/([^/]+)/flow", self._flow),
                 ("GET", "clock", self._read_clock),
                 ("POST", "clock", self._move_clock),
                 ("POST", "views", self._register_view),
+                ("GET", "lambda/invocations", self._lambda_invocations),
+                ("DELETE", "lambda/invocations", self._clear_lambda_invocations),
+                ("POST", "lambda/invoke", self._lambda_invoke),
             )
         )
 
@@ -195,11 +210,18 @@ class Admin:
         fields = request.fields()
         seed = whole(fields, "seed", 0)
         wanted = selection({k: v for k, v in fields.items() if k != "seed"}, ("account", "region", "instance"), "reset")
+        if self._lambdas is not None and wanted == Selection():
+            self._lambdas.clear_records()
         return 200, await self._actions.reset(wanted, seed)
 
     async def _state(self, request: AdminRequest) -> Answer:
         wanted = selection(request.query, ("account", "region", "instance", "contact"), "state")
         return 200, await self._actions.state(wanted)
+
+    async def _queues(self, request: AdminRequest) -> Answer:
+        """Every queue with its waiting contacts, the longest-waiting first (flows.md §7.4)."""
+        wanted = selection(request.query, ("account", "region", "instance"), "queues")
+        return 200, await self._actions.list_queues(wanted)
 
     # -- the request log -----------------------------------------------------------------------------
     async def _list_requests(self, request: AdminRequest) -> Answer:
@@ -208,8 +230,10 @@ class Admin:
         status = optional_text(query, "status")
         if status is not None and not STATUS_FILTER.match(status):
             raise BadInput(f"status must be an HTTP status such as 429 or a class such as 4xx, got {status!r}")
+        contact = optional_text(query, "contact")
+        participants = await self._actions.participant_ids(contact) if contact else frozenset[str]()
         wanted = RequestFilter(
-            optional_text(query, "operation"), status, optional_text(query, "contact"), whole(query, "limit", 0)
+            optional_text(query, "operation"), status, contact, whole(query, "limit", 0), participants
         )
         return 200, {"size": self._requests.size, "requests": self._requests.select(wanted)}
 
@@ -236,13 +260,16 @@ class Admin:
     async def _participant_action(self, request: AdminRequest) -> Answer:
         contact_id, kind = request.labels
         fields = request.json()
-        action = choose(fields, "action", ("join", "leave"))
+        action = choose(fields, "action", ("join", "leave", "accept") if kind == "agent" else ("join", "leave"))
+        if action == "accept":
+            known_keys(fields, ("action", "displayName", "agentId"), "agent accept")
+            agent_id = optional_text(fields, "agentId")
+            if agent_id is not None and not 1 <= len(agent_id) <= 256:
+                raise BadInput("agentId must be a string of 1 to 256 characters")
+            return 200, await self._actions.accept(contact_id, _display_name(fields, kind), agent_id)
         if action == "join":
             known_keys(fields, ("action", "displayName"), f"{kind} join")
-            name = fields.get("displayName") or kind.title()
-            if not isinstance(name, str) or not 1 <= len(name) <= 256:
-                raise BadInput("displayName must be a string of 1 to 256 characters")
-            return 200, await self._actions.join(contact_id, kind, name)
+            return 200, await self._actions.join(contact_id, kind, _display_name(fields, kind))
         known_keys(fields, ("action", "participantId"), f"{kind} leave")
         participant_id = optional_text(fields, "participantId")
         if participant_id is None:
@@ -290,6 +317,25 @@ class Admin:
             raise BadInput("fail needs sessionId")
         return 200, await self._actions.fail_authentication(contact_id, session_id)
 
+    # -- flows -----------------------------------------------------------------------------------------
+    async def _flow(self, request: AdminRequest) -> Answer:
+        """A chat's flow: the run, what it waits for, and its trail (flows.md §9); `?wait=idle&timeout=5`
+        answers once the run waits, queues or ends."""
+        query = request.query
+        known_keys(query, ("wait", "timeout"), "flow")
+        if self._flows is None:
+            raise AdminError(404, "NotFound", "Flows do not run on this server (--flows off)")
+        contact_id = request.labels[0]
+        if optional_text(query, "wait") is not None:
+            choose(query, "wait", ("idle",))
+            timeout = _seconds(query.get("timeout", "5"))
+            if not await self._flows.idle(contact_id, timeout):
+                raise AdminError(408, "Timeout", f"The flow of contact {contact_id} did not settle in {timeout} s")
+        described = await self._flows.describe(contact_id)
+        if described is None:
+            raise AdminError(404, "NotFound", f"Contact {contact_id} has no flow run (not connected yet, or unknown)")
+        return 200, described
+
     # -- the virtual clock ---------------------------------------------------------------------------
     def _clock_state(self) -> dict[str, Any]:
         return {"now": iso_ms(self._clock.now()), "virtual": self._clock.virtual}
@@ -318,6 +364,57 @@ class Admin:
         fired = await self._deadlines.fire_due()
         return 200, {**self._clock_state(), "fired": fired}
 
+    # -- Lambda functions (flows.md §6.5) ------------------------------------------------------------------
+    def _invoker(self) -> LambdaInvoker:
+        if self._lambdas is None:
+            raise AdminError(404, "NotFound", "This Parley runs no Lambda functions")
+        return self._lambdas
+
+    async def _lambda_invocations(self, request: AdminRequest) -> Answer:
+        """`?contact=&function=&limit=`: recent invocations, oldest first."""
+        query = request.query
+        known_keys(query, ("contact", "function", "limit"), "lambda invocations")
+        invoker = self._invoker()
+        chosen = invoker.records(
+            optional_text(query, "contact"), optional_text(query, "function"), whole(query, "limit", 0)
+        )
+        return 200, {"size": invoker.record_size, "invocations": chosen}
+
+    async def _clear_lambda_invocations(self, request: AdminRequest) -> Answer:
+        return 200, {"cleared": self._invoker().clear_records()}
+
+    async def _lambda_invoke(self, request: AdminRequest) -> Answer:
+        """`{"function", "event"?, "contact"?, "timeoutSeconds"?, "asynchronous"?, "account"?, "region"?}`: one
+        invocation as a flow would make it, to try a mapping without a flow; answers its result."""
+        fields = request.json()
+        allowed = ("function", "event", "contact", "timeoutSeconds", "asynchronous", "account", "region")
+        known_keys(fields, allowed, "lambda invoke")
+        function = optional_text(fields, "function")
+        if function is None:
+            raise BadInput("function is required: a function name or ARN")
+        event, asynchronous = fields.get("event", {}), fields.get("asynchronous", False)
+        if not isinstance(event, dict):
+            raise BadInput("event must be a JSON object")
+        if not isinstance(asynchronous, bool):
+            raise BadInput("asynchronous must be true or false")
+        seconds = number(fields, "timeoutSeconds", 8.0)
+        if not 0 < seconds <= 900:
+            raise BadInput(f"timeoutSeconds must be above 0 and at most 900, got {seconds:g}")
+        scope = Scope(
+            optional_text(fields, "account") or self._default_scope.account,
+            optional_text(fields, "region") or self._default_scope.region,
+        )
+        contact = optional_text(fields, "contact") or "none"
+        result = await self._invoker().invoke(Invocation(function, event, seconds, asynchronous, contact, scope))
+        return 200, {
+            "outcome": result.outcome,
+            "target": result.target,
+            "payload": result.payload,
+            "error": result.error,
+            "durationMs": round(result.duration_ms, 3),
+            "id": result.record_id,
+        }
+
     # -- views -----------------------------------------------------------------------------------------
     async def _register_view(self, request: AdminRequest) -> Answer:
         """A view for DescribeView: {Name, Content{InputSchema, Template, Actions}, Id?, Version?, InstanceId?,
@@ -341,6 +438,23 @@ class Admin:
         )
         instance = optional_text(fields, "InstanceId") or "parley"
         return 200, await self._actions.put_view(scope, view_id, name, version, content, instance)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadInput(f"timeout must be a number of seconds, got {text!r}") from None
+    if not 0 <= value <= 300:
+        raise BadInput("timeout must be from 0 to 300 seconds")
+    return value
+
+
+def _display_name(fields: Mapping[str, Any], kind: str) -> str:
+    name = fields.get("displayName") or kind.title()
+    if not isinstance(name, str) or not 1 <= len(name) <= 256:
+        raise BadInput("displayName must be a string of 1 to 256 characters")
+    return name
 
 
 def _view_content(content: Any) -> bool:

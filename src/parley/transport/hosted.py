@@ -20,7 +20,7 @@ from parley.clock import Clock
 from parley.services.base import Store
 from parley.services.push import Pusher
 from parley.services.signed_urls import Grant, SignedUrls
-from parley.transport.http import Receive, Send, read_body
+from parley.transport.http import Receive, Send, declared_length, read_body
 
 BLOB = re.compile(r"^/_parley/blobs/([^/]+)$")
 SIGN_IN = re.compile(r"^/_parley/authenticate/([^/]+)/([^/]+)$")
@@ -92,7 +92,10 @@ class Hosted:
             await self._download(send, grant, method == "HEAD")
 
     async def _upload(self, scope: dict[str, Any], receive: Receive, send: Send, grant: Grant) -> None:
-        data = await read_body(receive, self._max_bytes)
+        declared = declared_length(scope)  # refused from its Content-Length, before a byte is read
+        data = (
+            None if declared is not None and declared > self._max_bytes else await read_body(receive, self._max_bytes)
+        )
         if data is None:
             await _s3_error(send, 403, "AccessDenied", f"The upload is larger than {self._max_bytes} bytes")
             return

@@ -71,19 +71,34 @@ def public_base(headers: Mapping[str, str], scope: dict[str, Any], settings: Set
     return f"{scheme}://{name}:{port}" if port else f"{scheme}://{name}"
 
 
+class ClientGone(Exception):
+    """The client disconnected (or was cut off by the connection guard) before its body arrived."""
+
+
+def declared_length(scope: dict[str, Any]) -> int | None:
+    """The request's Content-Length, when it states one that parses."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
 async def read_body(receive: Receive, limit: int = MAX_BODY) -> bytes | None:
-    """The whole body, or None when it is larger than `limit`."""
+    """The whole body, or None as soon as it is larger than `limit` (the rest is left unread: the
+    connection guard drops it and closes). Raises ClientGone if the client leaves first."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone()
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size <= limit:
-            chunks.append(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
         if not message.get("more_body"):
-            break
-    return b"".join(chunks) if size <= limit else None
+            return b"".join(chunks)
 
 
 async def respond(send: Send, status: int, headers: Headers, body: bytes) -> None:
@@ -121,6 +136,7 @@ class Answer(NamedTuple):
     name: str  # `connect.CreateParticipant`, or `unknown GET /path`
     request: bytes = b""
     contact: str | None = None
+    participant: str | None = None  # the bearer token's participant, for the request log
 
 
 def error_code(headers: Headers) -> str | None:
@@ -147,8 +163,10 @@ class AwsHttp:
         faults: Faults,
         requests: RequestLog,
         request_ids: Callable[[], str] | None = None,
+        bearer_owner: Callable[[str], str | None] | None = None,
         verifier: SigV4Verifier | None = None,
     ) -> None:
+        self._bearer_owner = bearer_owner  # token -> participant id, so the request log can name the caller
         self._router = router
         self._handlers = handlers
         self._settings = settings
@@ -168,6 +186,9 @@ class AwsHttp:
         name = f"unknown {method} {path}"
         try:
             answer = await self._handle(scope, receive, method, path, request_id)
+        except ClientGone:
+            self._log.request(name, 499, started, request_id)  # nobody is left to answer
+            return
         except ServiceError as error:
             answer = Answer(*serialize_error(error), name)
         except Exception:  # a failure outside the handler's own guard: still a wire error, never a bare 500
@@ -195,27 +216,51 @@ class AwsHttp:
                 answer.contact,
                 answer.request,
                 answer.body,
+                answer.participant,
             )
         )
 
     async def _handle(self, scope: dict[str, Any], receive: Receive, method: str, path: str, request_id: str) -> Answer:
         match = self._router.match(method, path)
-        body = await read_body(receive)
-        if self._verifier is not None and signed_service(match, path):
-            try:
-                self._verifier.verify(signed_request(scope, method, path, body))  # before anything runs
-            except ServiceError as refused:
-                name = match.operation.qualified_name if match else f"unknown {method} {path}"
-                return Answer(*serialize_error(refused), name)
+        limit = self._settings.limits.max_body_bytes
         if match is None:
-            raise unknown_operation(method, path)
+            body = await read_body(receive, limit)
+            raise self._auth_refusal(scope, method, path, body, match) or unknown_operation(method, path)
         op = match.operation
-        seen = (op.qualified_name, body or b"", match.labels.get("ContactId"))  # what the request log keeps
+        length = declared_length(scope)
+        body = None if length is not None and length > limit else await read_body(receive, limit)
+        refused = self._auth_refusal(scope, method, path, body, match)
+        if refused is not None:  # before anything runs
+            return Answer(*serialize_error(refused), op.qualified_name, body or b"", match.labels.get("ContactId"))
         injection = self._faults.draw(op) if self._faults.active else None
         refusal = await inject(injection) if injection is not None else None
         if refusal is not None:  # before the operation runs: a refused request changes nothing
-            return Answer(*serialize_error(refusal), *seen)
-        return Answer(*await self._operate(scope, match, body, request_id), *seen)
+            status, headers, answered = serialize_error(refusal)
+        else:
+            status, headers, answered = await self._operate(scope, match, body, request_id)
+        contact, caller = match.labels.get("ContactId"), self._caller(scope, op.bearer_header)
+        return Answer(status, headers, answered, op.qualified_name, body or b"", contact, caller)
+
+    def _auth_refusal(
+        self, scope: dict[str, Any], method: str, path: str, body: bytes | None, match: Match | None
+    ) -> ServiceError | None:
+        """--strict-auth: the AWS error a request's SigV4 signature earns, or None when it is accepted or not
+        checked (the Participant Service; a body refused by its size, which is refused anyway)."""
+        if self._verifier is None or body is None or not signed_service(match, path):
+            return None
+        try:
+            self._verifier.verify(signed_request(scope, method, path, body))
+        except ServiceError as refused:
+            return refused
+        return None
+
+    def _caller(self, scope: dict[str, Any], bearer_header: str | None) -> str | None:
+        """The participant behind the call's bearer token, when the request log keeps requests."""
+        if bearer_header is None or self._bearer_owner is None or not self._requests.size:
+            return None
+        wanted = bearer_header.encode("latin-1")
+        token = next((v for k, v in scope["headers"] if k == wanted), None)
+        return self._bearer_owner(token.decode("latin-1")) if token else None
 
     async def _operate(
         self, scope: dict[str, Any], match: Match, body: bytes | None, request_id: str
@@ -230,7 +275,8 @@ class AwsHttp:
             if op.bearer_header and not headers_in.get(op.bearer_header):
                 raise modelled(op.service, "AccessDeniedException", "Access denied: the X-Amz-Bearer header is missing")
             if body is None:
-                raise ServiceError(validation_code(op, self._settings), 400, f"Request body exceeds {MAX_BODY} bytes")
+                limit = self._settings.limits.max_body_bytes
+                raise ServiceError(validation_code(op, self._settings), 400, f"Request body exceeds {limit} bytes")
             query = scope.get("query_string", b"").decode("latin-1")
             params = parse_wire(
                 op,

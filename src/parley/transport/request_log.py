@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +18,10 @@ from parley.transport.access_log import timestamp
 
 BODY_LIMIT = 16 * 1024  # larger bodies are shown by their size only
 BODY_BUDGET = 8 * 1024 * 1024  # bytes of bodies the whole ring keeps, whatever --request-log-size says
-SECRET_MEMBERS = frozenset({"ParticipantToken", "ConnectionToken"})
+SECRET_MEMBERS = frozenset({"ParticipantToken", "ConnectionToken", "JoinToken"})
 SHOWN_PREFIX = 6
-AUTH_VALUE = re.compile(r"([?&]auth=)([^&#]*)")
+AUTH_VALUE = re.compile(r"([?&](?:auth|sig)=)([^&#]*)")  # WebSocket, attachment and sign-in URLs
+URL_MEMBERS = frozenset({"Url", "AuthenticationUrl"})
 
 
 @dataclass(slots=True)
@@ -35,6 +37,7 @@ class Entry:
     contact: str | None  # the ContactId URI label, when the operation has one
     request: bytes
     response: bytes
+    participant: str | None = None  # whose X-Amz-Bearer token the Participant Service call carried
     request_size: int = 0  # the body's size, kept when a body over BODY_LIMIT is dropped from the ring
     response_size: int = 0
 
@@ -45,6 +48,7 @@ class RequestFilter:
     status: str | None = None  # `429`, or a class such as `4xx`
     contact: str | None = None
     limit: int | None = None  # the most recent N
+    participants: frozenset[str] = frozenset()  # calls of these participants count as the contact's
 
 
 def redact_text(text: str) -> str:
@@ -56,7 +60,7 @@ def _redact_url(url: str) -> str:
 
 
 def redact(value: Any) -> Any:
-    """A body with token values cut to their first characters (WebSocket URLs: the `auth` value)."""
+    """A body with token values cut to their first characters (signed URLs: the `auth` or `sig` value)."""
     if isinstance(value, dict):
         return {k: _redact_member(k, v) for k, v in value.items()}
     if isinstance(value, list):
@@ -67,7 +71,7 @@ def redact(value: Any) -> Any:
 def _redact_member(name: str, value: Any) -> Any:
     if isinstance(value, str) and name in SECRET_MEMBERS:
         return redact_text(value)
-    if isinstance(value, str) and name == "Url" and "auth=" in value:
+    if isinstance(value, str) and name in URL_MEMBERS:
         return _redact_url(value)
     return redact(value)
 
@@ -107,6 +111,7 @@ def view(entry: Entry) -> dict[str, Any]:
         "latencyMs": round(entry.latency_ms, 3),
         "requestId": entry.request_id,
         "contact": _contact(entry, request, response),
+        "participant": entry.participant,
         "request": request,
         "response": response,
     }
@@ -126,7 +131,9 @@ def _matches(shown: dict[str, Any], wanted: RequestFilter) -> bool:
         return False
     if wanted.status is not None and not _status_matches(wanted.status, shown["status"]):
         return False
-    return wanted.contact is None or shown["contact"] == wanted.contact
+    if wanted.contact is None or shown["contact"] == wanted.contact:
+        return True
+    return shown["participant"] is not None and shown["participant"] in wanted.participants
 
 
 class RequestLog:
@@ -136,6 +143,11 @@ class RequestLog:
         self.size = size
         self._entries: collections.deque[Entry] = collections.deque()
         self._body_bytes = 0
+        self._watchers: list[Callable[[Entry], None]] = []
+
+    def watch(self, watcher: Callable[[Entry], None]) -> None:
+        """`watcher` sees every entry as it is recorded (the console's live feed); it must not block."""
+        self._watchers.append(watcher)
 
     def record(self, entry: Entry) -> None:
         """Keeps `entry`; a body over BODY_LIMIT (shown by its size only) is dropped at once."""
@@ -150,6 +162,8 @@ class RequestLog:
         while len(self._entries) > self.size or (self._body_bytes > BODY_BUDGET and len(self._entries) > 1):
             oldest = self._entries.popleft()
             self._body_bytes -= len(oldest.request) + len(oldest.response)
+        for watcher in self._watchers:
+            watcher(entry)
 
     def clear(self) -> int:
         count = len(self._entries)

@@ -4,7 +4,9 @@ CONNECTING --(URL credential fresh, participant still in a live chat)--> OPEN --
 Any state --(client close, chat ended + grace, slow consumer, shutdown)--> CLOSED.
 
 Each socket has a bounded outbox drained by its own writer task, so a stuck client is dropped
-(close 1008) instead of slowing the others.
+(close 1008) instead of slowing the others. What a client sends is bounded too (limits.py): a frame
+nested too deeply or a flood of frames closes the socket with 1008, and a participant's sockets
+beyond the cap close the oldest. Every server-side close sends a real close frame.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from parley.bus.memory import MemoryBus
@@ -22,6 +25,7 @@ from parley.chat.conversation import Caller, resolve
 from parley.chat.errors import AccessDenied
 from parley.chat.tokens import WEBSOCKET, TokenSigner
 from parley.clock import Clock
+from parley.limits import Limits
 from parley.services.base import Store
 from parley.services.connections import WEBSOCKET_URL_SECONDS
 from parley.transport.access_log import AccessLog
@@ -38,13 +42,70 @@ PING_REPLY = json.dumps({"topic": "aws/ping", "statusCode": 200, "statusContent"
 _decoder = json.JSONDecoder()
 
 
-def first_json_value(text: str) -> Any:
-    """The first JSON value of a frame; trailing bytes are ignored (the iOS SDK's subscribe ends with ')')."""
+class Closing(NamedTuple):
+    """How a socket ends: the close code, its reason, and whether the client already closed it."""
+
+    code: int
+    reason: str = ""
+    by_client: bool = False
+
+
+class FrameRefused(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def nested_deeper_than(text: str, limit: int) -> bool:
+    """Whether brackets outside strings nest deeper than `limit`; a frame with few brackets is never scanned."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def first_json_value(text: str, max_depth: int = 32) -> Any:
+    """The first JSON value of a frame; trailing bytes are ignored (the iOS SDK's subscribe ends with ')').
+
+    Raises FrameRefused for a frame nested deeper than `max_depth` (the parser would recurse on it)."""
+    if nested_deeper_than(text, max_depth):
+        raise FrameRefused(f"a frame may nest JSON at most {max_depth} levels deep")
     try:
         value, _ = _decoder.raw_decode(text.lstrip())
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return value
+
+
+class Rate:
+    """A token bucket: `per_second` frames a second, bursts of twice that; 0 = no limit."""
+
+    def __init__(self, per_second: float) -> None:
+        self._rate = per_second
+        self._tokens = 2 * per_second
+        self._at = time.monotonic()
+
+    def take(self) -> bool:
+        if self._rate <= 0:
+            return True
+        now = time.monotonic()
+        self._tokens = min(2 * self._rate, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
 
 
 class ChatSocket:
@@ -55,7 +116,8 @@ class ChatSocket:
         self._send = send
         self._limit = limit
         self._outbox: asyncio.Queue[str | int] = asyncio.Queue()
-        self.close_code: int | None = None
+        self.close_code: int | None = None  # set once the writer has sent a close frame itself
+        self.dropped: Closing | None = None  # set when the server cuts the socket short
         self.writer = asyncio.get_running_loop().create_task(self._write_loop())
 
     def offer(self, frame: str) -> bool:
@@ -68,10 +130,15 @@ class ChatSocket:
 
     def close_soon(self, grace: float, code: int) -> None:
         if code == 1008:  # too slow: its writer may be stuck in send(), so stop it now
-            self.close_code = code
-            self.writer.cancel()
+            self.drop(Closing(1008, "the client reads too slowly"))
             return
         asyncio.get_running_loop().call_later(grace, self._outbox.put_nowait, code)
+
+    def drop(self, closing: Closing) -> None:
+        """End the socket now, skipping what is queued; the handler sends the close frame."""
+        if self.dropped is None and self.close_code is None:
+            self.dropped = closing
+            self.writer.cancel()
 
     async def _write_loop(self) -> None:
         while True:
@@ -92,8 +159,11 @@ class ChatSockets:
         clock: Clock,
         access_log: AccessLog,
         outbox_limit: int = OUTBOX_LIMIT,
+        limits: Limits | None = None,
     ) -> None:
         self._outbox_limit = outbox_limit
+        self._limits = limits or Limits()
+        self._open: dict[str, list[ChatSocket]] = {}  # participant id -> open sockets, oldest first
         self._signer = signer
         self._store = store
         self._bus = bus
@@ -128,26 +198,63 @@ class ChatSockets:
         socket = ChatSocket(send, caller.participant.id, self._outbox_limit)
         contact_id = caller.contact.id
         self._log.event("ws.open", f" contact={contact_id} participant={caller.participant.id}")
+        self._admit(socket)
         reader = asyncio.get_running_loop().create_task(self._read_loop(receive, socket, contact_id))
         try:
             # Whichever ends first ends the socket: the client leaving, or the server closing it.
             await asyncio.wait({reader, socket.writer}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             self._bus.unsubscribe(contact_id, socket)
+            self._release(socket)
             for task in (reader, socket.writer):
                 task.cancel()
-            code = socket.close_code or (reader.result() if reader.done() and not reader.cancelled() else 1000)
+            code = await self._finish(send, socket, reader)
             self._log.event("ws.close", f" {code} contact={contact_id}")
 
-    async def _read_loop(self, receive: Receive, socket: ChatSocket, contact_id: str) -> int:
+    def _admit(self, socket: ChatSocket) -> None:
+        """Count the socket against its participant's cap, closing the oldest beyond it (never refusing)."""
+        sockets = self._open.setdefault(socket.participant_id, [])
+        sockets.append(socket)
+        cap = self._limits.max_sockets_per_participant
+        while cap and len(sockets) > cap:
+            sockets.pop(0).drop(Closing(1008, f"more than {cap} sockets for one participant"))
+
+    def _release(self, socket: ChatSocket) -> None:
+        sockets = self._open.get(socket.participant_id, [])
+        if socket in sockets:
+            sockets.remove(socket)
+        if not sockets:
+            self._open.pop(socket.participant_id, None)
+
+    async def _finish(self, send: Send, socket: ChatSocket, reader: asyncio.Task[Closing]) -> int:
+        """Send the close frame the server owes, if any; the code the socket ended with."""
+        if socket.close_code is not None:
+            return socket.close_code
+        ending = reader.result() if reader.done() and not reader.cancelled() else None
+        closing = socket.dropped or ending or Closing(1000)
+        if not closing.by_client:
+            try:
+                close = {"type": "websocket.close", "code": closing.code, "reason": closing.reason}
+                await asyncio.wait_for(send(close), self._limits.ws_close_timeout)
+            except Exception:  # the client is already gone: nothing is owed to it
+                log.debug("close frame for a departed client not sent", exc_info=True)
+        return closing.code
+
+    async def _read_loop(self, receive: Receive, socket: ChatSocket, contact_id: str) -> Closing:
+        rate = Rate(self._limits.ws_messages_per_second)
         while True:
             message = await receive()
             if message["type"] == "websocket.disconnect":
-                return int(message.get("code", 1000))
+                return Closing(int(message.get("code", 1000)), by_client=True)
+            if not rate.take():
+                return Closing(1008, f"more than {self._limits.ws_messages_per_second:g} messages a second")
             text = message.get("text")
             if text is None and message.get("bytes") is not None:
                 text = message["bytes"].decode("utf-8", "replace")
-            frame = first_json_value(text or "")
+            try:
+                frame = first_json_value(text or "", self._limits.ws_max_depth)
+            except FrameRefused as refused:
+                return Closing(1008, refused.reason)
             if not isinstance(frame, dict):
                 continue
             topic = frame.get("topic")

@@ -73,10 +73,23 @@ run(async () => {
   assert.equal(all.NextToken, undefined);
   assert.ok(all.ContactFlowSummaryList.length >= 2, "a new instance has several CONTACT_FLOW flows");
   assert.ok(all.ContactFlowSummaryList.every((f) => f.ContactFlowType === "CONTACT_FLOW"));
+  // The flow runs once the customer connects: it waits for the customer, round after round, for an hour.
+  const onEquals = (value, next) => ({ NextAction: next, Condition: { Operator: "Equals", Operands: [value] } });
   const content = JSON.stringify({
     Version: "2019-10-30",
-    StartAction: "end",
-    Actions: [{ Identifier: "end", Type: "DisconnectParticipant", Parameters: {}, Transitions: {} }],
+    StartAction: "hold",
+    Actions: [
+      {
+        Identifier: "hold",
+        Type: "Wait",
+        Parameters: { TimeoutSeconds: "3600", Events: ["CustomerReturned"] },
+        Transitions: {
+          NextAction: "end",
+          Conditions: [onEquals("CustomerReturned", "hold"), onEquals("WaitCompleted", "end")],
+        },
+      },
+      { Identifier: "end", Type: "DisconnectParticipant", Parameters: {}, Transitions: {} },
+    ],
   });
   const flow = await send(
     new C.CreateContactFlowCommand({
@@ -159,8 +172,8 @@ run(async () => {
   );
   const mismatch = await rejects(
     () => send(new C.StartChatContactCommand({ ...chatRequest, Attributes: { orderId: "43" } })),
-    C.IdempotencyException,
-    409,
+    C.InvalidParameterException, // StartChatContact does not declare IdempotencyException (issue 12)
+    400,
   );
   assert.match(mismatch.message, /ClientToken/);
   const contactId = chat.ContactId;

@@ -37,6 +37,12 @@ const PARTICIPANT_OPERATIONS = new Set(
 );
 const TOO_LONG_CONTACT_ID = "c".repeat(257); // ContactId: max 256
 const TEXT = "text/plain";
+// A flow document that passes PARLEY_FLOW_VALIDATION=aws (flows.md §2).
+const FLOW = JSON.stringify({
+  Version: "2019-10-30",
+  StartAction: "end",
+  Actions: [{ Identifier: "end", Type: "DisconnectParticipant", Parameters: {}, Transitions: {} }],
+});
 
 // The errors injected per operation: those declared errors no request makes Parley answer (test_jssdk.py's
 // ONLY_BY_INJECTION says why for each), with the status the model gives them.
@@ -61,6 +67,7 @@ const INJECTED = {
   CreateContactFlow: ["LimitExceededException", "ThrottlingException", "InternalServiceException"],
   DescribeContactFlow: ["ThrottlingException", "InternalServiceException"],
   ListContactFlows: ["ThrottlingException", "InternalServiceException"],
+  UpdateContactFlowContent: ["ThrottlingException", "InternalServiceException"],
   StartChatContact: ["InternalServiceException"],
   StartWebRTCContact: ["LimitExceededException", "AccessDeniedException", "InternalServiceException"],
   CreateParticipant: ["ThrottlingException", "InternalServiceException"],
@@ -70,6 +77,13 @@ const INJECTED = {
   UpdateContactAttributes: ["InvalidActiveRegionException", "InternalServiceException"],
   TagResource: ["ThrottlingException", "InternalServiceException"],
   UntagResource: ["ThrottlingException", "InternalServiceException"],
+  CreateQueue: ["LimitExceededException", "ThrottlingException", "InternalServiceException"],
+  DescribeQueue: ["ThrottlingException", "InternalServiceException"],
+  ListQueues: ["ThrottlingException", "InternalServiceException"],
+  ListHoursOfOperations: ["ThrottlingException", "InternalServiceException"],
+  AssociateLambdaFunction: ["ServiceQuotaExceededException", "ThrottlingException", "InternalServiceException"],
+  ListLambdaFunctions: ["ThrottlingException", "InternalServiceException"],
+  DisassociateLambdaFunction: ["ThrottlingException", "InternalServiceException"],
   ListTagsForResource: [
     "InvalidParameterException",
     "InvalidRequestException",
@@ -214,6 +228,13 @@ run(async () => {
   });
   const sessionId = (await admin(config.endpoint, `contacts/${live.ContactId}/authentication`, { action: "initiate" }))
     .SessionId;
+  // Queues and Lambda functions: the instance's Basic Hours and BasicQueue, and one associated function.
+  const hours = await c(main, new C.ListHoursOfOperationsCommand({ InstanceId: setup.instanceId }));
+  const hoursId = hours.HoursOfOperationSummaryList[0].Id;
+  const queues = await c(main, new C.ListQueuesCommand({ InstanceId: setup.instanceId }));
+  const basicQueueId = queues.QueueSummaryList.find((q) => q.Name === "BasicQueue").Id;
+  const functionArn = (name) => `arn:aws:lambda:us-east-1:123456789012:function:${name}`;
+  await c(main, new C.AssociateLambdaFunctionCommand({ InstanceId: setup.instanceId, FunctionArn: functionArn("startBot") }));
   // A request each operation would answer with success: an injected error is the only reason it fails.
   const succeeding = {
     CreateInstance: () =>
@@ -228,7 +249,9 @@ run(async () => {
     ListInstances: () => c(main, new C.ListInstancesCommand({})),
     DeleteInstance: () => c(main, new C.DeleteInstanceCommand({ InstanceId: setup.instanceId })),
     CreateContactFlow: () =>
-      c(main, new C.CreateContactFlowCommand({ InstanceId: setup.instanceId, Name: "one more", Type: "CONTACT_FLOW", Content: "{}" })),
+      c(main, new C.CreateContactFlowCommand({ InstanceId: setup.instanceId, Name: "one more", Type: "CONTACT_FLOW", Content: FLOW })),
+    UpdateContactFlowContent: () =>
+      c(main, new C.UpdateContactFlowContentCommand({ InstanceId: setup.instanceId, ContactFlowId: setup.flowId, Content: FLOW })),
     DescribeContactFlow: () =>
       c(main, new C.DescribeContactFlowCommand({ InstanceId: setup.instanceId, ContactFlowId: setup.flowId })),
     ListContactFlows: () => c(main, new C.ListContactFlowsCommand({ InstanceId: setup.instanceId })),
@@ -263,6 +286,16 @@ run(async () => {
     TagResource: () => c(main, new C.TagResourceCommand({ resourceArn: setup.instanceArn, tags: { a: "b" } })),
     UntagResource: () => c(main, new C.UntagResourceCommand({ resourceArn: setup.instanceArn, tagKeys: ["a"] })),
     ListTagsForResource: () => c(main, new C.ListTagsForResourceCommand({ resourceArn: setup.instanceArn })),
+    CreateQueue: () =>
+      c(main, new C.CreateQueueCommand({ InstanceId: setup.instanceId, Name: `q${randomUUID()}`, HoursOfOperationId: hoursId })),
+    DescribeQueue: () => c(main, new C.DescribeQueueCommand({ InstanceId: setup.instanceId, QueueId: basicQueueId })),
+    ListQueues: () => c(main, new C.ListQueuesCommand({ InstanceId: setup.instanceId })),
+    ListHoursOfOperations: () => c(main, new C.ListHoursOfOperationsCommand({ InstanceId: setup.instanceId })),
+    AssociateLambdaFunction: () =>
+      c(main, new C.AssociateLambdaFunctionCommand({ InstanceId: setup.instanceId, FunctionArn: functionArn("other") })),
+    ListLambdaFunctions: () => c(main, new C.ListLambdaFunctionsCommand({ InstanceId: setup.instanceId })),
+    DisassociateLambdaFunction: () =>
+      c(main, new C.DisassociateLambdaFunctionCommand({ InstanceId: setup.instanceId, FunctionArn: functionArn("startBot") })),
     CreateParticipantConnection: () =>
       p(main, new P.CreateParticipantConnectionCommand({ ParticipantToken: live.ParticipantToken, Type: ["CONNECTION_CREDENTIALS"] })),
     SendMessage: () => p(main, new P.SendMessageCommand({ ConnectionToken: live.token, ContentType: TEXT, Content: "hello" })),
@@ -319,10 +352,24 @@ run(async () => {
       c(alt, new C.CreateContactFlowCommand({ InstanceId: altSetup.instanceId, Name: "odd", Type: "NOT_A_TYPE", Content: "{}" })),
       null, "alt"],
     ["CreateContactFlow", "DuplicateResourceException", 409, () =>
-      c(main, new C.CreateContactFlowCommand({ InstanceId: setup.instanceId, Name: "draft", Type: "CONTACT_FLOW", Content: "{}" })),
+      c(main, new C.CreateContactFlowCommand({ InstanceId: setup.instanceId, Name: "draft", Type: "CONTACT_FLOW", Content: FLOW })),
       (e) => assert.match(e.message, /draft/)],
     ["CreateContactFlow", "ResourceNotFoundException", 404, () =>
-      c(main, new C.CreateContactFlowCommand({ InstanceId: unknownInstance, Name: "x", Type: "CONTACT_FLOW", Content: "{}" }))],
+      c(main, new C.CreateContactFlowCommand({ InstanceId: unknownInstance, Name: "x", Type: "CONTACT_FLOW", Content: FLOW }))],
+    ["UpdateContactFlowContent", "InvalidContactFlowException", 400, () =>
+      c(main, new C.UpdateContactFlowContentCommand({ InstanceId: setup.instanceId, ContactFlowId: setup.flowId, Content: "{}" })),
+      (e) => {
+        assert.ok(Array.isArray(e.problems) && e.problems.length > 0, "InvalidContactFlowException.problems");
+        assert.match(e.problems[0].message, /Version/);
+      }],
+    ["UpdateContactFlowContent", "InvalidParameterException", 400, () =>
+      c(main, new C.UpdateContactFlowContentCommand({ InstanceId: setup.instanceId, ContactFlowId: "f".repeat(501), Content: FLOW })),
+      (e) => assert.match(e.message, /contactFlowId/)],
+    ["UpdateContactFlowContent", "InvalidRequestException", 400, () =>
+      c(alt, new C.UpdateContactFlowContentCommand({ InstanceId: altSetup.instanceId, ContactFlowId: "f".repeat(501), Content: FLOW })),
+      null, "alt"],
+    ["UpdateContactFlowContent", "ResourceNotFoundException", 404, () =>
+      c(main, new C.UpdateContactFlowContentCommand({ InstanceId: setup.instanceId, ContactFlowId: randomUUID(), Content: FLOW }))],
     ["DescribeContactFlow", "ContactFlowNotPublishedException", 404, () =>
       c(main, new C.DescribeContactFlowCommand({ InstanceId: setup.instanceId, ContactFlowId: saved.ContactFlowId })),
       (e) => assert.match(e.message, /SAVED/)],
@@ -341,6 +388,71 @@ run(async () => {
       c(main, new C.ListContactFlowsCommand({ InstanceId: unknownInstance }))],
     ["ListContactFlows", "InvalidRequestException", 400, () =>
       c(alt, new C.ListContactFlowsCommand({ InstanceId: altSetup.instanceId, NextToken: "not-a-token" })),
+      null, "alt"],
+    // -- queues, hours of operation and Lambda functions --------------------------------------------
+    ["CreateQueue", "DuplicateResourceException", 409, () =>
+      c(main, new C.CreateQueueCommand({ InstanceId: setup.instanceId, Name: "BasicQueue", HoursOfOperationId: hoursId })),
+      (e) => assert.match(e.message, /BasicQueue/)],
+    ["CreateQueue", "ResourceNotFoundException", 404, () =>
+      c(main, new C.CreateQueueCommand({ InstanceId: setup.instanceId, Name: "no hours", HoursOfOperationId: randomUUID() })),
+      (e) => assert.match(e.message, /Hours of operation/)],
+    ["CreateQueue", "InvalidParameterException", 400, () =>
+      c(main, new C.CreateQueueCommand({ InstanceId: setup.instanceId, Name: "q".repeat(128), HoursOfOperationId: hoursId })),
+      (e) => assert.match(e.message, /name/)],
+    ["CreateQueue", "InvalidRequestException", 400, () =>
+      c(alt, new C.CreateQueueCommand({ InstanceId: altSetup.instanceId, Name: "q".repeat(128), HoursOfOperationId: hoursId })),
+      null, "alt"],
+    ["DescribeQueue", "ResourceNotFoundException", 404, () =>
+      c(main, new C.DescribeQueueCommand({ InstanceId: setup.instanceId, QueueId: randomUUID() }))],
+    ["DescribeQueue", "InvalidParameterException", 400, () =>
+      c(main, new C.DescribeQueueCommand({ InstanceId: "i".repeat(101), QueueId: basicQueueId })),
+      (e) => assert.match(e.message, /instanceId/)],
+    ["DescribeQueue", "InvalidRequestException", 400, () =>
+      c(alt, new C.DescribeQueueCommand({ InstanceId: "i".repeat(101), QueueId: basicQueueId })),
+      null, "alt"],
+    ["ListQueues", "ResourceNotFoundException", 404, () =>
+      c(main, new C.ListQueuesCommand({ InstanceId: unknownInstance }))],
+    ["ListQueues", "InvalidParameterException", 400, () =>
+      c(main, new C.ListQueuesCommand({ InstanceId: setup.instanceId, QueueTypes: ["OTHER"] })),
+      (e) => assert.match(e.message, /queueTypes/)],
+    ["ListQueues", "InvalidRequestException", 400, () =>
+      c(alt, new C.ListQueuesCommand({ InstanceId: altSetup.instanceId, NextToken: "not-a-token" })),
+      null, "alt"],
+    ["ListHoursOfOperations", "ResourceNotFoundException", 404, () =>
+      c(main, new C.ListHoursOfOperationsCommand({ InstanceId: unknownInstance }))],
+    ["ListHoursOfOperations", "InvalidParameterException", 400, () =>
+      c(main, new C.ListHoursOfOperationsCommand({ InstanceId: setup.instanceId, MaxResults: 1001 })),
+      (e) => assert.match(e.message, /maxResults/)],
+    ["ListHoursOfOperations", "InvalidRequestException", 400, () =>
+      c(alt, new C.ListHoursOfOperationsCommand({ InstanceId: altSetup.instanceId, NextToken: "not-a-token" })),
+      null, "alt"],
+    ["AssociateLambdaFunction", "ResourceConflictException", 409, () =>
+      c(main, new C.AssociateLambdaFunctionCommand({ InstanceId: setup.instanceId, FunctionArn: functionArn("startBot") })),
+      (e) => assert.match(e.message, /already associated/)],
+    ["AssociateLambdaFunction", "ResourceNotFoundException", 404, () =>
+      c(main, new C.AssociateLambdaFunctionCommand({ InstanceId: unknownInstance, FunctionArn: functionArn("startBot") }))],
+    ["AssociateLambdaFunction", "InvalidParameterException", 400, () =>
+      c(main, new C.AssociateLambdaFunctionCommand({ InstanceId: setup.instanceId, FunctionArn: "startBot" })),
+      (e) => assert.match(e.message, /functionArn/)],
+    ["AssociateLambdaFunction", "InvalidRequestException", 400, () =>
+      c(alt, new C.AssociateLambdaFunctionCommand({ InstanceId: altSetup.instanceId, FunctionArn: "startBot" })),
+      null, "alt"],
+    ["ListLambdaFunctions", "ResourceNotFoundException", 404, () =>
+      c(main, new C.ListLambdaFunctionsCommand({ InstanceId: unknownInstance }))],
+    ["ListLambdaFunctions", "InvalidParameterException", 400, () =>
+      c(main, new C.ListLambdaFunctionsCommand({ InstanceId: setup.instanceId, MaxResults: 26 })),
+      (e) => assert.match(e.message, /maxResults/)],
+    ["ListLambdaFunctions", "InvalidRequestException", 400, () =>
+      c(alt, new C.ListLambdaFunctionsCommand({ InstanceId: altSetup.instanceId, MaxResults: 26 })),
+      null, "alt"],
+    ["DisassociateLambdaFunction", "ResourceNotFoundException", 404, () =>
+      c(main, new C.DisassociateLambdaFunctionCommand({ InstanceId: setup.instanceId, FunctionArn: functionArn("never") })),
+      (e) => assert.match(e.message, /not associated/)],
+    ["DisassociateLambdaFunction", "InvalidParameterException", 400, () =>
+      c(main, new C.DisassociateLambdaFunctionCommand({ InstanceId: setup.instanceId, FunctionArn: "f".repeat(141) })),
+      (e) => assert.match(e.message, /functionArn/)],
+    ["DisassociateLambdaFunction", "InvalidRequestException", 400, () =>
+      c(alt, new C.DisassociateLambdaFunctionCommand({ InstanceId: altSetup.instanceId, FunctionArn: "f".repeat(141) })),
       null, "alt"],
     // -- chats -------------------------------------------------------------------------------------
     ["StartChatContact", "InvalidRequestException", 400, () =>
@@ -610,11 +722,11 @@ run(async () => {
 
   // An operation Parley routes but does not implement: 501 NotImplementedException, a server fault.
   const unimplemented = await rejects(
-    () => c(main, new C.ListQueuesCommand({ InstanceId: setup.instanceId })),
+    () => c(main, new C.ListUsersCommand({ InstanceId: setup.instanceId })),
     C.ConnectServiceException,
     501,
     "NotImplementedException",
   );
-  assert.match(unimplemented.message, /ListQueues/);
+  assert.match(unimplemented.message, /ListUsers/);
   return { cases: report, unimplemented: unimplemented.message };
 });

@@ -129,7 +129,9 @@ export async function newInstance(client, alias = `js${randomInt(2 ** 40).toStri
   const flows = await client.send(
     new connect.ListContactFlowsCommand({ InstanceId: created.Id, ContactFlowTypes: ["CONTACT_FLOW"] }),
   );
-  return { instanceId: created.Id, instanceArn: created.Arn, flowId: flows.ContactFlowSummaryList[0].Id, alias };
+  // The instance's own inbound flow: it queues the chat in BasicQueue, silently (flows.md §7.1)
+  const inbound = flows.ContactFlowSummaryList.find((f) => f.Name === "Default inbound flow");
+  return { instanceId: created.Id, instanceArn: created.Arn, flowId: inbound.Id, alias };
 }
 
 /** Runs the scenario and prints its report; any failure goes to stderr with exit status 1. */
