@@ -85,6 +85,8 @@ def known_things(url: str) -> dict[str, list[Any]]:
         for c in chats
     ]
     contacts = [c["ContactId"] for c in chats]
+    queues = connect.list_queues(InstanceId=instance["Id"])["QueueSummaryList"]
+    hours = connect.list_hours_of_operations(InstanceId=instance["Id"])["HoursOfOperationSummaryList"]
     return {
         "InstanceId": [instance["Id"]],
         "ContactFlowId": [flow["Id"]],
@@ -93,7 +95,9 @@ def known_things(url: str) -> dict[str, list[Any]]:
         "ParticipantId": [c["ParticipantId"] for c in chats],
         "ParticipantToken": [c["ParticipantToken"] for c in chats],
         "ConnectionToken": tokens,
-        "resourceArn": [instance["Arn"], flow["Arn"]],
+        "resourceArn": [instance["Arn"], flow["Arn"], *(q["Arn"] for q in queues)],
+        "QueueId": [q["Id"] for q in queues],
+        "HoursOfOperationId": [h["Id"] for h in hours],
         "ContentType": [
             "text/plain",
             "text/markdown",
