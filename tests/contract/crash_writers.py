@@ -4,12 +4,13 @@ acknowledged write and `PRAGMA integrity_check`; used by test_crash_safety.py (1
 A `Writer` is one kind of write: `write()` makes one over the API and answers what was acknowledged (the
 response came back, so the write was committed), `missing()` lists the acknowledged writes a restarted
 server no longer has. Writers run in threads, each looping until the kill; a write whose response never
-came is not acknowledged and may or may not be there. To cover a new kind of durable state (flow runs,
-stream outboxes, ...), write one more `Writer` class and add it to `WRITERS`: the driver needs no change.
+came is not acknowledged and may or may not be there. To cover a new kind of durable state (stream
+outboxes, ...), write one more `Writer` class and add it to `WRITERS`: the driver needs no change.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 import threading
@@ -219,8 +220,60 @@ class AttachmentWriter:
         return lost
 
 
-# Each kind of durable write; flow runs and stream outboxes join here as their Writers are written.
-WRITERS: tuple[Callable[[], Writer], ...] = (ContactWriter, ParticipantWriter, MessageWriter, AttachmentWriter)
+@dataclass
+class FlowRunWriter:
+    """A chat whose customer connects, so its flow runs (the default inbound flow queues it); acknowledged
+    once GET /_parley/contacts/{id}/flow?wait=idle says the run settled. It is there when the restarted
+    server shows the same run state with at least the acknowledged trail."""
+
+    name: str = "flow runs"
+    acked: list[tuple[str, str, int]] = field(default_factory=list)  # (contact, state, trail steps)
+
+    def begin(self, world: World) -> None:
+        pass
+
+    def write(self, world: World) -> None:
+        started = world.connect().start_chat_contact(
+            InstanceId=world.setup.instance_id,
+            ContactFlowId=world.setup.flow_id,
+            ParticipantDetails={"DisplayName": "C"},
+        )
+        world.participant().create_participant_connection(
+            ParticipantToken=started["ParticipantToken"], Type=["CONNECTION_CREDENTIALS"]
+        )
+        run = _flow(world, started["ContactId"], "?wait=idle&timeout=10")
+        assert run is not None, started["ContactId"]
+        self.acked.append((started["ContactId"], run["state"], len(run["trail"])))
+
+    def acknowledged(self) -> int:
+        return len(self.acked)
+
+    def missing(self, world: World) -> list[str]:
+        lost = []
+        for contact, state, steps in self.acked:
+            run = _flow(world, contact)
+            if run is None or run["state"] != state or len(run["trail"]) < steps:
+                lost.append(f"flow run of {contact}: acknowledged {state} after {steps} steps, now {run}")
+        return lost
+
+
+def _flow(world: World, contact: str, query: str = "") -> dict[str, Any] | None:
+    status, _, body = http("GET", f"{world.url}/_parley/contacts/{contact}/flow{query}")
+    if status == 404:
+        return None
+    assert status == 200, (status, body[:300])
+    run: dict[str, Any] = json.loads(body)
+    return run
+
+
+# Each kind of durable write; stream outboxes join here once they exist, with their own Writer.
+WRITERS: tuple[Callable[[], Writer], ...] = (
+    ContactWriter,
+    ParticipantWriter,
+    MessageWriter,
+    AttachmentWriter,
+    FlowRunWriter,
+)
 
 
 def integrity(data_dir: Path) -> str:
