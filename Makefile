@@ -10,7 +10,7 @@ node_stamp = $(1)/node_modules/.installed-$(shell cat $(1)/package-lock.json | c
 NODE_STAMPS := $(foreach suite,$(NODE_SUITES),$(call node_stamp,$(suite)))
 LINTED := src tests $(wildcard bench)
 
-.PHONY: serve test lint chromium bench bench-throughput bench-latency bench-flows bench-startup format clean
+.PHONY: serve test lint chromium bench bench-throughput bench-latency bench-flows bench-streams bench-startup format clean
 
 $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -34,7 +34,7 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
-	$(BIN)/mypy --strict src
+	$(BIN)/mypy --strict $(LINTED)
 
 # The console's browser tests drive Debian's Chromium through Playwright (tests/console/); never a downloaded browser.
 chromium:
@@ -62,6 +62,9 @@ bench-startup: $(STAMP)
 bench-latency: $(STAMP)
 	$(BIN)/python bench/latency.py
 
+# SendMessage-to-delivery with no stream, one live stream, and a live plus a dead stream per chat.
+bench-streams: $(STAMP)
+	$(BIN)/python bench/stream_latency.py
 # Chats per second with a six-action flow and an in-process Lambda, next to --flows off; greeting latency.
 bench-flows: $(STAMP)
 	$(BIN)/python bench/flows.py

@@ -46,7 +46,7 @@ CONCURRENCY = 64  # conversation loops while probing capacity (fsync latency nee
 FLEET_CHATS = 50
 FLEET_SHARE = 0.25  # of all requests: fleet messages; the rest are conversations
 CONVERSATION_REQUESTS = 8
-SERVER_ARGS = ("--quota-active-chats", "0", "--quota-instances", "0", "--log-level", "warning")
+SERVER_ARGS: tuple[str, ...] = ("--quota-active-chats", "0", "--quota-instances", "0", "--log-level", "warning")
 SERVER_ARGS += ("--customer-connect-timeout", "0", "--bot-connect-timeout", "0")
 TICKS = os.sysconf("SC_CLK_TCK")
 

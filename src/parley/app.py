@@ -14,6 +14,7 @@ from parley.chat.tokens import TokenSigner
 from parley.clock import Clock, SystemClock, VirtualClock
 from parley.ids import IdGenerator
 from parley.outbound.lambdas import LambdaInvoker
+from parley.outbound.sns import LambdaCall
 from parley.protocol.pagination import PageTokens
 from parley.protocol.routing import Router
 from parley.protocol.sigv4 import SigV4Verifier
@@ -28,13 +29,18 @@ from parley.services.flows import FlowRunner, InvokerFunctions
 from parley.services.participant import ParticipantService
 from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
+from parley.services.snapshots import SnapshotService
+from parley.services.stream_routes import Captures, InvokerLambdaCall, Routes, SnsCallable, Targets
+from parley.services.stream_views import StreamViews
+from parley.services.streams import Streamer
 from parley.services.upgrade import upgrade_stored_instances
-from parley.settings import Settings, SettingsError, is_loopback_host
+from parley.settings import Settings, SettingsError, effective, is_loopback_host
 from parley.store.sqlite import SqliteStore
 from parley.timers import FLOW, Deadlines
 from parley.transport.access_log import AccessLog
 from parley.transport.admin import Admin
 from parley.transport.admin_gate import AdminGate
+from parley.transport.admin_streams import StreamAdmin
 from parley.transport.console import Console, ConsoleFeed, FeedBus
 from parley.transport.cors import Cors, OriginPolicy
 from parley.transport.faults import Faults, FaultyBus
@@ -51,36 +57,56 @@ def _secret(settings: Settings, store: SqliteStore) -> bytes:
         try:
             return bytes.fromhex(settings.secret)
         except ValueError:
-            raise SettingsError("--secret / PARLEY_SECRET must be hexadecimal") from None
+            raise SettingsError(f"{settings.origin('secret')} must be hexadecimal") from None
     if settings.seed is not None and not store.durable:
         return hashlib.sha256(f"parley-seed:{settings.seed}".encode()).digest()
     return store.secret()
 
 
 def _check(settings: Settings) -> None:
+    """What settings.py cannot know: the error codes named must be Connect's (messages name the flag or
+    the variable, whichever was used)."""
     for situation, code in settings.create_participant_errors.items():
+        where = settings.origin("create_participant_errors")
         if situation not in PARTICIPANT_SITUATIONS:
-            raise SettingsError(f"PARLEY_CREATE_PARTICIPANT_ERRORS: unknown situation {situation!r}")
+            raise SettingsError(f"{where}: unknown situation {situation!r}")
         if error_shape("connect", code) is None:
-            raise SettingsError(f"PARLEY_CREATE_PARTICIPANT_ERRORS: {code!r} is not a Connect error")
+            raise SettingsError(f"{where}: {code!r} is not a Connect error")
     if settings.validation_error != "auto" and error_shape("connect", settings.validation_error) is None:
-        raise SettingsError(f"PARLEY_VALIDATION_ERROR: {settings.validation_error!r} is not a Connect error")
+        where = settings.origin("validation_error")
+        raise SettingsError(f"{where}: {settings.validation_error!r} is not a Connect error")
     operations = load_operations("connect")
     for name, code in settings.idempotency_mismatch_errors.items():
         op = operations.get(name)
         if op is None or op.idempotency_member is None:
-            raise SettingsError(
-                f"PARLEY_IDEMPOTENCY_MISMATCH_ERRORS: {name!r} is not a Connect operation with a ClientToken"
-            )
+            where = settings.origin("idempotency_mismatch_errors")
+            raise SettingsError(f"{where}: {name!r} is not a Connect operation with a ClientToken")
         if code not in op.error_codes:
-            raise SettingsError(f"PARLEY_IDEMPOTENCY_MISMATCH_ERRORS: {name} does not declare {code!r}")
+            raise SettingsError(f"{settings.origin('idempotency_mismatch_errors')}: {name} does not declare {code!r}")
+    _check_sns_endpoint(settings)
+
+
+def _check_sns_endpoint(settings: Settings) -> None:
+    """An SNS endpoint that is Parley itself would publish into a loop."""
+    endpoint = settings.sns_endpoint
+    if not endpoint or endpoint == "aws":
+        return
+    own = {settings.public_url.rstrip("/")} if settings.public_url else set()
+    hosts = (
+        {settings.host, "127.0.0.1", "localhost"}
+        if settings.host in ("0.0.0.0", "::", "127.0.0.1")
+        else {settings.host}
+    )
+    own |= {f"http://{host}:{settings.port}" for host in hosts}
+    if settings.port and endpoint.rstrip("/") in own:
+        raise SettingsError(f"--sns-endpoint {endpoint} is this Parley's own address; messages would loop")
 
 
 def _clock(settings: Settings) -> Clock:
     if settings.clock == "virtual":
         return VirtualClock(settings.clock_start)
     if settings.clock_start:
-        raise SettingsError("--clock-start / PARLEY_CLOCK_START needs --clock virtual")
+        raise SettingsError(f"{settings.origin('clock_start')} needs --clock virtual")
     return SystemClock()
 
 
@@ -100,6 +126,8 @@ class Parley:
     flows: FlowRunner
     lambdas: LambdaInvoker  # runs the functions flows invoke (flows.md §6); closed at shutdown
     ids: IdGenerator
+    streamer: Streamer  # delivers chat message streams (streaming.md §5)
+    snapshots: SnapshotService
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -120,15 +148,22 @@ class Parley:
                 await self.flows.resume_all()
                 if self.clock.virtual:
                     await self.deadlines.fire_due()
-                self.admin.ready = True
+                await self.streamer.start()
+                self.admin.ready = not self.preparing  # else startup.prepare says when, after --import/--init
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.admin.ready = False
                 self.deadlines.cancel_all()
+                await self.streamer.stop()
                 await self.flows.aclose()
                 await self.lambdas.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    @property
+    def preparing(self) -> bool:
+        """--import or --init have work to do once the server listens; it is not ready before."""
+        return bool(self.settings.import_file or self.settings.init_dir)
 
     async def _rearm(self) -> None:
         """A durable store's live contacts get their timers back (chat end, connect windows)."""
@@ -172,8 +207,12 @@ def build_app(
     settings: Settings,
     access_log: AccessLog | None = None,
     lambdas: Mapping[str, Callable[..., Any]] | None = None,
+    sns_callables: Mapping[str, SnsCallable] | None = None,
+    stream_lambda: LambdaCall | None = None,
 ) -> Parley:
-    """`lambdas`: Python callables by function name or ARN (`parley.Server(lambdas=…)`), next to the settings'."""
+    """`lambdas`: Python callables by function name or ARN (`parley.Server(lambdas=…)`), next to the settings'.
+    `sns_callables`: `parley.Server(sns={topic: fn})`; `stream_lambda` runs `lambda:NAME` stream targets
+    (default: the same Lambda invoker as flows)."""
     _check(settings)
     clock = _clock(settings)
     lambda_ids = IdGenerator(None if settings.seed is None else settings.seed + 2)
@@ -186,7 +225,11 @@ def build_app(
     operations = {service: load_operations(service) for service in ("connect", "connectparticipant")}
     faults = Faults(operations, bus)
     feed = ConsoleFeed()
+    callables = dict(sns_callables or {})
+    stream_call = stream_lambda or InvokerLambdaCall(invoker)
+    streamer = Streamer(store, settings, Targets(settings, callables, stream_call), Captures(settings.sns_capture))
     pusher = Pusher(FeedBus(FaultyBus(bus, faults), feed))
+    pusher.observe(streamer.notify)  # committed items wake their chains' streams
     deadlines = Deadlines(clock)
     issuer = ConnectionIssuer(signer, settings.policy)
     after = Aftermath(pusher, deadlines)
@@ -196,14 +239,16 @@ def build_app(
     after.bind_flows(flows)
     pusher.observe(flows.observe)
     deadlines.bind(flows.check, FLOW)
-    connect = ConnectService(deps)
+    connect = ConnectService(deps, Routes(settings, callables), streamer)
     urls = SignedUrls(signer)
     participant = ParticipantService(deps, urls)
     deadlines.bind(participant.check_deadlines)
     router = Router([op for ops in operations.values() for op in ops.values()])
     handlers = {"connect": connect.handlers, "connectparticipant": participant.handlers}
     log_lines = access_log or AccessLog(
-        enabled=settings.log_level in ("debug", "info"), debug=settings.log_level == "debug"
+        enabled=settings.log_level in ("debug", "info"),
+        debug=settings.log_level == "debug",
+        json=settings.log_format == "json",
     )
     request_ids = IdGenerator(None if settings.seed is None else settings.seed + 1)
     requests = RequestLog(settings.request_log_size)
@@ -221,9 +266,27 @@ def build_app(
 
     actions = AdminService(store, ids, signer, pusher, clock, deadlines, bus, reseed, settings.seed, flows.accepted)
     default_scope = Scope(settings.account_id, settings.region)
-    admin = Admin(actions, bus, faults, requests, default_scope, clock, deadlines, settings.policy, flows, invoker)
+    streams = StreamAdmin(StreamViews(store, streamer), streamer, settings.stream_history)
+    snapshots = SnapshotService(store, clock, deadlines, bus, deadlines.fire_due, flows.resume_all)
+    admin = Admin(
+        actions,
+        bus,
+        faults,
+        requests,
+        default_scope,
+        clock,
+        deadlines,
+        settings.policy,
+        flows,
+        invoker,
+        streams,
+        snapshots=snapshots,
+        config=effective(settings),
+    )
     hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
     console = Console(ConsoleService(store, clock), feed) if settings.ui else None
     namespace = _admin_and_console(settings, admin, console)
     http = Cors(_by_path(namespace, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)
-    return Parley(settings, store, aws, admin, hosted, sockets, deadlines, clock, http, flows, invoker, ids)
+    return Parley(
+        settings, store, aws, admin, hosted, sockets, deadlines, clock, http, flows, invoker, ids, streamer, snapshots
+    )

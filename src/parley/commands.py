@@ -1,5 +1,5 @@
-"""`parley reset|state|queues|requests|faults|agent|supervisor|sockets|clock|events|flow|health|lambda`: the
-admin API from a shell.
+"""`parley reset|state|queues|requests|faults|agent|supervisor|sockets|clock|events|flow|health|lambda|config|
+wait|export|import|streams|sns`: the admin API from a shell.
 
 Each subcommand is one admin request to a running Parley (`--endpoint-url`, else `PARLEY_ENDPOINT_URL`,
 else http://127.0.0.1:4599); it prints the JSON answer, or says on stderr why there is none and exits 1.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,12 @@ COMMANDS = (
     "health",
     "flow",
     "lambda",
+    "wait",
+    "export",
+    "import",
+    "config",
+    "streams",
+    "sns",
 )
 
 
@@ -130,6 +137,36 @@ def _health(args: argparse.Namespace) -> Call:
     return Call("GET", "health")
 
 
+def _config(args: argparse.Namespace) -> Call:
+    return Call("GET", "config")
+
+
+def _export(args: argparse.Namespace) -> Call:
+    return Call("GET", "state/export")
+
+
+def _import(args: argparse.Namespace) -> Call:
+    return Call("POST", "state/import", {"replace": "true"} if args.replace else {})
+
+
+def _streams(args: argparse.Namespace) -> Call:
+    """`parley streams [--contact C] [--topic T] [--state S]`, `parley streams show|redrive|clear-dead ID`."""
+    if args.action is None:
+        return Call("GET", "streams", _given(args, contact="contact", topic="topic", state="state"))
+    if args.id is None:
+        raise SettingsError(f"parley streams {args.action} needs a StreamingId")
+    path = f"streams/{_segment(args.id)}"
+    if args.action == "redrive":
+        return Call("POST", f"{path}/redrive", body={})
+    if args.action == "clear-dead":
+        return Call("DELETE", f"{path}/dead")
+    return Call("GET", path)
+
+
+def _sns_messages(args: argparse.Namespace) -> Call:
+    return Call("GET", "sns/messages", _given(args, topic="topic", contact="contact", limit="limit"))
+
+
 def _lambda_invocations(args: argparse.Namespace) -> Call:
     if args.clear:
         return Call("DELETE", "lambda/invocations")
@@ -175,7 +212,7 @@ def _fault_options(parser: argparse.ArgumentParser) -> None:
 
 def _add(commands: Any, common: argparse.ArgumentParser, name: str, build: Build, text: str) -> Any:
     parser = commands.add_parser(name, parents=[common], help=text, description=text)
-    parser.set_defaults(build=build)
+    parser.set_defaults(build=build, parser=parser)
     return parser
 
 
@@ -254,19 +291,100 @@ def add_commands(commands: Any) -> None:
     flow.add_argument("--wait", action="store_true", help="answer once the run waits, queues or ends")
     flow.add_argument("--timeout", type=float, default=5.0, help="--wait: give up after this many seconds (5)")
     _add(commands, common, "health", _health, "print the server's health")
+    _add(commands, common, "config", _config, "print the effective settings and where each came from")
+    wait = _add(commands, common, "wait", _health, "wait until the server is ready (GET /_parley/ready answers 200)")
+    wait.add_argument("--timeout", type=float, default=30.0, help="give up after S seconds, exit 1 (default 30)")
+    wait.set_defaults(special="wait")
+    export = _add(commands, common, "export", _export, "write the whole state to FILE as a snapshot (JSON)")
+    export.add_argument("file", help="where to write it; - for stdout")
+    export.set_defaults(special="export")
+    load = _add(commands, common, "import", _import, "add a snapshot's records (parley export's FILE) to the state")
+    load.add_argument("file", help="the snapshot; - for stdin")
+    load.add_argument("--replace", action="store_true", help="make it the whole state instead (one transaction)")
+    load.set_defaults(special="import")
     _add_lambda(commands, common)
+    _add_stream_commands(commands, common)
+
+
+def _add_stream_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    streams = _add(commands, common, "streams", _streams, "chat message streams: list, show, redrive, clear-dead")
+    streams.add_argument("action", nargs="?", choices=("show", "redrive", "clear-dead"))
+    streams.add_argument("id", nargs="?", help="the StreamingId")
+    streams.add_argument("--contact", help="one contact's streams")
+    streams.add_argument("--topic", help="one topic (ARN or name)")
+    streams.add_argument("--state", choices=("active", "stopped", "ended"))
+    sns = commands.add_parser("sns", help="captured SNS messages").add_subparsers(dest="sns_command", required=True)
+    messages = _add(sns, common, "messages", _sns_messages, "print the captured notifications")
+    messages.add_argument("--topic", help="one topic (ARN or name)")
+    messages.add_argument("--contact", help="one contact's messages")
+    messages.add_argument("--limit", type=int, help="the most recent N")
+
+
+def _read(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(name, "rb") as file:
+            return file.read()
+    except OSError as error:
+        raise CommandError(f"cannot read {name}: {error.strerror or error}") from None
+
+
+def _write(name: str, document: Any) -> None:
+    text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    if name == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with open(name, "w", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as error:
+        raise CommandError(f"cannot write {name}: {error.strerror or error}") from None
+
+
+class CommandError(Exception):
+    pass
+
+
+def _wait(endpoint: str, timeout: float) -> None:
+    """Polls `/_parley/ready` until it answers 200; CommandError with the last reason on timeout."""
+    from parley import remote
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            remote.call(endpoint, "GET", "ready", timeout=max(0.2, min(2.0, deadline - time.monotonic())))
+            return
+        except remote.RemoteError as error:
+            reason = str(error)
+        if time.monotonic() >= deadline:
+            raise CommandError(f"Parley at {endpoint} is not ready after {timeout:g} s: {reason}")
+        time.sleep(0.05)
 
 
 def run(args: argparse.Namespace) -> int:
     """One admin request; prints its JSON answer. 1 when there is none."""
     from parley import remote  # urllib.request costs ~18 ms to import: not on `parley serve`'s path
 
+    special = getattr(args, "special", None)
     try:
         endpoint = endpoint_url(args.endpoint_url)
+        if special == "wait":
+            _wait(endpoint, args.timeout)
+            return 0
         call = args.build(args)
-        answer = remote.call(endpoint, call.method, call.path, call.query, call.body, admin_token_from_env())
-    except (SettingsError, remote.RemoteError) as exc:
+        raw = _read(args.file) if special == "import" else None
+        token = admin_token_from_env()
+        answer = remote.call(endpoint, call.method, call.path, call.query, call.body, token, raw=raw)
+    except (SettingsError, remote.RemoteError, CommandError) as exc:
         print(f"parley: {exc}", file=sys.stderr)
         return 1
+    if special == "export":
+        try:
+            _write(args.file, answer)
+        except CommandError as exc:
+            print(f"parley: {exc}", file=sys.stderr)
+            return 1
+        return 0
     print(json.dumps(answer, indent=2, ensure_ascii=False))
     return 0

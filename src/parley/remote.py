@@ -53,19 +53,22 @@ def call(
     query: Mapping[str, object] | None = None,
     body: Mapping[str, Any] | None = None,
     admin_token: str | None = None,
+    *,
+    raw: bytes | None = None,
+    timeout: float = TIMEOUT_SECONDS,
 ) -> Any:
-    """`METHOD {endpoint}/_parley/{path}?{query}` with `body` as JSON; the decoded JSON answer. `admin_token`
-    is sent to a Parley that listens beyond loopback (PARLEY_ADMIN_TOKEN)."""
+    """`METHOD {endpoint}/_parley/{path}?{query}` with `body` as JSON (or `raw`, JSON already); the decoded
+    JSON answer. `admin_token` is sent to a Parley that listens beyond loopback (PARLEY_ADMIN_TOKEN)."""
     shown = {k: v for k, v in (query or {}).items() if v is not None}
     url = f"{endpoint}/_parley/{path}" + (f"?{urlencode(shown)}" if shown else "")
-    data = None if body is None else json.dumps(body).encode()
+    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
     headers = {"content-type": "application/json"}
     if admin_token:
         headers["x-parley-admin-token"] = admin_token
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     where = f"{method} /_parley/{path}"
     try:
-        with _opener(endpoint).open(request, timeout=TIMEOUT_SECONDS) as response:
+        with _opener(endpoint).open(request, timeout=timeout) as response:
             return _decoded(response.read(), where)
     except urllib.error.HTTPError as error:
         raise _refusal(error, where) from None

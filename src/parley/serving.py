@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import socket
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -75,13 +76,22 @@ def uvicorn_server(app: ASGIApp, limits: Limits | None = None, **overrides: Any)
     return UvicornServer(uvicorn.Config(app, **{**settings, **overrides}))
 
 
-async def run(server: UvicornServer, sock: socket.socket, on_started: Callable[[], None]) -> None:
-    """Serves on `sock` until `server.should_exit`; `on_started` runs once requests are accepted.
+async def run(server: UvicornServer, sock: socket.socket, on_started: Callable[[], object]) -> None:
+    """Serves on `sock` until `server.should_exit`; `on_started` runs once requests are accepted (it may
+    be a coroutine function, awaited while the server serves; if it raises, the server stops and the
+    error propagates).
 
     A startup failure (the lifespan refusing) ends the call without `on_started`."""
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not task.done():
         await asyncio.sleep(0.005)
     if server.started:
-        on_started()
+        try:
+            outcome = on_started()
+            if inspect.isawaitable(outcome):
+                await outcome
+        except BaseException:
+            server.should_exit = True
+            await task
+            raise
     await task

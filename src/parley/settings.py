@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -27,6 +28,15 @@ FALSE = frozenset({"0", "false", "no", "off", ""})
 
 class SettingsError(ValueError):
     """A flag or environment value that cannot be used; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class SnsRoute:
+    """One `--sns TOPIC=TARGET[;filter=JSON]`: a topic ARN or name, where it goes, its filter policy."""
+
+    topic: str
+    target: str  # http(s)://…, lambda:NAME, python:KEY, capture or drop
+    filter: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +64,10 @@ class Settings:
     clock_start: datetime | None = None  # the instant a virtual clock starts at (default: now)
     request_log_size: int = 1000  # recent requests kept for /_parley/requests; 0 = none
     cors_origins: tuple[str, ...] = ("loopback",)  # browser origins CORS allows: loopback, *, null or exact origins
+    log_format: str = "text"  # PARLEY_LOG_FORMAT: text | json (one JSON object per line)
+    port_file: str | None = None  # PARLEY_PORT_FILE: the URL is written there once listening
+    import_file: str | None = None  # PARLEY_IMPORT: a state snapshot imported at start
+    init_dir: str | None = None  # PARLEY_INIT: snapshots and scripts applied in name order once ready
     ui: bool = True  # --no-ui / PARLEY_UI=false: no web console at /_parley/ui/
     admin_token: str | None = None  # required for /_parley/ when the bind address is not loopback
     policy: Policy = field(default_factory=Policy)
@@ -76,6 +90,26 @@ class Settings:
     lambda_timeout: float | None = None  # seconds overriding InvocationTimeLimitSeconds; None = the flow's
     lambda_workers: int = 8  # threads running `module:function` targets
     lambda_function_name: str = "name"  # what an Invoke API call names: the ARN's function `name`, or the `arn`
+    # chat message streaming (streaming.md §4-§7)
+    sns_endpoint: str | None = None  # PARLEY_SNS_ENDPOINT, then AWS_ENDPOINT_URL_SNS; `aws` = real SNS
+    sns_targets: tuple[SnsRoute, ...] = ()  # --sns TOPIC=TARGET[;filter=JSON]
+    sns_unrouted: str = "capture"  # PARLEY_SNS_UNROUTED: capture | reject
+    sns_sign: str = "rsa"  # PARLEY_SNS_SIGN: rsa | none
+    sns_capture: int = 1000  # captured notifications kept per topic
+    stream_max_attempts: int = 10
+    stream_max_age: int = 3600  # seconds
+    stream_on_dead: str = "skip"  # skip | pause
+    stream_max_pending: int = 10000
+    stream_history: int = 100
+    stream_drain_seconds: float = 5.0
+    sources: Mapping[str, str] = field(default_factory=dict)  # setting -> flag | env | keyword (absent: default)
+
+    def origin(self, name: str) -> str:
+        """How the user named a setting, for messages: its flag, its environment variable, or both."""
+        for option, flag, env, *_ in (*OPTIONS, *FLOW_OPTIONS, *POLICY_OPTIONS, *LIMIT_OPTIONS):
+            if option == name:
+                return {"flag": flag, "env": env, "keyword": name}.get(self.sources.get(name, ""), f"{flag} / {env}")
+        return name
 
 
 # name -> (env var, parser, help)
@@ -98,12 +132,31 @@ def _choice(*allowed: str) -> type[str] | object:
 
 
 def _mapping(text: str) -> dict[str, str]:
+    """`key=value` pairs, comma-separated."""
     out = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, sep, value = part.partition("=")
         if not sep:
-            raise SettingsError(f"expected situation=ErrorCode pairs, got {part!r}")
+            raise SettingsError(f"expected key=value pairs, got {part!r}")
         out[key.strip()] = value.strip()
+    return out
+
+
+PARTICIPANT_SITUATIONS = ("not_found", "invalid", "conflict", "quota")  # services.connect maps them to errors
+
+
+def _situations(text: str) -> dict[str, str]:
+    """`situation=ErrorCode` pairs; the situations are CreateParticipant's (the codes are checked by the app)."""
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = (piece.strip() for piece in part.partition("="))
+        if not sep:
+            raise SettingsError(f"expected situation=ErrorCode pairs, got {part!r}")
+        if key not in PARTICIPANT_SITUATIONS:
+            raise SettingsError(f"unknown situation {key!r}; the situations are {', '.join(PARTICIPANT_SITUATIONS)}")
+        if not value:
+            raise SettingsError(f"{key}= needs an error code, e.g. {key}=InvalidRequestException")
+        out[key] = value
     return out
 
 
@@ -159,6 +212,45 @@ def _credentials(text: str) -> dict[str, str]:
     if not keys:
         raise SettingsError("expected at least one ACCESS_KEY_ID:SECRET_ACCESS_KEY")
     return keys
+
+
+SNS_TARGET = re.compile(r"^(https?://\S+|lambda:\S+|python:\S+|capture|drop)$")
+
+
+def _sns_route(text: str) -> SnsRoute:
+    head, _, rest = text.partition(";filter=")
+    topic, sep, target = head.partition("=")
+    if not sep or not topic.strip() or not SNS_TARGET.match(target.strip()):
+        raise SettingsError(
+            f"expected TOPIC=TARGET[;filter=JSON] (TARGET http(s)://…, lambda:NAME, capture, drop), got {text!r}"
+        )
+    policy: Any = None
+    if rest:
+        try:
+            policy = json.loads(rest)
+        except ValueError:
+            raise SettingsError(f"the filter of {topic.strip()!r} is not JSON: {rest!r}") from None
+        if not isinstance(policy, dict):
+            raise SettingsError(f"the filter of {topic.strip()!r} must be a JSON object")
+    return SnsRoute(topic.strip(), target.strip(), policy)
+
+
+def _sns_routes(text: str) -> tuple[SnsRoute, ...]:
+    """Newline-separated routes (filters contain commas)."""
+    return tuple(_sns_route(line.strip()) for line in text.splitlines() if line.strip())
+
+
+def _sns_endpoint(text: str) -> str:
+    if text != "aws" and not text.startswith(("http://", "https://")):
+        raise SettingsError(f"expected an http(s):// URL or aws, got {text!r}")
+    return text.rstrip("/")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise SettingsError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def _token(text: str) -> str:
@@ -259,8 +351,8 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "create_participant_errors",
         "--create-participant-errors",
         "PARLEY_CREATE_PARTICIPANT_ERRORS",
-        _mapping,
-        "override CreateParticipant errors: ended=,blocked=,quota=,invalid=",
+        _situations,
+        "override CreateParticipant errors: situation=ErrorCode pairs, situations not_found, invalid, conflict, quota",
     ),
     ("ws_outbox", "--ws-outbox", "PARLEY_WS_OUTBOX", _nonnegative, "frames queued per socket before dropping it"),
     (
@@ -284,6 +376,16 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         _origins,
         "browser origins allowed by CORS: loopback (default), *, or a,b of scheme://host[:port]",
     ),
+    ("log_format", "--log-format", "PARLEY_LOG_FORMAT", _choice("text", "json"), "json: one JSON object per line"),
+    ("port_file", "--port-file", "PARLEY_PORT_FILE", str, "write the URL to this file once listening"),
+    ("import_file", "--import", "PARLEY_IMPORT", str, "import this state snapshot (parley export's JSON) at start"),
+    (
+        "init_dir",
+        "--init",
+        "PARLEY_INIT",
+        str,
+        "once ready, apply this directory's *.json snapshots and run its *.sh/*.py scripts, in name order",
+    ),
     ("ui", "--no-ui", "PARLEY_UI", _bool, "serve no web console at /_parley/ui/"),
     (
         "admin_token",
@@ -292,14 +394,28 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         _token,
         "token the admin API and console require when the bind address is not loopback",
     ),
+    ("sns_endpoint", "--sns-endpoint", "PARLEY_SNS_ENDPOINT", _sns_endpoint, "SNS Publish API URL, or aws"),
+    ("sns_targets", "--sns", "PARLEY_SNS_TARGETS", _sns_routes, "TOPIC=TARGET[;filter=JSON], repeatable"),
+    ("sns_unrouted", "--sns-unrouted", "PARLEY_SNS_UNROUTED", _choice("capture", "reject"), "unrouted topics"),
+    ("sns_sign", "--sns-sign", "PARLEY_SNS_SIGN", _choice("rsa", "none"), "webhook notification Signature"),
+    ("sns_capture", "--sns-capture", "PARLEY_SNS_CAPTURE", _nonnegative, "captured messages per topic; 0=none"),
+    ("stream_max_attempts", "--stream-max-attempts", "PARLEY_STREAM_MAX_ATTEMPTS", _positive, "delivery attempts"),
+    ("stream_max_age", "--stream-max-age", "PARLEY_STREAM_MAX_AGE", _positive, "seconds a message is retried"),
+    ("stream_on_dead", "--stream-on-dead", "PARLEY_STREAM_ON_DEAD", _choice("skip", "pause"), "after a dead message"),
+    ("stream_max_pending", "--stream-max-pending", "PARLEY_STREAM_MAX_PENDING", _positive, "pending per stream"),
+    ("stream_history", "--stream-history", "PARLEY_STREAM_HISTORY", _nonnegative, "delivered kept per stream"),
+    ("stream_drain_seconds", "--stream-drain-seconds", "PARLEY_STREAM_DRAIN_SECONDS", _seconds, "shutdown drain"),
 )
 
 # -- Lambda functions (flows.md §1, §6) -------------------------------------------------------------------
 MODULE_FUNCTION = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
 LAMBDA_NAME = re.compile(r"^[^\s=,]{1,256}$")
 MAX_LAMBDA_TIMEOUT = 900.0  # Lambda's own ceiling, in seconds
-REPEATABLE = frozenset({"lambdas"})  # flags given once per value; their texts are joined by newlines
-FALLBACK_ENV = {"lambda_endpoint": "AWS_ENDPOINT_URL_LAMBDA"}  # read when the PARLEY_* twin is unset
+REPEATABLE = frozenset({"lambdas", "sns_targets"})  # flags given once per value; their texts are joined by newlines
+FALLBACK_ENV = {
+    "lambda_endpoint": "AWS_ENDPOINT_URL_LAMBDA",
+    "sns_endpoint": "AWS_ENDPOINT_URL_SNS",
+}  # read when the PARLEY_* twin is unset
 
 
 class _Repeated(argparse.Action):
@@ -353,13 +469,6 @@ def _lambda_timeout(text: str) -> float | None:
     if not 0 < seconds <= MAX_LAMBDA_TIMEOUT:
         raise SettingsError(f"expected flow or seconds above 0 and at most {MAX_LAMBDA_TIMEOUT:g}, got {text!r}")
     return seconds
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise SettingsError(f"expected a whole number >= 1, got {text!r}")
-    return value
 
 
 LAMBDA_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
@@ -477,6 +586,16 @@ POLICY_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         _nonnegative,
         "attachment uploads per chat; 0=no cap",
     ),
+    ("stream_duplicate", "--stream-duplicate", "PARLEY_STREAM_DUPLICATE", _choice("same", "new"), "same topic again"),
+    ("stream_attachments", "--stream-attachments", "PARLEY_STREAM_ATTACHMENTS", _bool, "stream ATTACHMENT items"),
+    ("stream_receipts", "--stream-receipts", "PARLEY_STREAM_RECEIPTS", _bool, "stream MESSAGEMETADATA receipts"),
+    (
+        "connect_participant_strict",
+        "--connect-participant-strict",
+        "PARLEY_CONNECT_PARTICIPANT_STRICT",
+        _bool,
+        "refuse a customer's ConnectParticipant without streaming",
+    ),
 )
 
 
@@ -585,35 +704,47 @@ def _resolve(
     options: Sequence[tuple[str, str, str, object, str]],
     args: Mapping[str, str | None],
     environ: Mapping[str, str],
+    sources: dict[str, str],
+    given_as: str = "flag",
 ) -> dict[str, object]:
+    """Parsed values of the options given by flag or environment; `sources` learns which one gave each."""
     values: dict[str, object] = {}
     for name, flag, env, parse, _ in options:
-        raw = args.get(name)
-        source = flag
+        raw, source, kind = args.get(name), flag, given_as
+        if isinstance(raw, list):  # a repeatable flag (--sns)
+            raw = "\n".join(raw)
         if raw is None:
-            raw = environ.get(env)
-            source = env
+            raw, source, kind = environ.get(env), env, "env"
         if raw is None and name in FALLBACK_ENV:
-            source = FALLBACK_ENV[name]
-            raw = environ.get(source)
+            raw, source, kind = environ.get(FALLBACK_ENV[name]), FALLBACK_ENV[name], "env"
         if raw is None:
             continue
         try:
             values[name] = parse(raw)  # type: ignore[operator]
         except (ValueError, SettingsError) as exc:
             raise SettingsError(f"{source}: {exc}") from None
+        sources[name] = kind
     return values
 
 
-def load(args: Mapping[str, str | None] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Settings from parsed flags (a name -> text mapping) and the environment."""
+def load(
+    args: Mapping[str, str | None] | None = None,
+    environ: Mapping[str, str] | None = None,
+    defaults: Mapping[str, object] | None = None,
+    given_as: str = "flag",
+) -> Settings:
+    """Settings from parsed flags (a name -> text mapping) and the environment; `defaults` replaces
+    built-in defaults (`parley exec` listens on a free port unless told otherwise)."""
     args = args or {}
     environ = os.environ if environ is None else environ
-    values = _resolve(OPTIONS, args, environ)
-    values.update(_resolve(FLOW_OPTIONS, args, environ))
-    policy = dataclasses.replace(Policy(), **_resolve(POLICY_OPTIONS, args, environ))  # type: ignore[arg-type]
-    limits = dataclasses.replace(Limits(), **_resolve(LIMIT_OPTIONS, args, environ))  # type: ignore[arg-type]
-    return Settings(policy=policy, limits=limits, **values)  # type: ignore[arg-type]
+    sources: dict[str, str] = {}
+    values = {**(defaults or {}), **_resolve(OPTIONS, args, environ, sources, given_as)}
+    values.update(_resolve(FLOW_OPTIONS, args, environ, sources, given_as))
+    given_policy = _resolve(POLICY_OPTIONS, args, environ, sources, given_as)
+    policy = dataclasses.replace(Policy(), **given_policy)  # type: ignore[arg-type]
+    given_limits = _resolve(LIMIT_OPTIONS, args, environ, sources, given_as)
+    limits = dataclasses.replace(Limits(), **given_limits)  # type: ignore[arg-type]
+    return Settings(policy=policy, limits=limits, sources=sources, **values)  # type: ignore[arg-type]
 
 
 def endpoint_url(flag: str | None, environ: Mapping[str, str] | None = None) -> str:
@@ -630,7 +761,7 @@ def _as_text(value: object) -> str:
     """A keyword value as the text its flag would carry, so both go through the same parser."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, Mapping):
+    if isinstance(value, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         return ",".join(f"{key}={item}" for key, item in value.items())
     if isinstance(value, list | tuple | set | frozenset):
         return ",".join(str(item) for item in value)
@@ -681,3 +812,47 @@ def configure(**keywords: object) -> Settings:
     if isinstance(credentials, Mapping):  # {"AKID": "SECRET"} as the flag's AKID:SECRET pairs
         texts["credentials"] = ",".join(f"{key}:{secret}" for key, secret in credentials.items())
     return load(texts, environ={})
+
+    return load(texts, environ={}, given_as="keyword")
+
+
+SECRET_SETTINGS = frozenset({"secret", "admin_token", "credentials"})  # shown as "***" by /_parley/config
+URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@/\s]*@", re.IGNORECASE)
+
+
+def _shown(name: str, value: object) -> object:
+    """A value as JSON shows it; secrets masked, and so is the password of any URL (a store's DSN)."""
+    if value is None:
+        return None
+    if name in SECRET_SETTINGS:
+        return "***"
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Mapping):
+        return {str(key): _shown(name, item) for key, item in value.items()}
+    if isinstance(value, tuple | list | frozenset | set):
+        return [_shown(name, item) for item in value]
+    if isinstance(value, str):
+        return URL_PASSWORD.sub(r"\g<head>***@", value)
+    return value
+
+
+def effective(settings: Settings) -> dict[str, dict[str, object]]:
+    """`{name: {"value", "source", "flag", "env"}}` for every option: what this server runs with and where
+    each value came from (`flag`, `env` or `default`; `keyword` for an in-process server); secrets masked."""
+    described: dict[str, dict[str, object]] = {}
+    for name, flag, env, _, _ in (*OPTIONS, *FLOW_OPTIONS):
+        value = getattr(settings, name)
+        source = settings.sources.get(name, "default")
+        described[name] = {"value": _shown(name, value), "source": source, "flag": flag, "env": env}
+    for group, options in ((settings.policy, POLICY_OPTIONS), (settings.limits, LIMIT_OPTIONS)):
+        for name, flag, env, _, _ in options:
+            value = getattr(group, name)
+            source = settings.sources.get(name, "default")
+            described[name] = {"value": _shown(name, value), "source": source, "flag": flag, "env": env}
+    return described
+
+
+def inherited_environment() -> dict[str, str]:
+    """This process's environment, for the commands Parley starts (`parley exec`, `--init` scripts)."""
+    return dict(os.environ)

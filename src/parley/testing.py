@@ -130,7 +130,11 @@ class ParleyServer:
     `lambdas={"startBot": handler}` runs the Lambda functions flows invoke in this process: a key is a function
     name, `name:qualifier` or a full ARN; a value is a Python callable `handler(event, context)` (or a coroutine
     function), or a target text as `--lambda` takes (`http://HOST/PATH`, `package.module:function`). Unlike
-    `parley serve`, it never sets AWS_* variables for handlers: use the `parley_env` fixture or `server.env`."""
+    `parley serve`, it never sets AWS_* variables for handlers: use the `parley_env` fixture or `server.env`.
+
+    `sns={"chatStreaming": target}` routes a streamed topic (by name or ARN): a target text as `--sns` takes
+    (`http://HOST/PATH`, `lambda:NAME` — run like `lambdas=` — `capture`, `drop`, with `;filter=JSON`) or a
+    Python callable receiving each notification."""
 
     def __init__(
         self,
@@ -139,6 +143,7 @@ class ParleyServer:
         port: int = 0,
         startup_timeout: float = 10.0,
         lambdas: Mapping[str, Callable[..., Any] | str] | None = None,
+        sns: Mapping[str, str | Callable[[dict[str, Any]], Any]] | None = None,
         **settings: Any,
     ):
         wrong = sorted(
@@ -152,6 +157,10 @@ class ParleyServer:
         }
         if texts:
             settings["lambdas"] = texts
+        routes = [f"{key}={value}" for key, value in (sns or {}).items() if isinstance(value, str)]
+        if routes:
+            settings["sns_targets"] = "\n".join(routes)
+        self._sns_callables = {key: value for key, value in (sns or {}).items() if not isinstance(value, str)}
         self.settings: Settings = configure(host=host, port=port, **settings)
         self.startup_timeout = startup_timeout
         self._url: str | None = None
@@ -220,7 +229,13 @@ class ParleyServer:
 
         sock = bind(self.settings.host, self.settings.port)
         try:
-            app = build_app(self.settings, lambdas=self.lambdas)
+            app = build_app(
+                self.settings,
+                lambdas=self.lambdas,
+                sns_callables=self._sns_callables,
+            )
+            if not self.settings.public_url:
+                app.streamer.base_url = url_of(sock)
         except BaseException:
             sock.close()
             raise
@@ -237,7 +252,7 @@ class ParleyServer:
 
     def _await_start(self, ready: threading.Event) -> None:
         assert self._server is not None
-        if ready.wait(self.startup_timeout) and self._server.started:
+        if ready.wait(self.startup_timeout) and self._server.started and self._failure is None:
             return
         failure = self._failure
         self.stop()
@@ -248,11 +263,17 @@ class ParleyServer:
     def _serve(self, app: Parley, sock: socket.socket, ready: threading.Event) -> None:
         import uvloop
 
-        from parley.serving import run
+        from parley.serving import run, url_of
+        from parley.startup import prepare
 
         assert self._server is not None
+
+        async def started() -> None:  # --import and --init (`import_file`, `init_dir`) before start() returns
+            await prepare(app, url_of(sock))
+            ready.set()
+
         try:
-            uvloop.run(run(self._server, sock, ready.set))
+            uvloop.run(run(self._server, sock, started))
         except BaseException as exc:  # reported by start(); a thread has nobody else to tell
             self._failure = exc
         finally:

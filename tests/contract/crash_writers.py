@@ -163,7 +163,7 @@ class MessageWriter:
         return sum(len(ids) for ids in self.acked.values())
 
     def missing(self, world: World) -> list[str]:
-        participant, lost = world.participant(), []
+        participant, lost = world.participant(), list[str]()
         for token, ids in self.acked.items():
             seen: set[str] = set()
             page: dict[str, Any] = {"ConnectionToken": token, "MaxResults": 100, "ScanDirection": "FORWARD"}

@@ -172,7 +172,7 @@ def structures(shape: Shape, known: dict[str, list[Any]], depth: int = 0) -> st.
     names = [n for n in shape.members if n in required or not deep]
     members = {name: values(shape.members[name], known, name, depth) for name in names}
     if shape.metadata.get("union"):
-        return st.one_of(*(m.map(lambda v, n=name: {n: v}) for name, m in members.items()))
+        return st.one_of(*(st.fixed_dictionaries({name: m}) for name, m in members.items()))
     return st.fixed_dictionaries(
         {n: s for n, s in members.items() if n in required},
         optional={n: s for n, s in members.items() if n not in required},

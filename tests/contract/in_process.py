@@ -56,7 +56,9 @@ class InProcessParley:
             self._loop.close()
             ready.set()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None):
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         assert self._server is not None and self._thread is not None
         self._server.should_exit = True
         self._thread.join(15)

@@ -99,9 +99,9 @@ class InvokeApiServer:
         ok = {"x-amzn-RequestId": "0" * 8, "X-Amz-Executed-Version": "$LATEST", "content-type": "application/json"}
         if name not in ("ok", "fails", "flaky", "slow", "big", "text"):
             arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
-            refusal = {"Type": "User", "message": f"Function not found: {arn}"}
+            missing = {"Type": "User", "message": f"Function not found: {arn}"}
             headers = {"x-amzn-ErrorType": "ResourceNotFoundException", "content-type": "application/json"}
-            await _answer(send, 404, json.dumps(refusal).encode(), headers)
+            await _answer(send, 404, json.dumps(missing).encode(), headers)
             return
         if name == "flaky" and self.flaky:
             status = self.flaky.pop(0)

@@ -112,7 +112,8 @@ def test_a_participant_token_altered_in_its_unused_bits_is_refused(edge: Running
 
 
 # -- WebSocket: defect 3, frame limits, rate, socket cap, defect 6 (slow consumer) -----------------------
-def subscribed(url: str) -> Any:
+def subscribed(url: str | None) -> Any:
+    assert url is not None
     ws = ws_connect(url, open_timeout=5)
     ws.send(json.dumps({"topic": "aws/subscribe", "content": {"topics": ["aws/chat"]}}))
     assert json.loads(ws.recv(timeout=5))["content"]["status"] == "success"

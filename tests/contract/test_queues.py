@@ -9,7 +9,7 @@ import re
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +135,7 @@ def test_each_declared_error_of_the_queue_operations(parley: RunningParley, conn
     unchecked = client("connect", parley.url, key_of(connect), parameter_validation=False)
     hours_id = connect.list_hours_of_operations(InstanceId=setup.instance_id)["HoursOfOperationSummaryList"][0]["Id"]
     connect.create_queue(InstanceId=setup.instance_id, Name="Twice", HoursOfOperationId=hours_id)
-    cases = [
+    cases: list[tuple[Callable[[], object], tuple[str, int]]] = [
         (
             lambda: connect.create_queue(InstanceId=setup.instance_id, Name="Twice", HoursOfOperationId=hours_id),
             ("DuplicateResourceException", 409),
@@ -230,7 +230,7 @@ def test_lambda_function_association_round_trip_and_conflict(connect: Any) -> No
 
 def test_each_declared_error_of_the_lambda_operations(connect: Any) -> None:
     setup = make_instance(connect)
-    cases = [
+    cases: list[tuple[Callable[[], object], tuple[str, int]]] = [
         (
             lambda: connect.associate_lambda_function(InstanceId="nope", FunctionArn=LAMBDA.format("f")),
             ("ResourceNotFoundException", 404),

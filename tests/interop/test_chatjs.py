@@ -387,10 +387,11 @@ def test_chatjs_customer_with_a_custom_bot_then_an_agent(server: RunningParley, 
                 ContentType=EVENT + f"message.{kind}",
                 Content=json.dumps({"messageId": reply["Id"]}),
             )
-            receipt = harness.wait_for(
-                lambda r, hook=hook: r["event"] == hook and r["item"]["MessageMetadata"]["MessageId"] == reply["Id"],
-                f"{hook} for the customer's message",
-            )["item"]
+
+            def is_receipt(r: dict[str, Any], hook: str = hook) -> bool:
+                return bool(r["event"] == hook and r["item"]["MessageMetadata"]["MessageId"] == reply["Id"])
+
+            receipt = harness.wait_for(is_receipt, f"{hook} for the customer's message")["item"]
             assert receipt["Type"] == "MESSAGEMETADATA"
             assert receipt["MessageMetadata"]["Receipts"][0]["RecipientParticipantId"] == bot_id
         own = [r for r in harness.snapshot() if r["event"] in ("onReadReceipt", "onDeliveredReceipt")]

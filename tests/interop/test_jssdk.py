@@ -81,7 +81,8 @@ def scenario(name: str, **config: Any) -> dict[str, Any]:
             timeout=SCENARIO_SECONDS,
         )
     except subprocess.TimeoutExpired as expired:
-        pytest.fail(f"{name}.mjs did not finish in {SCENARIO_SECONDS} s; stderr:\n{expired.stderr}")
+        stderr = expired.stderr.decode() if isinstance(expired.stderr, bytes) else expired.stderr
+        pytest.fail(f"{name}.mjs did not finish in {SCENARIO_SECONDS} s; stderr:\n{stderr}")
     if done.returncode != 0:
         pytest.fail(f"{name}.mjs failed ({done.returncode}):\n{done.stderr[-6000:]}")
     report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])

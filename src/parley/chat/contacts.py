@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from parley.chat import events
+from parley.chat import events, streams
 from parley.chat.conversation import end_contact, record
 from parley.chat.errors import (
     ActiveLimitExceeded,
@@ -52,6 +52,7 @@ class NewChat:
     connection_types: list[str] = field(default_factory=list)
     response_mode: str | None = None
     streaming_endpoint: str | None = None
+    streaming_route: streams.Route | None = None  # where the service routes the endpoint's topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,8 @@ def start_chat(repo: Repo, scope: Scope, spec: NewChat, now: datetime, ids: IdSo
         raise Invalid(f"ConnectionTypes {unserved} cannot be returned for a chat contact")
     if spec.related_contact_id and not spec.persistent_chat:
         find_contact(repo, scope, flow.instance_id, spec.related_contact_id)
+    if spec.streaming_endpoint:
+        streams.check_topic(spec.streaming_endpoint, scope)
     source = _persistent_source(repo, scope, spec, flow.instance_id, now)
     _check_limits(repo, scope, flow.instance_id, now, policy)
     minutes = spec.duration_minutes or policy.default_chat_minutes
@@ -166,7 +169,6 @@ def start_chat(repo: Repo, scope: Scope, spec: NewChat, now: datetime, ids: IdSo
         content_types=types,
         disconnect_on_customer_exit=list(spec.disconnect_on_customer_exit),
         response_mode=spec.response_mode,
-        streaming_id=ids() if spec.streaming_endpoint else None,
         initial_message=spec.initial_message,
         continued_from=source.id if source else None,
         last_updated=now,
@@ -181,6 +183,10 @@ def start_chat(repo: Repo, scope: Scope, spec: NewChat, now: datetime, ids: IdSo
         joined_announced=True,
         connected_at=now if spec.connection_types else None,
     )
+    if spec.streaming_endpoint:  # streaming starts with the chat's first item (its InitialMessage included)
+        route = spec.streaming_route or streams.Route("capture")
+        stream = streams.open_stream(repo, scope, contact, spec.streaming_endpoint, route, now, ids, policy)
+        contact.streaming_id = stream.id
     repo.put_contact(scope, contact)
     repo.put_participant(scope, customer)
     items: list[Item] = []

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from parley.chat import events
+from parley.chat import events, streams
 from parley.chat.errors import AccessDenied, ConstraintViolation, Invalid, StateConflict, UnknownToken
 from parley.chat.model import Contact, Item, Participant, Scope
 from parley.chat.policy import IdSource, Policy
@@ -65,16 +65,32 @@ def resolve(repo: Repo, participant_id: str | None, now: datetime) -> Caller:
 
 
 def record(repo: Repo, scope: Scope, items: list[Item], item: Item) -> Item:
+    """Keeps the item (if persisted) and queues it on its chain's streams, in the same unit of work."""
     stored = repo.append_item(scope, item) if item.persisted else item
+    repo.stream_item(scope, stored)
     items.append(stored)
     return stored
 
 
 def connect(
-    repo: Repo, caller: Caller, types: list[str], connect_participant: bool, now: datetime, ids: IdSource
+    repo: Repo,
+    caller: Caller,
+    types: list[str],
+    connect_participant: bool,
+    now: datetime,
+    ids: IdSource,
+    strict: bool = False,
 ) -> Outcome:
-    """CreateParticipantConnection: validates the asked-for blocks; a bot's first connection announces it."""
+    """CreateParticipantConnection: validates the asked-for blocks; a bot's first connection announces it.
+    `strict` (PARLEY_CONNECT_PARTICIPANT_STRICT): a customer's ConnectParticipant needs an active stream."""
     channel = caller.contact.channel
+    if strict and connect_participant and caller.participant.role == "CUSTOMER":
+        chain = caller.contact.chain_id
+        if not any(s.state == "active" for s in repo.chain_streams(caller.scope, chain)):
+            raise ConstraintViolation(
+                "ConnectParticipant only works for a customer when message streaming is enabled on the chat "
+                "(PARLEY_CONNECT_PARTICIPANT_STRICT=true)"
+            )
     if "WEBRTC_CONNECTION" in types and channel != "VOICE":
         raise ConstraintViolation("Type WEBRTC_CONNECTION is only for WebRTC (VOICE) contacts")
     if "WEBSOCKET" in types and channel == "VOICE":
@@ -191,6 +207,7 @@ def end_contact(
         return []
     items: list[Item] = []
     record(repo, scope, items, events.chat_ended(contact, now, ids))
+    streams.close_chain(repo, scope, contact, now)
     return items
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from parley.chat import events, queues
@@ -108,7 +109,7 @@ def _maybe_start(
         return None
     rec = FlowRecord(contact_id=contact.id, instance_id=contact.instance_id, system_id=ids(), updated=now)
     flow = find_published(repo, scope, contact.instance_id, contact.flow_id)
-    found = [] if flow is None else problems(flow.content, "structure")
+    found = [] if flow is None else runnable_problems(flow.content)
     if flow is None or found:
         why = "it is not published" if flow is None else "; ".join(found[:3])
         out.notes.append(f"flow.invalid flow={contact.flow_id} contact={contact.id}: {why}; the chat stays open")
@@ -280,7 +281,7 @@ def _next_pending(
     while rec.pending:
         kind, flow_id = rec.pending.pop(0)
         flow = find_published(repo, scope, contact.instance_id, flow_id) if flow_id else None
-        if flow is None or problems(flow.content, "structure"):
+        if flow is None or runnable_problems(flow.content):
             rec.note([_trail(now, flow_id or "-", "-", "-", None, f"{kind} flow {flow_id or '(none)'} not run")])
             continue
         rec.kind = kind
@@ -340,6 +341,17 @@ def _note(rec: FlowRecord, done: fl.Advance, now: datetime, out: Step) -> None:
 
 def _trail(now: datetime, flow: str, action: str, kind: str, branch: str | None, detail: str) -> dict[str, Any]:
     return {"time": now, "flow": flow, "action": action, "type": kind, "branch": branch, "detail": detail}
+
+
+@lru_cache(maxsize=256)
+def _problems(content: str) -> tuple[str, ...]:
+    return tuple(problems(content, "structure"))
+
+
+def runnable_problems(content: str) -> list[str]:
+    """Why stored content cannot run (flows.md §2 rows 1-6), remembered per content: flows run far more
+    often than they change."""
+    return list(_problems(content))
 
 
 def _system(rec: FlowRecord, contact: Contact, now: datetime) -> Participant:

@@ -68,7 +68,7 @@ def contact_data(
     repo: Any, scope: Scope, contact: Contact, rec: FlowRecord, state: fl.RunState | None, options: fl.FlowOptions
 ) -> fl.ContactData:
     """The contact as the `$.` paths and the Lambda event see it (flows.md §3.4, §5.2)."""
-    root = repo.get_contact(scope, contact.chain_id) or contact
+    root = contact if contact.chain_id == contact.id else (repo.get_contact(scope, contact.chain_id) or contact)
     instance_arn = scope.arn(f"instance/{contact.instance_id}")
     queue = rec.queue
     return fl.ContactData(

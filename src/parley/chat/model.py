@@ -252,3 +252,48 @@ class Removed:
 
     counts: dict[str, int]
     contacts: list[tuple[Scope, str]]
+
+
+ACTIVE, STOPPED, ENDED = "active", "stopped", "ended"  # a Stream's states
+
+
+@dataclass(slots=True)
+class Stream:
+    """One StreamingId: a topic the chain's items are published to, and how Parley delivers them."""
+
+    id: str
+    instance_id: str
+    contact_id: str  # the contact StartContactStreaming named
+    chain_id: str  # the chain's initial contact: every segment's items are streamed
+    topic_arn: str
+    target: str  # sns | http(s)://… | lambda:NAME | python:KEY | capture | drop
+    started_at: datetime
+    kinds: list[str] = field(default_factory=lambda: ["MESSAGE", "EVENT", "ATTACHMENT"])
+    filter: dict[str, object] | None = None
+    state: str = ACTIVE
+    stopped_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class OutboxEntry:
+    """One item waiting for (or done with) delivery on one stream; `seq` is its place in the stream's order."""
+
+    seq: int
+    streaming_id: str
+    item: Item
+    state: str  # pending | dead | delivered
+    attempts: int = 0
+    first_at: float | None = None  # wall-clock epoch of the first attempt (PARLEY_STREAM_MAX_AGE)
+    last_error: str | None = None
+    done_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamCounts:
+    delivered: int
+    pending: int
+    retrying: int
+    dead: int
+    filtered: int
+    last_error: str | None
+    last_delivered_at: float | None

@@ -27,3 +27,7 @@ class Policy:
     attachments_per_chat: int = 35  # PARLEY_ATTACHMENTS_PER_CHAT; 0 = unlimited
     flow_validation: str = "aws"  # PARLEY_FLOW_VALIDATION: aws | structure | json (flows.md §2)
     persist_extra_events: bool = False  # PARLEY_PERSIST_EXTRA_EVENTS: keep injected rare events in transcripts
+    stream_duplicate: str = "same"  # PARLEY_STREAM_DUPLICATE: same | new (StartContactStreaming on an active topic)
+    stream_attachments: bool = True  # PARLEY_STREAM_ATTACHMENTS: ATTACHMENT items are streamed
+    stream_receipts: bool = False  # PARLEY_STREAM_RECEIPTS: MESSAGEMETADATA receipts are streamed
+    connect_participant_strict: bool = False  # PARLEY_CONNECT_PARTICIPANT_STRICT

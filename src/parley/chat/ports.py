@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from parley.chat.flow_record import FlowRecord
 from parley.chat.model import (
@@ -14,12 +15,15 @@ from parley.chat.model import (
     Instance,
     Item,
     LambdaFunction,
+    OutboxEntry,
     Page,
     Participant,
     Queue,
     Removed,
     Scope,
     Selection,
+    Stream,
+    StreamCounts,
     View,
 )
 
@@ -93,6 +97,32 @@ class Repo(Protocol):
     def list_lambda_functions(
         self, scope: Scope, instance_id: str, after: str | None, limit: int
     ) -> Page[LambdaFunction]: ...
+    def put_stream(self, scope: Scope, stream: Stream) -> None: ...
+    def get_stream(self, scope: Scope, streaming_id: str) -> Stream | None: ...
+    def chain_streams(self, scope: Scope, chain_id: str) -> list[Stream]: ...
+    def stream_item(self, scope: Scope, item: Item) -> None:
+        """Queues the item on every active stream of its chain that carries its Type (same unit of work)."""
+        ...
+
+
+class Outbox(Protocol):
+    """What the delivery worker and the admin API read and change in the streams' outbox."""
+
+    def find_stream(self, streaming_id: str) -> tuple[Scope, Stream] | None: ...
+    def select_streams(self, selection: Selection) -> list[tuple[Scope, Stream]]: ...
+    def streams_with_pending(self) -> list[str]: ...
+    def outbox_next(self, streaming_id: str, limit: int, after: int = 0) -> list[OutboxEntry]: ...
+    def outbox_entries(self, streaming_id: str, state: str, limit: int) -> list[OutboxEntry]: ...
+    def outbox_done(self, entry: OutboxEntry, filtered: bool, at: float, history: int) -> None: ...
+    def outbox_failed(self, entry: OutboxEntry, dead: bool) -> bool: ...
+    def streams_over(self, max_pending: int) -> list[str]: ...
+    def outbox_overflow(self, streaming_id: str, max_pending: int) -> int: ...
+    def outbox_counts(self, streaming_id: str) -> StreamCounts: ...
+    def outbox_redrive(self, streaming_id: str) -> int: ...
+    def outbox_clear_dead(self, streaming_id: str) -> int: ...
+    def outbox_totals(self) -> dict[str, int]:
+        """Messages per state (pending, dead) across every stream, for /_parley/health."""
+        ...
 
 
 class Idempotency(Protocol):
@@ -124,5 +154,15 @@ class Inventory(Protocol):
         ...
 
 
-class UnitOfWork(Repo, Idempotency, Inventory, Protocol):
+class Records(Protocol):
+    """Every stored record, table by table, for state snapshots: `{table: [{column: value}]}`, a record's
+    document decoded to JSON, bytes as bytes. Secrets and ClientToken records are never among them."""
+
+    def dump_records(self) -> dict[str, list[dict[str, Any]]]: ...
+    def load_records(self, tables: Mapping[str, list[dict[str, Any]]]) -> dict[str, int]:
+        """Inserts the rows (replacing those with the same key); raises `Invalid` naming what is wrong."""
+        ...
+
+
+class UnitOfWork(Repo, Idempotency, Inventory, Records, Outbox, Protocol):
     """What one transaction sees."""

@@ -47,7 +47,7 @@ class Invocation:
 @dataclass(frozen=True, slots=True)
 class InvocationResult:
     outcome: str  # ok | error | timeout | missing
-    payload: Any | None  # the parsed JSON response (None for an `Event` call)
+    payload: Any  # the parsed JSON response (None for an `Event` call)
     error: str | None
     target: str  # endpoint | http | python | none
     duration_ms: float

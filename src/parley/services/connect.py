@@ -7,9 +7,10 @@ the serializer. Operations absent from `handlers` answer 501 NotImplementedExcep
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from parley.chat import calls, contacts, conversation, flows, instances, participants, tags
+from parley.chat import calls, contacts, conversation, flows, instances, participants, streams, tags
 from parley.chat.errors import (
     ActiveLimitExceeded,
     CallNotActive,
@@ -32,9 +33,12 @@ from parley.services.base import (
     RequestContext,
     UnitRunner,
 )
+from parley.services.connect_streaming import StreamingOperations
 from parley.services.deps import AwsService, ServiceDeps
 from parley.services.effects import Committed, Effects
 from parley.services.queues import QueueOperations, agent_info, queue_info
+from parley.services.stream_routes import Routes
+from parley.services.streams import Streamer
 from parley.settings import Settings
 
 ERRORS: dict[type[DomainError], str] = {
@@ -132,13 +136,16 @@ def contact_detail(scope: Scope, contact: Contact, ctx: RequestContext) -> Outpu
 class ConnectService(AwsService):
     name = "connect"
 
-    def __init__(self, deps: ServiceDeps) -> None:
+    def __init__(self, deps: ServiceDeps, routes: Routes | None = None, streamer: Streamer | None = None) -> None:
         super().__init__(deps)
         self._units = UnitRunner(deps.store, deps.settings, ERRORS, deps.after)
         self._participant_units = UnitRunner(
             deps.store, deps.settings, self._participant_errors(deps.settings), deps.after
         )
         self._paging = Paging(deps.pages, deps.settings)
+        self._streaming = (
+            StreamingOperations(deps, self._units, routes, streamer) if routes is not None and streamer else None
+        )
         self.handlers: dict[str, Handler] = {
             "CreateInstance": self.create_instance,
             "DescribeInstance": self.describe_instance,
@@ -160,6 +167,8 @@ class ConnectService(AwsService):
             "ListTagsForResource": self.list_tags_for_resource,
             **QueueOperations(deps, self._paging).handlers,
         }
+        if self._streaming is not None:
+            self.handlers.update(self._streaming.handlers)
 
     @staticmethod
     def _participant_errors(settings: Settings) -> dict[type[DomainError], str]:
@@ -300,9 +309,17 @@ class ConnectService(AwsService):
             streaming_endpoint=(req.get("ChatStreamingConfiguration") or {}).get("StreamingEndpointArn"),
         )
 
+        streaming = self._streaming
+
         def unit(repo: Any) -> Committed:
-            started = contacts.start_chat(repo, ctx.scope, spec, ctx.now, self._ids, self._policy)
+            routed = spec
+            if spec.streaming_endpoint and streaming is not None:
+                streams.check_topic(spec.streaming_endpoint, ctx.scope)
+                routed = dataclasses.replace(spec, streaming_route=streaming.route(spec.streaming_endpoint))
+            started = contacts.start_chat(repo, ctx.scope, routed, ctx.now, self._ids, self._policy)
             contact = started.contact
+            if contact.streaming_id and streaming is not None:  # known before its first items wake it
+                streaming.streamer.opened(contact.chain_id, contact.streaming_id)
             deadline = conversation.next_deadline(repo, ctx.scope, contact, ctx.now, self._policy)
             output = {
                 "ContactId": contact.id,

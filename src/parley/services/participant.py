@@ -85,7 +85,9 @@ class ParticipantService(AwsService):
 
         def unit(repo: Any) -> Committed:
             caller = conversation.resolve(repo, participant_id, ctx.now)
-            outcome = conversation.connect(repo, caller, types, bool(req.get("ConnectParticipant")), ctx.now, self._ids)
+            strict = self._policy.connect_participant_strict
+            wants = bool(req.get("ConnectParticipant"))
+            outcome = conversation.connect(repo, caller, types, wants, ctx.now, self._ids, strict)
             deadline = conversation.next_deadline(repo, caller.scope, caller.contact, ctx.now, self._policy)
             output = self._issuer.blocks(ctx, caller.participant.id, types, (caller.contact, caller.participant))
             effects = Effects(items=outcome.items).deadline(caller.scope, caller.contact.id, deadline)

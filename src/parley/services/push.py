@@ -40,11 +40,17 @@ def item_output(item: Item, related: bool = False) -> dict[str, Any]:
     return wire
 
 
-def frame(item: Item) -> str:
-    """`{"topic":"aws/chat","contentType":"application/json","content":"<item JSON>"}`, with InitialContactId."""
+def pushed_item(item: Item) -> dict[str, Any]:
+    """The item as a WebSocket frame carries it (and as a stream publishes it): the model's Item plus
+    InitialContactId, members the item lacks omitted."""
     body: dict[str, Any] = _item(item_output(item))
     body["InitialContactId"] = item.chain_id
-    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return body
+
+
+def frame(item: Item) -> str:
+    """`{"topic":"aws/chat","contentType":"application/json","content":"<item JSON>"}`, with InitialContactId."""
+    content = json.dumps(pushed_item(item), separators=(",", ":"), ensure_ascii=False)
     return json.dumps({"topic": "aws/chat", "contentType": "application/json", "content": content}, ensure_ascii=False)
 
 

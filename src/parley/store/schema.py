@@ -5,6 +5,10 @@ from __future__ import annotations
 
 VERSION = 3
 
+# Tables a state snapshot (`parley export`) leaves out: the token secret, and ClientToken records, whose
+# stored responses hold ParticipantTokens. Every other table is exported and imported as it is.
+NOT_EXPORTED = frozenset({"meta", "idempotency"})
+
 STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS instances (
@@ -71,6 +75,18 @@ STATEMENTS: tuple[str, ...] = (
         PRIMARY KEY (account, region, contact_id))""",
     "CREATE INDEX IF NOT EXISTS queued_queue ON queued (account, region, instance_id, queue_id, enqueued)",
     "CREATE INDEX IF NOT EXISTS queued_end ON queued (account, region, instance_id, queue_id, scheduled_end)",
+    # chat message streaming: streams (counters beside the record) and their outbox, in item order
+    """CREATE TABLE IF NOT EXISTS streams (
+        account TEXT NOT NULL, region TEXT NOT NULL, id TEXT NOT NULL, chain_id TEXT NOT NULL,
+        instance_id TEXT NOT NULL, contact_id TEXT NOT NULL, state TEXT NOT NULL, doc TEXT NOT NULL,
+        delivered INTEGER NOT NULL DEFAULT 0, filtered INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+        last_delivered_at REAL, PRIMARY KEY (account, region, id))""",
+    "CREATE INDEX IF NOT EXISTS streams_chain ON streams (account, region, chain_id, state)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS streams_id ON streams (id)",
+    """CREATE TABLE IF NOT EXISTS stream_outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, streaming_id TEXT NOT NULL, state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0, first_at REAL, last_error TEXT, done_at REAL, item TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS stream_outbox_stream ON stream_outbox (streaming_id, state, seq)",
     # expired ClientToken records are swept by expiry (sqlite_repo.SWEEP_EVERY)
     "CREATE INDEX IF NOT EXISTS idempotency_expires ON idempotency (expires)",
 )

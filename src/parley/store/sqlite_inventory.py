@@ -44,7 +44,11 @@ def _of_contacts(selection: Selection, key: str) -> tuple[str, list[object]]:
     return f"(account, region, {key}) IN (SELECT account, region, {column} FROM contacts WHERE {sql})", args
 
 
-TABLES = {"hoursOfOperations": "hours", "lambdaFunctions": "lambda_functions"}  # count name -> table
+TABLES = {
+    "hoursOfOperations": "hours",
+    "lambdaFunctions": "lambda_functions",
+    "flowRuns": "flow_runs",
+}  # count -> table
 
 
 class SqliteInventory:
@@ -133,7 +137,7 @@ class SqliteInventory:
             counts["views"] = self._db.execute(f"DELETE FROM views WHERE {sql}", args).rowcount
         for table, (sql, args) in (
             ("attachments", _of_contacts(selection, "contact_id")),
-            ("flow_runs", _of_contacts(selection, "contact_id")),
+            ("flowRuns", _of_contacts(selection, "contact_id")),
             ("items", _of_contacts(selection, "chain_id")),
             ("participants", _of_contacts(selection, "contact_id")),
             ("queued", where(selection, "instance_id")),

@@ -21,14 +21,16 @@ from parley.chat.model import (
     View,
 )
 from parley.store.codec import dump, load
-from parley.store.sqlite_inventory import SqliteInventory
+from parley.store.sqlite_streams import SqliteStreams
+from parley.store.sqlite_tables import SqliteTables
 
 T = TypeVar("T")
 SWEEP_EVERY = 1024  # idempotency lookups between two deletions of expired records
 
 
-class SqliteRepo(SqliteInventory):
-    """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory` comes from the base."""
+class SqliteRepo(SqliteStreams, SqliteTables):
+    """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory`, the streams' `Outbox`
+    and the snapshots' `Records` come from the bases."""
 
     _lookups = 0  # idempotency lookups so far (per connection)
 

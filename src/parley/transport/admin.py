@@ -28,14 +28,18 @@ from parley.clock import Clock, VirtualClock, parse_duration, parse_instant
 from parley.outbound.lambdas import Invocation, LambdaInvoker
 from parley.protocol.restjson import iso_ms
 from parley.services.admin import ROLES, AdminService
+from parley.services.snapshots import SnapshotError, SnapshotService
 from parley.timers import Deadlines
 from parley.transport.admin_input import BadInput, choose, known_keys, number, optional_text, whole
+from parley.transport.admin_streams import NoSuchStream, StreamAdmin, is_raw
 from parley.transport.faults import DROP_CODE, Faults
 from parley.transport.http import Receive, Send, read_body, respond
 from parley.transport.request_log import RequestFilter, RequestLog
 
 log = logging.getLogger("parley.admin")
 MAX_ADMIN_BODY = 1024 * 1024
+MAX_SNAPSHOT_BODY = 1024 * 1024 * 1024  # a snapshot carries attachments' bytes (20 MB each, in base64)
+SNAPSHOT_IMPORT = "/_parley/state/import"
 STATUS_FILTER = re.compile(r"^(?:[1-5]\d\d|[1-5]xx)$")
 EVENT_PREFIX = "application/vnd.amazonaws.connect.event."
 VIEW_ID = re.compile(r"^[a-zA-Z0-9_\-:/$]{1,500}$")
@@ -124,7 +128,13 @@ class Admin:
         policy: Policy,
         flows: FlowView | None = None,
         lambdas: LambdaInvoker | None = None,
+        streams: StreamAdmin | None = None,
+        *,
+        snapshots: SnapshotService,
+        config: Mapping[str, Any],
     ) -> None:
+        self._snapshots = snapshots
+        self._config = config
         self._started = time.monotonic()
         self._flows = flows
         self._lambdas = lambdas
@@ -136,6 +146,7 @@ class Admin:
         self._bus = bus
         self._faults = faults
         self._requests = requests
+        self._streams = streams
         self.ready = False
         self._routes: tuple[tuple[str, re.Pattern[str], Handler], ...] = tuple(
             (method, re.compile(f"^/_parley/{pattern}$"), handler)
@@ -144,6 +155,9 @@ class Admin:
                 ("GET", "ready", self._ready),
                 ("POST", "reset", self._reset),
                 ("GET", "state", self._state),
+                ("GET", "state/export", self._export),
+                ("POST", "state/import", self._import),
+                ("GET", "config", self._read_config),
                 ("GET", "queues", self._queues),
                 ("GET", "requests", self._list_requests),
                 ("DELETE", "requests", self._clear_requests),
@@ -162,18 +176,24 @@ class Admin:
                 ("GET", "lambda/invocations", self._lambda_invocations),
                 ("DELETE", "lambda/invocations", self._clear_lambda_invocations),
                 ("POST", "lambda/invoke", self._lambda_invoke),
+                *(streams.routes() if streams else ()),
             )
         )
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        body = await read_body(receive, MAX_ADMIN_BODY)
+        if self._streams is not None and is_raw(scope["path"]):
+            await self._streams.raw(scope, receive, send)
+            return
+        body = await read_body(receive, MAX_SNAPSHOT_BODY if scope["path"] == SNAPSHOT_IMPORT else MAX_ADMIN_BODY)
         try:
             status, payload = await self._dispatch(scope, body)
         except AdminError as error:
             status, payload = error.status, {"error": error.code, "message": error.message}
         except BadInput as error:
             status, payload = 400, {"error": "InvalidRequest", "message": error.message}
-        except NotFound as error:
+        except SnapshotError as error:
+            status, payload = 400, {"error": "InvalidSnapshot", "message": str(error)}
+        except (NotFound, NoSuchStream) as error:
             status, payload = 404, {"error": "NotFound", "message": error.message}
         except DomainError as error:
             status, payload = 409, {"error": type(error).__name__, "message": error.message}
@@ -189,7 +209,8 @@ class Admin:
             match = pattern.match(path)
             if match and route_method == method:
                 if body is None:
-                    raise BadInput(f"The body is larger than {MAX_ADMIN_BODY} bytes")
+                    limit = MAX_SNAPSHOT_BODY if path == SNAPSHOT_IMPORT else MAX_ADMIN_BODY
+                    raise BadInput(f"The body is larger than {limit} bytes")
                 return await handler(AdminRequest(match.groups(), _query(scope.get("query_string", b"")), body))
             if match:
                 allowed.append(route_method)
@@ -199,7 +220,10 @@ class Admin:
 
     # -- health ------------------------------------------------------------------------------------
     async def _health(self, request: AdminRequest) -> Answer:
-        return 200, {"status": "ok", "version": __version__, "uptime": round(time.monotonic() - self._started, 3)}
+        answer = {"status": "ok", "version": __version__, "uptime": round(time.monotonic() - self._started, 3)}
+        if self._streams is not None:
+            answer["streams"] = await self._streams.health()
+        return 200, answer
 
     async def _ready(self, request: AdminRequest) -> Answer:
         return (200 if self.ready else 503), {"ready": self.ready}
@@ -212,11 +236,31 @@ class Admin:
         wanted = selection({k: v for k, v in fields.items() if k != "seed"}, ("account", "region", "instance"), "reset")
         if self._lambdas is not None and wanted == Selection():
             self._lambdas.clear_records()
-        return 200, await self._actions.reset(wanted, seed)
+        answer = await self._actions.reset(wanted, seed)
+        if self._streams is not None:
+            answer["removed"]["snsMessages"] = self._streams.reset(wanted)
+        return 200, answer
 
     async def _state(self, request: AdminRequest) -> Answer:
         wanted = selection(request.query, ("account", "region", "instance", "contact"), "state")
         return 200, await self._actions.state(wanted)
+
+    async def _export(self, request: AdminRequest) -> Answer:
+        known_keys(request.query, (), "state export")
+        return 200, await self._snapshots.export()
+
+    async def _import(self, request: AdminRequest) -> Answer:
+        """The body is a snapshot as `GET /_parley/state/export` (`parley export`) writes it;
+        `?replace=true` makes it the whole state instead of adding to it."""
+        known_keys(request.query, ("replace",), "state import")
+        replace = request.query.get("replace", "false").lower()
+        if replace not in ("true", "false", "1", "0"):
+            raise BadInput(f"replace must be true or false, got {replace!r}")
+        return 200, await self._snapshots.import_document(request.body, replace in ("true", "1"))
+
+    async def _read_config(self, request: AdminRequest) -> Answer:
+        """The effective settings, each with its source (`flag`, `env`, `default`); secrets masked."""
+        return 200, {"settings": dict(self._config)}
 
     async def _queues(self, request: AdminRequest) -> Answer:
         """Every queue with its waiting contacts, the longest-waiting first (flows.md §7.4)."""

@@ -9,12 +9,16 @@ it. Lookarounds are ignored while generating and enforced by that final check.
 
 from __future__ import annotations
 
+import importlib
 import random
-import re._constants as sre_constants  # the stdlib regex parser; private, present since Python 3.11
-import re._parser as sre_parser
+from collections.abc import Callable
 from typing import Any
 
 import regex
+
+# The stdlib regex parser: private (no stubs), present since Python 3.11.
+sre_constants: Any = importlib.import_module("re._constants")
+sre_parser: Any = importlib.import_module("re._parser")
 
 # The alphabet generated characters come from: printable ASCII, the whitespace a pattern may allow,
 # and a few non-ASCII letters (one outside the BMP, which counts as two UTF-16 units).
@@ -29,7 +33,7 @@ _PROPERTIES = {
     "p{C}": "\\x00-\\x1f\\x7f",
 }
 
-_CATEGORIES = {
+_CATEGORIES: dict[Any, Callable[[str], bool]] = {
     sre_constants.CATEGORY_DIGIT: str.isdigit,
     sre_constants.CATEGORY_NOT_DIGIT: lambda c: not c.isdigit(),
     sre_constants.CATEGORY_SPACE: str.isspace,

@@ -127,8 +127,8 @@ class ShapeValues:
     # --------------------------------------------------------------------------------- collections
 
     def _count(self, shape: Shape) -> int:
-        low = shape.metadata.get("min", 0)
-        high = min(shape.metadata.get("max", 3), max(low, 3))
+        low = int(shape.metadata.get("min", 0))
+        high = min(int(shape.metadata.get("max", 3)), max(low, 3))
         recursive = shape.type_name == "list" and self._stack.count(shape.member.name) >= RECURSION
         if self.mode == REQUIRED or recursive:
             return low

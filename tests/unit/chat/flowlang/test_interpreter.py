@@ -203,7 +203,7 @@ def test_the_console_export_runs_the_custom_bot_pattern() -> None:
     d.run(fx.WaitEvent("BotParticipantDisconnected"), now=NOW + timedelta(minutes=3))
     assert d.branches() == [(WAIT, "Equals BotParticipantDisconnected"), (QUEUE, "queued")]
     assert d.effects(fx.Enqueue) == [fx.Enqueue(BASIC)]
-    assert [step.branch for step in d.last.trail if step.action == GREET] == []
+    assert d.last is not None and [step.branch for step in d.last.trail if step.action == GREET] == []
 
 
 def bot_flow() -> Driver:
@@ -350,6 +350,7 @@ def test_update_contact_event_hooks_and_transfer_to_flow() -> None:
     assert (
         d.messages() == ["In the other flow"] and d.state is not None and d.state.hooks == {"CustomerRemaining": "f-2"}
     )
+    assert d.last is not None
     assert [(s.flow, s.action, s.branch) for s in d.last.trail] == [
         ("Test flow", "hook", "NextAction"),
         ("Test flow", "jump", "TransferToFlow"),

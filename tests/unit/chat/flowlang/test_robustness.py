@@ -36,9 +36,9 @@ def mutants(value: Any) -> Iterator[Any]:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             for inner in [*WEIRD, *mutants(item)]:
-                changed = list(value)
-                changed[index] = inner
-                yield changed
+                listed = list(value)
+                listed[index] = inner
+                yield listed
 
 
 def seeds() -> list[dict[str, Any]]:
