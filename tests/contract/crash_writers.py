@@ -4,8 +4,8 @@ acknowledged write and `PRAGMA integrity_check`; used by test_crash_safety.py (1
 A `Writer` is one kind of write: `write()` makes one over the API and answers what was acknowledged (the
 response came back, so the write was committed), `missing()` lists the acknowledged writes a restarted
 server no longer has. Writers run in threads, each looping until the kill; a write whose response never
-came is not acknowledged and may or may not be there. To cover a new kind of durable state (stream
-outboxes, ...), write one more `Writer` class and add it to `WRITERS`: the driver needs no change.
+came is not acknowledged and may or may not be there. To cover a new kind of durable state, write one
+more `Writer` class and add it to `WRITERS`: the driver needs no change.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import random
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -257,6 +258,42 @@ class FlowRunWriter:
         return lost
 
 
+@dataclass
+class StreamWriter:
+    """Messages into a chat that streams to an SNS topic (captured: no route): each acknowledged message
+    committed its outbox row with it, so the restarted server's stream counts (delivered, pending,
+    retrying, dead, filtered) add up to at least the messages acknowledged."""
+
+    name: str = "streamed messages"
+    acked: dict[str, int] = field(default_factory=dict)  # StreamingId -> messages acknowledged
+
+    def begin(self, world: World) -> None:
+        started, self.token = world.chat()
+        self.stream = world.connect().start_contact_streaming(
+            InstanceId=world.setup.instance_id,
+            ContactId=started["ContactId"],
+            ChatStreamingConfiguration={"StreamingEndpointArn": f"arn:aws:sns:us-east-1:{world.key}:crash"},
+            ClientToken=uuid.uuid4().hex,
+        )["StreamingId"]
+        self.acked[self.stream] = 0
+
+    def write(self, world: World) -> None:
+        world.participant().send_message(ConnectionToken=self.token, ContentType="text/plain", Content="s")
+        self.acked[self.stream] += 1
+
+    def acknowledged(self) -> int:
+        return sum(self.acked.values())
+
+    def missing(self, world: World) -> list[str]:
+        lost = []
+        for stream, count in self.acked.items():
+            status, _, body = http("GET", f"{world.url}/_parley/streams/{stream}")
+            counts = json.loads(body).get("counts", {}) if status == 200 else {}
+            if sum(counts.values()) < count:
+                lost.append(f"stream {stream}: {count} messages acknowledged, the outbox accounts for {counts}")
+        return lost
+
+
 def _flow(world: World, contact: str, query: str = "") -> dict[str, Any] | None:
     status, _, body = http("GET", f"{world.url}/_parley/contacts/{contact}/flow{query}")
     if status == 404:
@@ -266,13 +303,14 @@ def _flow(world: World, contact: str, query: str = "") -> dict[str, Any] | None:
     return run
 
 
-# Each kind of durable write; stream outboxes join here once they exist, with their own Writer.
+# Each kind of durable write; a new one joins here with its own Writer.
 WRITERS: tuple[Callable[[], Writer], ...] = (
     ContactWriter,
     ParticipantWriter,
     MessageWriter,
     AttachmentWriter,
     FlowRunWriter,
+    StreamWriter,
 )
 
 

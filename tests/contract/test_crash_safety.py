@@ -1,6 +1,7 @@
 """Crash safety: a durable Parley SIGKILLed ten times under concurrent writes of contacts, participants,
-messages, attachments and flow runs keeps every acknowledged write, and its database passes
-`PRAGMA integrity_check` after every kill (crash_writers.py; `bench/crash.py` kills it many more times).
+messages, attachments, flow runs and streamed messages (their outbox) keeps every acknowledged write, and
+its database passes `PRAGMA integrity_check` after every kill (crash_writers.py; `bench/crash.py` kills it
+many more times).
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ def test_the_check_sees_writes_that_are_gone(tmp_path: Path) -> None:
     try:
         world.url = empty.url
         lost = [line for writer in writers for line in writer.missing(world)]
-        assert [line.split()[0] for line in lost] == ["contact", "participant", "message", "attachment", "flow"]
+        assert [line.split()[0] for line in lost] == [
+            "contact",
+            "participant",
+            "message",
+            "attachment",
+            "flow",
+            "stream",
+        ]
     finally:
         empty.stop()
