@@ -17,6 +17,7 @@ from parley.outbound.lambdas import LambdaInvoker
 from parley.outbound.sns import LambdaCall
 from parley.protocol.pagination import PageTokens
 from parley.protocol.routing import Router
+from parley.protocol.sigv4 import SigV4Verifier
 from parley.protocol.spec import error_shape, load_operations
 from parley.services.admin import AdminService
 from parley.services.connect import PARTICIPANT_SITUATIONS, ConnectService
@@ -252,7 +253,10 @@ def build_app(
     request_ids = IdGenerator(None if settings.seed is None else settings.seed + 1)
     requests = RequestLog(settings.request_log_size)
     requests.watch(feed.request)
-    aws = AwsHttp(router, handlers, settings, clock, log_lines, faults, requests, request_ids, signer.bearer_owner)
+    verifier = SigV4Verifier(settings.credentials) if settings.strict_auth else None
+    aws = AwsHttp(
+        router, handlers, settings, clock, log_lines, faults, requests, request_ids, signer.bearer_owner, verifier
+    )
     sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox, settings.limits)
 
     def reseed(seed: int) -> None:

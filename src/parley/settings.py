@@ -46,6 +46,8 @@ class Settings:
     data_dir: str | None = None
     log_level: str = "info"
     strict: bool = False
+    strict_auth: bool = False  # PARLEY_STRICT_AUTH: verify SigV4 on Connect calls against `credentials`
+    credentials: Mapping[str, str] = field(default_factory=lambda: {"test": "test"})  # access key id -> secret
     account_id: str = "123456789012"
     region: str = "us-east-1"
     secret: str | None = None  # hex; default: generated and kept with the data
@@ -199,6 +201,19 @@ def _origins(text: str) -> tuple[str, ...]:
     return origins
 
 
+def _credentials(text: str) -> dict[str, str]:
+    """`AKID:SECRET[,AKID:SECRET…]`; a secret may contain `:`, neither part may be empty."""
+    keys: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, secret = pair.partition(":")
+        if not sep or not key or not secret:
+            raise SettingsError("expected ACCESS_KEY_ID:SECRET_ACCESS_KEY[,...]")
+        keys[key] = secret
+    if not keys:
+        raise SettingsError("expected at least one ACCESS_KEY_ID:SECRET_ACCESS_KEY")
+    return keys
+
+
 SNS_TARGET = re.compile(r"^(https?://\S+|lambda:\S+|python:\S+|capture|drop)$")
 
 
@@ -277,6 +292,14 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "log level",
     ),
     ("strict", "--strict", "PARLEY_STRICT", _bool, "refuse unknown request members"),
+    ("strict_auth", "--strict-auth", "PARLEY_STRICT_AUTH", _bool, "verify SigV4 on Connect calls (--credentials)"),
+    (
+        "credentials",
+        "--credentials",
+        "PARLEY_CREDENTIALS",
+        _credentials,
+        "AKID:SECRET[,...] that --strict-auth accepts (default test:test)",
+    ),
     (
         "account_id",
         "--account-id",
@@ -662,9 +685,12 @@ LIMIT_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
 )
 
 
+SWITCHES = frozenset({"strict", "strict_auth"})  # flags that take no value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name, flag, env, _, text in (*OPTIONS, *POLICY_OPTIONS, *FLOW_OPTIONS, *LIMIT_OPTIONS):
-        if name == "strict":
+        if name in SWITCHES:
             parser.add_argument(flag, dest=name, action="store_const", const="true", help=f"{text} [{env}]")
         elif name == "ui":
             parser.add_argument(flag, dest=name, action="store_const", const="false", help=f"{text} [{env}=false]")
@@ -782,6 +808,11 @@ def configure(**keywords: object) -> Settings:
     if unknown:
         raise SettingsError(f"unknown setting {', '.join(unknown)}; known settings: {', '.join(known)}")
     texts = {name: _as_text(value) for name, value in keywords.items() if value is not None}
+    credentials = keywords.get("credentials")
+    if isinstance(credentials, Mapping):  # {"AKID": "SECRET"} as the flag's AKID:SECRET pairs
+        texts["credentials"] = ",".join(f"{key}:{secret}" for key, secret in credentials.items())
+    return load(texts, environ={})
+
     return load(texts, environ={}, given_as="keyword")
 
 

@@ -48,8 +48,8 @@ ONLY_BY_INJECTION: dict[tuple[str, str], str] = {
     ("ListTagsForResource", "InvalidRequestException"): "as InvalidParameterException: nothing to violate",
     ("StartWebRTCContact", "LimitExceededException"): "Parley sets no quota on concurrent calls "
     "(PARLEY_QUOTA_ACTIVE_CHATS counts chats)",
-    ("StartWebRTCContact", "AccessDeniedException"): "Parley accepts any SigV4 on Connect and has no IAM "
-    "(--strict-auth is not implemented): nothing denies a Connect caller",
+    ("StartWebRTCContact", "AccessDeniedException"): "Parley has no IAM: --strict-auth refuses a bad signature "
+    "with the common auth errors, but nothing denies a correctly signed Connect caller",
     ("CompleteAttachmentUpload", "ServiceQuotaExceededException"): "the attachments-per-chat quota is enforced "
     "when an upload starts; completing one never exceeds it",
 }

@@ -25,11 +25,14 @@ from parley.store.sqlite_streams import SqliteStreams
 from parley.store.sqlite_tables import SqliteTables
 
 T = TypeVar("T")
+SWEEP_EVERY = 1024  # idempotency lookups between two deletions of expired records
 
 
 class SqliteRepo(SqliteStreams, SqliteTables):
     """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory`, the streams' `Outbox`
     and the snapshots' `Records` come from the bases."""
+
+    _lookups = 0  # idempotency lookups so far (per connection)
 
     # instances -------------------------------------------------------------------------------
     def get_instance(self, scope: Scope, instance_id: str) -> Instance | None:
@@ -408,6 +411,11 @@ class SqliteRepo(SqliteStreams, SqliteTables):
 
     # idempotency -----------------------------------------------------------------------------
     def get_idempotent(self, scope: Scope, key: str, now: datetime) -> tuple[str, str] | None:
+        """The live record for `key`. Runs inside a writing unit, so every SWEEP_EVERY-th lookup also deletes
+        expired records: the table holds at most what --idempotency-ttl seconds of requests leave."""
+        self._lookups += 1
+        if self._lookups % SWEEP_EVERY == 0:
+            self._db.execute("DELETE FROM idempotency WHERE expires<=?", (now.timestamp(),))
         row = self._db.execute(
             "SELECT fingerprint, response FROM idempotency WHERE account=? AND region=? AND key=? AND expires>?",
             (scope.account, scope.region, key, now.timestamp()),

@@ -22,6 +22,7 @@ from parley.protocol.errors import ServiceError, internal_error, modelled, not_i
 from parley.protocol.restjson import Headers, serialize_error, serialize_response
 from parley.protocol.restjson import parse_request as parse_wire
 from parley.protocol.routing import Match, Router
+from parley.protocol.sigv4 import SignedRequest, SigV4Verifier
 from parley.services.base import Handler, RequestContext, validation_code
 from parley.settings import Settings
 from parley.transport.access_log import AccessLog
@@ -111,6 +112,21 @@ async def respond(send: Send, status: int, headers: Headers, body: bytes) -> Non
     await send({"type": "http.response.body", "body": body})
 
 
+def signed_request(scope: dict[str, Any], method: str, raw_path: str, body: bytes | None) -> SignedRequest:
+    """What SigV4 verification sees of a request: raw path and query, the headers as sent, the body."""
+    headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
+    query = scope.get("query_string", b"").decode("latin-1")
+    return SignedRequest(method, raw_path, query, headers, body or b"")
+
+
+def signed_service(match: Match | None, raw_path: str) -> bool:
+    """Whether --strict-auth checks this request: Connect's operations and any path that is not the
+    Participant Service's (which does not use SigV4), so a path tampered off its route is refused as such."""
+    if match is not None:
+        return match.operation.service == "connect"
+    return not raw_path.startswith("/participant/")
+
+
 class Answer(NamedTuple):
     """What one request came to: the response, and what the request log keeps of it."""
 
@@ -148,6 +164,7 @@ class AwsHttp:
         requests: RequestLog,
         request_ids: Callable[[], str] | None = None,
         bearer_owner: Callable[[str], str | None] | None = None,
+        verifier: SigV4Verifier | None = None,
     ) -> None:
         self._bearer_owner = bearer_owner  # token -> participant id, so the request log can name the caller
         self._router = router
@@ -158,6 +175,7 @@ class AwsHttp:
         self._faults = faults
         self._requests = requests
         self._request_ids = request_ids or (lambda: str(uuid.uuid4()))  # seeded under --seed
+        self._verifier = verifier  # --strict-auth: SigV4 checked on Connect calls, never on the Participant Service
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -206,11 +224,14 @@ class AwsHttp:
         match = self._router.match(method, path)
         limit = self._settings.limits.max_body_bytes
         if match is None:
-            await read_body(receive, limit)
-            raise unknown_operation(method, path)
+            body = await read_body(receive, limit)
+            raise self._auth_refusal(scope, method, path, body, match) or unknown_operation(method, path)
         op = match.operation
         length = declared_length(scope)
         body = None if length is not None and length > limit else await read_body(receive, limit)
+        refused = self._auth_refusal(scope, method, path, body, match)
+        if refused is not None:  # before anything runs
+            return Answer(*serialize_error(refused), op.qualified_name, body or b"", match.labels.get("ContactId"))
         injection = self._faults.draw(op) if self._faults.active else None
         refusal = await inject(injection) if injection is not None else None
         if refusal is not None:  # before the operation runs: a refused request changes nothing
@@ -219,6 +240,19 @@ class AwsHttp:
             status, headers, answered = await self._operate(scope, match, body, request_id)
         contact, caller = match.labels.get("ContactId"), self._caller(scope, op.bearer_header)
         return Answer(status, headers, answered, op.qualified_name, body or b"", contact, caller)
+
+    def _auth_refusal(
+        self, scope: dict[str, Any], method: str, path: str, body: bytes | None, match: Match | None
+    ) -> ServiceError | None:
+        """--strict-auth: the AWS error a request's SigV4 signature earns, or None when it is accepted or not
+        checked (the Participant Service; a body refused by its size, which is refused anyway)."""
+        if self._verifier is None or body is None or not signed_service(match, path):
+            return None
+        try:
+            self._verifier.verify(signed_request(scope, method, path, body))
+        except ServiceError as refused:
+            return refused
+        return None
 
     def _caller(self, scope: dict[str, Any], bearer_header: str | None) -> str | None:
         """The participant behind the call's bearer token, when the request log keeps requests."""

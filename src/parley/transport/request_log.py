@@ -17,6 +17,7 @@ from typing import Any
 from parley.transport.access_log import timestamp
 
 BODY_LIMIT = 16 * 1024  # larger bodies are shown by their size only
+BODY_BUDGET = 8 * 1024 * 1024  # bytes of bodies the whole ring keeps, whatever --request-log-size says
 SECRET_MEMBERS = frozenset({"ParticipantToken", "ConnectionToken", "JoinToken"})
 SHOWN_PREFIX = 6
 AUTH_VALUE = re.compile(r"([?&](?:auth|sig)=)([^&#]*)")  # WebSocket, attachment and sign-in URLs
@@ -37,6 +38,8 @@ class Entry:
     request: bytes
     response: bytes
     participant: str | None = None  # whose X-Amz-Bearer token the Participant Service call carried
+    request_size: int = 0  # the body's size, kept when a body over BODY_LIMIT is dropped from the ring
+    response_size: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +76,11 @@ def _redact_member(name: str, value: Any) -> Any:
     return redact(value)
 
 
-def _body(raw: bytes) -> Any:
+def _body(raw: bytes, size: int = 0) -> Any:
+    if size > BODY_LIMIT or len(raw) > BODY_LIMIT:
+        return f"<{max(size, len(raw))} bytes>"
     if not raw:
         return None
-    if len(raw) > BODY_LIMIT:
-        return f"<{len(raw)} bytes>"
     try:
         return redact(json.loads(raw))
     except ValueError:
@@ -96,7 +99,7 @@ def _contact(entry: Entry, request: Any, response: Any) -> str | None:
 def view(entry: Entry) -> dict[str, Any]:
     known = not entry.name.startswith("unknown ")
     service, _, operation = entry.name.partition(".") if known else ("", "", "")
-    request, response = _body(entry.request), _body(entry.response)
+    request, response = _body(entry.request, entry.request_size), _body(entry.response, entry.response_size)
     return {
         "time": timestamp(entry.at),
         "service": service or None,
@@ -134,9 +137,12 @@ def _matches(shown: dict[str, Any], wanted: RequestFilter) -> bool:
 
 
 class RequestLog:
+    """The last `size` requests, holding at most BODY_BUDGET bytes of bodies (the oldest go first)."""
+
     def __init__(self, size: int) -> None:
         self.size = size
-        self._entries: collections.deque[Entry] = collections.deque(maxlen=size)
+        self._entries: collections.deque[Entry] = collections.deque()
+        self._body_bytes = 0
         self._watchers: list[Callable[[Entry], None]] = []
 
     def watch(self, watcher: Callable[[Entry], None]) -> None:
@@ -144,14 +150,25 @@ class RequestLog:
         self._watchers.append(watcher)
 
     def record(self, entry: Entry) -> None:
-        if self.size:
-            self._entries.append(entry)
-            for watcher in self._watchers:
-                watcher(entry)
+        """Keeps `entry`; a body over BODY_LIMIT (shown by its size only) is dropped at once."""
+        if not self.size:
+            return
+        if len(entry.request) > BODY_LIMIT:
+            entry.request_size, entry.request = len(entry.request), b""
+        if len(entry.response) > BODY_LIMIT:
+            entry.response_size, entry.response = len(entry.response), b""
+        self._entries.append(entry)
+        self._body_bytes += len(entry.request) + len(entry.response)
+        while len(self._entries) > self.size or (self._body_bytes > BODY_BUDGET and len(self._entries) > 1):
+            oldest = self._entries.popleft()
+            self._body_bytes -= len(oldest.request) + len(oldest.response)
+        for watcher in self._watchers:
+            watcher(entry)
 
     def clear(self) -> int:
         count = len(self._entries)
         self._entries.clear()
+        self._body_bytes = 0
         return count
 
     def select(self, wanted: RequestFilter) -> list[dict[str, Any]]:
