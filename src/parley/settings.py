@@ -811,8 +811,6 @@ def configure(**keywords: object) -> Settings:
     credentials = keywords.get("credentials")
     if isinstance(credentials, Mapping):  # {"AKID": "SECRET"} as the flag's AKID:SECRET pairs
         texts["credentials"] = ",".join(f"{key}:{secret}" for key, secret in credentials.items())
-    return load(texts, environ={})
-
     return load(texts, environ={}, given_as="keyword")
 
 
