@@ -100,6 +100,7 @@ class FlowRunner:
             disconnect_reason=None if settings.flow_disconnect_reason == "none" else settings.flow_disconnect_reason,
         )
         self._locks: dict[Key, asyncio.Lock] = {}
+        self._holders: dict[Key, int] = {}  # drives holding or awaiting each contact's lock
         self._queued: set[Key] = set()
         self._live: dict[str, Scope] = {}  # contacts whose flow record may still run
         self._deadlines: dict[Key, datetime | None] = {}
@@ -167,19 +168,24 @@ class FlowRunner:
         return [*self._queued, *self._locks]
 
     def _busy(self, key: Key) -> bool:
-        lock = self._locks.get(key)
-        return lock is not None and lock.locked()
+        return self._holders.get(key, 0) > 0
 
     async def _drive(self, key: Key, signal: flow_runs.Signal) -> None:
+        """One drive at a time per contact: kicks, timers and accepts queue on the contact's lock, which lives
+        as long as some drive holds or awaits it (so two can never hold two different locks of one contact)."""
         lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            self._queued.discard(key)
-            try:
-                await self._run(key, signal)
-            except Exception:
-                log.exception("flow run of contact %s failed", key[1])
-        if not lock.locked() and key not in self._queued:
-            self._locks.pop(key, None)
+        self._holders[key] = self._holders.get(key, 0) + 1
+        try:
+            async with lock:
+                self._queued.discard(key)
+                try:
+                    await self._run(key, signal)
+                except Exception:
+                    log.exception("flow run of contact %s failed", key[1])
+        finally:
+            self._holders[key] -= 1
+            if not self._holders[key]:
+                del self._holders[key], self._locks[key]
 
     async def _run(self, key: Key, signal: flow_runs.Signal) -> None:
         scope, contact_id = key
