@@ -185,7 +185,7 @@ async def parley_tokens(pool: HttpPool) -> TokenSource:
     """One instance; each chat is a StartChatContact (customer) and a CreateParticipant (custom bot)."""
     instance = (await pool.call("PUT", "/instance", INSTANCE))["Id"]
     flows = (await pool.call("GET", f"/contact-flows-summary/{instance}"))["ContactFlowSummaryList"]
-    flow = next(f for f in flows if f["ContactFlowType"] == "CONTACT_FLOW")["Id"]
+    flow = next(f for f in flows if f["Name"] == "Default inbound flow")["Id"]
 
     async def tokens(pool: HttpPool, chat: int) -> tuple[str, str]:
         start = {"InstanceId": instance, "ContactFlowId": flow, "ParticipantDetails": {"DisplayName": f"c{chat}"}}

@@ -99,7 +99,7 @@ def prepare_instance(srv: Server) -> tuple[str, str]:
     try:
         instance = srv.call(conn, "PUT", "/instance", INSTANCE)["Id"]
         flows = srv.call(conn, "GET", f"/contact-flows-summary/{instance}")["ContactFlowSummaryList"]
-        flow = next((f for f in flows if f["ContactFlowType"] == "CONTACT_FLOW"), flows[0])["Id"]
+        flow = next((f for f in flows if f["Name"] == "Default inbound flow"), flows[0])["Id"]
         return instance, flow
     finally:
         conn.close()

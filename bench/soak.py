@@ -199,7 +199,7 @@ async def soak(args: argparse.Namespace, server: RunningParley) -> dict[str, Any
     fleet = await build_fleet(pool, tokens, FLEET_CHATS, concurrency=8, deflate=True)
     summary = (await pool.call("GET", "/instance"))["InstanceSummaryList"][0]
     flows = (await pool.call("GET", f"/contact-flows-summary/{summary['Id']}"))["ContactFlowSummaryList"]
-    flow = next(f for f in flows if f["ContactFlowType"] == "CONTACT_FLOW")["Id"]
+    flow = next(f for f in flows if f["Name"] == "Default inbound flow")["Id"]
     traffic = Traffic(pool, summary["Id"], flow, fleet)
     rss_start = proc_stats(server.process.pid)[0]
     capacity = await closed_loop(traffic, args.probe)

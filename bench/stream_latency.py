@@ -74,7 +74,7 @@ async def streamed_tokens(pool: HttpPool, dead: bool) -> TokenSource:
     """As chatload.parley_tokens, plus ChatStreamingConfiguration and a second StartContactStreaming."""
     instance = (await pool.call("PUT", "/instance", INSTANCE))["Id"]
     flows = (await pool.call("GET", f"/contact-flows-summary/{instance}"))["ContactFlowSummaryList"]
-    flow = next(f for f in flows if f["ContactFlowType"] == "CONTACT_FLOW")["Id"]
+    flow = next(f for f in flows if f["Name"] == "Default inbound flow")["Id"]
 
     async def tokens(pool: HttpPool, chat: int) -> tuple[str, str]:
         start = {"InstanceId": instance, "ContactFlowId": flow, "ParticipantDetails": {"DisplayName": f"c{chat}"}}

@@ -135,7 +135,7 @@ def test_chat_lifecycle_through_the_cli(cli: Cli) -> None:
 
     flows = cli.ok("list-contact-flows", "--instance-id", instance_id)["ContactFlowSummaryList"]
     assert flows, "a new instance has its default flows"
-    flow = next(f for f in flows if f["ContactFlowType"] == "CONTACT_FLOW")
+    flow = next(f for f in flows if f["Name"] == "Default inbound flow")
     assert flow["Arn"].startswith(f"arn:aws:connect:us-east-1:{cli.key}:instance/{instance_id}/contact-flow/")
 
     chat = cli.start_chat(instance_id, flow["Id"])

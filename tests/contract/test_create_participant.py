@@ -26,7 +26,7 @@ def test_boto3_walk_instance_to_stopped_contact(connect: Any) -> None:
         OutboundCallsEnabled=True,
     )
     flows = connect.list_contact_flows(InstanceId=created["Id"])["ContactFlowSummaryList"]
-    inbound = next(f for f in flows if f["ContactFlowType"] == "CONTACT_FLOW")
+    inbound = next(f for f in flows if f["Name"] == "Default inbound flow")
     chat = connect.start_chat_contact(
         InstanceId=created["Id"], ContactFlowId=inbound["Id"], ParticipantDetails={"DisplayName": "Ana"}
     )

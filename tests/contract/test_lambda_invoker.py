@@ -351,7 +351,7 @@ def chat_event(server: ParleyServer) -> tuple[dict[str, Any], str]:
     flow = connect.list_contact_flows(InstanceId=instance["Id"], ContactFlowTypes=["CONTACT_FLOW"])
     contact_id = connect.start_chat_contact(
         InstanceId=instance["Id"],
-        ContactFlowId=flow["ContactFlowSummaryList"][0]["Id"],
+        ContactFlowId=next(f["Id"] for f in flow["ContactFlowSummaryList"] if f["Name"] == "Default inbound flow"),
         ParticipantDetails={"DisplayName": "Customer"},
     )["ContactId"]
     data = {"ContactId": contact_id, "InstanceARN": instance["Arn"], "Channel": "CHAT"}
@@ -522,7 +522,7 @@ def test_parley_serve_runs_module_function_handlers_that_build_clients_at_import
         flows = connect.list_contact_flows(InstanceId=instance["Id"], ContactFlowTypes=["CONTACT_FLOW"])
         contact_id = connect.start_chat_contact(
             InstanceId=instance["Id"],
-            ContactFlowId=flows["ContactFlowSummaryList"][0]["Id"],
+            ContactFlowId=next(f["Id"] for f in flows["ContactFlowSummaryList"] if f["Name"] == "Default inbound flow"),
             ParticipantDetails={"DisplayName": "Customer"},
         )["ContactId"]
         event = {"Details": {"ContactData": {"ContactId": contact_id, "InstanceARN": instance["Arn"]}}}

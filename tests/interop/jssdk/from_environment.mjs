@@ -32,7 +32,8 @@ const flows = await connect.send(new ListContactFlowsCommand({ InstanceId, Conta
 const chat = await connect.send(
   new StartChatContactCommand({
     InstanceId,
-    ContactFlowId: flows.ContactFlowSummaryList[0].Id,
+    // the instance's own inbound flow: it queues the chat in BasicQueue, silently
+    ContactFlowId: flows.ContactFlowSummaryList.find((f) => f.Name === "Default inbound flow").Id,
     ParticipantDetails: { DisplayName: "Customer" },
   }),
 );

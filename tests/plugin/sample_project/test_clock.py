@@ -20,7 +20,7 @@ def test_a_chat_expires_when_the_clock_says_so(parley_clock: Any, connect_client
     flows = connect_client.list_contact_flows(InstanceId=instance, ContactFlowTypes=["CONTACT_FLOW"])
     chat = connect_client.start_chat_contact(
         InstanceId=instance,
-        ContactFlowId=flows["ContactFlowSummaryList"][0]["Id"],
+        ContactFlowId=next(f["Id"] for f in flows["ContactFlowSummaryList"] if f["Name"] == "Default inbound flow"),
         ParticipantDetails={"DisplayName": "Customer"},
         ChatDurationInMinutes=60,
     )
