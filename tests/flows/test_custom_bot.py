@@ -9,6 +9,7 @@ import json
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,13 +68,20 @@ def bot_record(folder: Path, contact_id: str) -> dict[str, Any]:
     return record
 
 
-def test_the_custom_bot_pattern_runs_unchanged(server: RunningParley, bot_tokens: Path, tmp_path: Path) -> None:
-    node_or_skip()
-    connect = client("connect", server.url, key=ACCOUNT)
-    cp = client("connectparticipant", server.url, signature_version=UNSIGNED)
+@dataclass
+class BotChat:
+    connect: Any
+    instance_id: str
+    queue: dict[str, Any]  # the instance's BasicQueue summary
+    started: dict[str, Any]  # StartChatContact's answer
+
+
+def custom_bot_chat(server: RunningParley, account: str, alias: str) -> BotChat:
+    """An instance with the custom-bot flow (console-export form) queuing in BasicQueue, and a chat on it."""
+    connect = client("connect", server.url, key=account)
     instance_id = connect.create_instance(
         IdentityManagementType="CONNECT_MANAGED",
-        InstanceAlias="bots",
+        InstanceAlias=alias,
         InboundCallsEnabled=True,
         OutboundCallsEnabled=True,
     )["Id"]
@@ -88,6 +96,14 @@ def test_the_custom_bot_pattern_runs_unchanged(server: RunningParley, bot_tokens
         ParticipantDetails={"DisplayName": "Ada"},
         Attributes={"customerName": "Ada"},
     )
+    return BotChat(connect, instance_id, basic, started)
+
+
+def test_the_custom_bot_pattern_runs_unchanged(server: RunningParley, bot_tokens: Path, tmp_path: Path) -> None:
+    node_or_skip()
+    chat = custom_bot_chat(server, ACCOUNT, "bots")
+    connect, instance_id, basic, started = chat.connect, chat.instance_id, chat.queue, chat.started
+    cp = client("connectparticipant", server.url, signature_version=UNSIGNED)
     contact_id = started["ContactId"]
     customer = Harness(server, started, tmp_path / "chatjs.log")
     try:

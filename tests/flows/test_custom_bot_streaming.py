@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RunningParley, client, start_parley
-from tests.flows.flows import custom_bot_flow
-from tests.flows.test_custom_bot import admin_get, settled
+from tests.conftest import RunningParley, start_parley
+from tests.flows.test_custom_bot import admin_get, custom_bot_chat, settled
 from tests.interop.test_chatjs import TYPING, Harness, node_or_skip
 
 ACCOUNT = "210987654321"
@@ -38,24 +37,7 @@ def server() -> Iterator[RunningParley]:
 
 def test_the_bot_answers_only_through_streamed_messages(server: RunningParley, tmp_path: Path) -> None:
     node_or_skip()
-    connect = client("connect", server.url, key=ACCOUNT)
-    instance_id = connect.create_instance(
-        IdentityManagementType="CONNECT_MANAGED",
-        InstanceAlias="streamed",
-        InboundCallsEnabled=True,
-        OutboundCallsEnabled=True,
-    )["Id"]
-    queues = connect.list_queues(InstanceId=instance_id)["QueueSummaryList"]
-    basic = next(q for q in queues if q.get("Name") == "BasicQueue")
-    flow_id = connect.create_contact_flow(
-        InstanceId=instance_id, Name="Custom bot", Type="CONTACT_FLOW", Content=custom_bot_flow(basic["Arn"])
-    )["ContactFlowId"]
-    started = connect.start_chat_contact(
-        InstanceId=instance_id,
-        ContactFlowId=flow_id,
-        ParticipantDetails={"DisplayName": "Ada"},
-        Attributes={"customerName": "Ada"},
-    )
+    started = custom_bot_chat(server, ACCOUNT, "streamed").started
     contact_id = started["ContactId"]
     customer = Harness(server, started, tmp_path / "chatjs.log")
     try:

@@ -45,9 +45,6 @@ class Effects:
         return self
 
 
-NONE = Effects()
-
-
 @dataclass(frozen=True, slots=True)
 class Committed:
     """A unit of work's answer (keyed by the output shape's members) and what must follow its commit."""
