@@ -57,7 +57,6 @@ class Signal:
 
     reason: str  # connected | started | deadline | agent-left | accepted | restart | item | ended | lambda
     answer: fl.LambdaAnswer | None = None
-    in_flight: bool = False  # a synchronous invocation of this run is still out
     detail: tuple[str, str, str, str | None, str] | None = None  # a trail entry: (flow, action, type, branch, detail)
     record_id: str = ""  # the Lambda invocation's record, when the signal carries its answer
 
@@ -134,11 +133,12 @@ def _advance(
 ) -> None:
     """Runs the current run as far as it goes, then any runs waiting their turn, while the chat lasts."""
     for _ in range(8):  # a run, then hooks it queued (queue flow, whispers): a handful at most
-        if rec.run is None or fl.RunState.from_json(rec.run).status == "ended":
+        state = None if rec.run is None else fl.RunState.from_json(rec.run)
+        if state is None or state.status == "ended":
             if not _next_pending(repo, scope, contact, rec, now, config):
                 return
             signal = Signal("next")
-        state = fl.RunState.from_json(rec.run or {})
+            state = fl.RunState.from_json(rec.run or {})
         resume = _resume(repo, scope, contact, rec, state, signal, now)
         if state.status == "waiting" and resume is None:
             out.waiting_lambda = state.waiting == "lambda"
@@ -163,9 +163,9 @@ def _resume(
     if state.status != "waiting":
         return None
     if state.waiting == "lambda":
-        if signal.answer is not None:
-            return signal.answer
-        return None if signal.in_flight else fl.LambdaAnswer(ok=False, payload=None, error=CUT_OFF)
+        # The runner awaits each invocation under the contact's lock, so a step that finds a run waiting on a
+        # function without its answer comes after a restart: the call was cut off.
+        return signal.answer or fl.LambdaAnswer(ok=False, payload=None, error=CUT_OFF)
     if state.waiting == "input":
         text = _customer_message_after(repo, scope, contact, rec.watermark)
         if text is not None:
@@ -182,17 +182,13 @@ def _park(repo: Any, scope: Scope, contact: Contact, rec: FlowRecord, state: fl.
     """Notes what a wait that just began must compare against later; a run that moved on clears it."""
     if state.status != "waiting" or state.waiting == "lambda":
         rec.deadline, rec.bot_id = None, None
-        rec.phase = "queued" if contact.waiting_in_queue(now) and state.status == "ended" else _phase(state)
+        rec.phase = "queued" if contact.waiting_in_queue(now) and state.status == "ended" else state.status
         return
     if rec.phase != "waiting" or rec.deadline != state.deadline:
         rec.watermark = _newest_customer_message(repo, scope, contact)
         bots = [p for p in repo.participants(scope, contact.id) if p.present and p.role == "CUSTOM_BOT"]
         rec.bot_id = bots[0].id if bots else None
     rec.deadline, rec.phase = state.deadline, "waiting"
-
-
-def _phase(state: fl.RunState) -> str:
-    return "ended" if state.status == "ended" else ("waiting" if state.status == "waiting" else "running")
 
 
 def _apply_all(
