@@ -153,7 +153,7 @@ class FlowRunner:
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
         while loop.time() < end:
-            if not any(key[1] == contact_id and (key in self._queued or self._busy(key)) for key in self._keys()):
+            if not any(key[1] == contact_id for key in (*self._queued, *self._holders)):  # none due or running
                 return True
             await asyncio.sleep(0.01)
         return False
@@ -164,12 +164,6 @@ class FlowRunner:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # -- driving ---------------------------------------------------------------------------------
-    def _keys(self) -> list[Key]:
-        return [*self._queued, *self._locks]
-
-    def _busy(self, key: Key) -> bool:
-        return self._holders.get(key, 0) > 0
-
     async def _drive(self, key: Key, signal: flow_runs.Signal) -> None:
         """One drive at a time per contact: kicks, timers and accepts queue on the contact's lock, which lives
         as long as some drive holds or awaits it (so two can never hold two different locks of one contact)."""
