@@ -10,7 +10,7 @@ node_stamp = $(1)/node_modules/.installed-$(shell cat $(1)/package-lock.json | c
 NODE_STAMPS := $(foreach suite,$(NODE_SUITES),$(call node_stamp,$(suite)))
 LINTED := src tests $(wildcard bench)
 
-.PHONY: serve test lint chromium bench bench-throughput bench-latency bench-flows bench-streams bench-startup format clean
+.PHONY: serve test lint chromium haproxy bench bench-throughput bench-latency bench-flows bench-streams bench-startup format clean
 
 $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -41,7 +41,12 @@ chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; } || \
 		{ echo "make: /usr/bin/chromium is missing: install Debian's chromium package for tests/console" >&2; exit 1; }
 
-test: lint $(NODE_STAMPS) chromium
+# The several-nodes test puts Debian's HAProxy in front of three nodes (tests/cluster/).
+haproxy:
+	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || { apt-get update -qq && apt-get install -y -qq haproxy; } || \
+		{ echo "make: haproxy is missing: install Debian's haproxy package for tests/cluster" >&2; exit 1; }
+
+test: lint $(NODE_STAMPS) chromium haproxy
 	$(BIN)/pytest -n 2 --dist loadfile
 
 format: $(STAMP)
