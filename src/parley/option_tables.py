@@ -17,6 +17,7 @@ from parley.option_values import (
     origins,
     port,
     positive,
+    redis_url,
     seconds,
     situations,
     sns_endpoint,
@@ -34,6 +35,13 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "PARLEY_DATA_DIR",
         str,
         "directory for a durable SQLite store (default: in memory)",
+    ),
+    (
+        "redis_url",
+        "--redis-url",
+        "PARLEY_REDIS_URL",
+        redis_url,
+        "Redis carrying WebSocket fan-out between the nodes of a cluster (default: this process only)",
     ),
     (
         "log_level",

@@ -214,6 +214,14 @@ def http_url(text: str) -> str:
     return url.rstrip("/")
 
 
+def redis_url(text: str) -> str:
+    """A Redis server's URL, as redis-py reads it: redis://, rediss:// (TLS) or unix://."""
+    url = text.strip()
+    if not url.startswith(("redis://", "rediss://", "unix://")) or not url.split("://", 1)[1]:
+        raise SettingsError(f"expected a redis://, rediss:// or unix:// URL (redis://127.0.0.1:6379), got {text!r}")
+    return url
+
+
 def lambda_timeout(text: str) -> float | None:
     """`flow` (the action's InvocationTimeLimitSeconds) or seconds, 0 < s <= 900."""
     if text.strip() == "flow":
