@@ -18,7 +18,12 @@ FORBIDDEN_IN_CHAT = (
     "starlette",
     "psycopg",
     "redis",
+    "parley.bus.memory",
+    "parley.bus.redis",
+    "parley.bus.local",
 )
+BUS_ADAPTERS = ("parley.bus.memory", "parley.bus.redis", "parley.bus.local")
+PORTS = ("parley.bus.port", "parley.store.port")  # what may be named outside the adapters' own packages
 
 
 def imports_of(path: Path) -> set[str]:
@@ -50,7 +55,32 @@ def test_the_wire_layer_knows_nothing_about_chat() -> None:
 
 
 def test_services_do_not_reach_the_edge_or_the_store() -> None:
-    assert offending("services", ("parley.transport", "parley.store", "parley.app", "sqlite3")) == []
+    forbidden = ("parley.transport", "parley.store", "parley.app", "sqlite3", *BUS_ADAPTERS, "redis", "psycopg")
+    assert offending("services", forbidden) == []
+
+
+def test_transport_goes_through_services_and_the_bus_port() -> None:
+    """The edge runs no unit of work and names no concrete bus: app.py hands it services and the port."""
+    assert offending("transport", ("parley.store", *BUS_ADAPTERS, "redis", "psycopg", "sqlite3")) == []
+
+
+def test_only_app_picks_the_adapters() -> None:
+    """Outside their own packages, the store and the bus are named by their ports alone, except in app.py."""
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        where = path.relative_to(SRC)
+        if where.parts[0] in ("store", "bus") or where == Path("app.py"):
+            continue
+        for name in imports_of(path):
+            adapter = name.startswith(("parley.store", "parley.bus")) and not name.startswith(PORTS)
+            if adapter or name in ("parley.store", "parley.bus"):
+                found.append(f"{where} imports {name}")
+    assert found == []
+
+
+def test_the_bus_knows_nothing_above_it() -> None:
+    forbidden = ("parley.transport", "parley.services", "parley.store", "parley.app", "parley.protocol")
+    assert offending("bus", forbidden) == []
 
 
 def test_only_settings_reads_the_environment() -> None:

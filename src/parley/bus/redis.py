@@ -70,11 +70,19 @@ class RedisBus:
         backoff: tuple[float, float] = (0.05, 2.0),
         connect_timeout: float = 2.0,
         first_link_wait: float = 5.0,
+        client_name: str = "parley-bus",
     ) -> None:
         """`prefix` names this cluster's channels (`parley:<cluster id>:`); `backoff` is the first and the
-        longest wait between attempts to re-link; `start` waits up to `first_link_wait` for the first."""
+        longest wait between attempts to re-link; `start` waits up to `first_link_wait` for the first;
+        `client_name` is what `CLIENT LIST` shows for its connections."""
         self._pool = ConnectionPool.from_url(
-            url, socket_connect_timeout=connect_timeout, socket_keepalive=True, retry=Retry(NoBackoff(), 0)
+            url,
+            socket_connect_timeout=connect_timeout,
+            socket_timeout=None,  # a pub/sub read waits for as long as it takes; PING_SECONDS finds a dead link
+            protocol=2,  # RESP2: pub/sub messages are plain replies on the connection, not RESP3 pushes
+            socket_keepalive=True,
+            retry=Retry(NoBackoff(), 0),
+            client_name=client_name,
         )
         self._where = _where(url)
         self._contact_prefix = f"{prefix}c:".encode()
