@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from parley.bus.memory import MemoryBus
 from parley.bus.port import DROP_CODE, Bus, BusUnavailable
 from parley.bus.redis import RedisBus
+from parley.settings import SettingsError, effective, load
 from tests.backing import redis_url
 
 KINDS = ["memory", pytest.param("redis", marks=pytest.mark.services)]
@@ -355,3 +356,16 @@ def test_while_redis_is_down_for_a_node_publishing_does_not_fail_and_missed_sock
             await outage.down()
 
     asyncio.run(main())
+
+
+def test_redis_url_is_a_flag_with_an_environment_twin_and_is_checked() -> None:
+    assert load({"redis_url": "redis://127.0.0.1:6379/0"}, environ={}).redis_url == "redis://127.0.0.1:6379/0"
+    from_env = load({}, environ={"PARLEY_REDIS_URL": "rediss://user:pw@cache:6380"})
+    assert effective(from_env)["redis_url"] == {
+        "value": "rediss://user:***@cache:6380",
+        "source": "env",
+        "flag": "--redis-url",
+        "env": "PARLEY_REDIS_URL",
+    }
+    with pytest.raises(SettingsError, match="PARLEY_REDIS_URL: expected a redis://"):
+        load({}, environ={"PARLEY_REDIS_URL": "http://127.0.0.1:6379"})

@@ -3,6 +3,9 @@
 CONNECTING --(URL credential fresh, participant still in a live chat)--> OPEN --(aws/subscribe)--> SUBSCRIBED
 Any state --(client close, chat ended + grace, slow consumer, shutdown)--> CLOSED.
 
+The `aws/subscribe` ack is sent once the bus has the subscription (on Redis, once Redis confirmed it), so
+nothing published after the ack can miss the socket.
+
 Each socket has a bounded outbox drained by its own writer task, so a stuck client is dropped
 (close 1008) instead of slowing the others. What a client sends is bounded too (limits.py): a frame
 nested too deeply or a flood of frames closes the socket with 1008, and a participant's sockets
