@@ -338,6 +338,9 @@ def test_while_redis_is_down_for_a_node_publishing_does_not_fail_and_missed_sock
             await eventually(lambda: not a.connected)
             assert on_a.closed == (0, DROP_CODE)
             a.publish("c1", "lost")  # committed while Redis is unreachable: must not raise
+            latecomer = FakeSocket()
+            await a.subscribe("c1", latecomer)  # nothing could reach it: its client is told to come back
+            assert latecomer.closed == (0, DROP_CODE) and a.subscribers("c1") == 0
             with pytest.raises(BusUnavailable):
                 await a.announce({"clock": 1})
             await outage.up()
