@@ -78,5 +78,6 @@ class Bus(Protocol):
         ...
 
     def listen(self, callback: Listener) -> None:
-        """`callback` is awaited with every announced message, one at a time."""
+        """`callback` is awaited with every announced message, one at a time (so it must not await
+        `announce` itself: that waits for the callbacks)."""
         ...

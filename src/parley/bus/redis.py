@@ -122,6 +122,8 @@ class RedisBus:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        self._linked.clear()
+        self._fail_announced("the bus is closed")
         await self._pool.disconnect()
 
     # -- the port ------------------------------------------------------------------------------------
@@ -355,10 +357,13 @@ class RedisBus:
                 if not ready.done():
                     ready.set_result(None)
         self._confirming.clear()
-        for done in self._announced.values():
-            if not done.done():
-                done.set_exception(BusUnavailable(f"the link to Redis at {self._where} was lost"))
-        self._announced.clear()
+        self._fail_announced(f"the link to Redis at {self._where} was lost")
         self._missed.update(contact_id for _, _, contact_id in self._outgoing if contact_id is not None)
         self._outgoing.clear()
         return was_up
+
+    def _fail_announced(self, reason: str) -> None:
+        for done in self._announced.values():
+            if not done.done():
+                done.set_exception(BusUnavailable(reason))
+        self._announced.clear()
