@@ -17,6 +17,7 @@ from parley.bus.port import DROP_CODE, Bus, BusUnavailable
 from parley.bus.redis import RedisBus
 from parley.settings import SettingsError, effective, load
 from tests.backing import redis_url
+from tests.bus.relay import Outage
 
 KINDS = ["memory", pytest.param("redis", marks=pytest.mark.services)]
 
@@ -279,43 +280,6 @@ def test_a_killed_pubsub_connection_closes_the_node_s_sockets_and_the_node_links
             await b.aclose()
 
     asyncio.run(main())
-
-
-class Outage:
-    """A TCP relay in front of Redis that can be cut (Redis down for one node) and restored on the same port."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self._target = target
-        self._server: asyncio.Server | None = None
-        self._pipes: set[asyncio.StreamWriter] = set()
-        self.port = 0
-
-    async def up(self) -> None:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def down(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in tuple(self._pipes):
-            writer.close()
-        await self._server.wait_closed()
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection(*self._target)
-        self._pipes |= {writer, upstream_writer}
-        await asyncio.gather(
-            self._pump(reader, upstream_writer), self._pump(upstream_reader, writer), return_exceptions=True
-        )
-
-    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        finally:
-            self._pipes.discard(writer)
-            writer.close()
 
 
 @pytest.mark.services
