@@ -126,6 +126,35 @@ def test_publishes_from_two_nodes_reach_every_socket_in_one_order(kind: str) -> 
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_sockets_joining_mid_stream_get_their_greeting_first_then_every_later_frame(kind: str) -> None:
+    async def test(a: Bus, b: Bus) -> None:
+        published: list[str] = []
+        joined = asyncio.Event()
+
+        async def stream() -> None:
+            for n in range(2000):
+                published.append(f"{n}")
+                a.publish("c1", f"{n}")
+                await asyncio.sleep(0)
+                if joined.is_set() and n % 50 == 0:
+                    return
+
+        first, second = FakeSocket(), FakeSocket("p2")
+        streaming = asyncio.get_running_loop().create_task(stream())
+        await asyncio.sleep(0.01)
+        await asyncio.gather(b.subscribe("c1", first, "hello"), b.subscribe("c1", second, "hello"))
+        joined.set()
+        await streaming
+        await eventually(lambda: first.frames[-1:] == [published[-1]] and second.frames[-1:] == [published[-1]])
+        for socket in (first, second):
+            assert socket.frames[0] == "hello" and len(socket.frames) > 1
+            tail = socket.frames[1:]
+            assert tail == published[published.index(tail[0]) :]  # unbroken from where it joined
+
+    run(kind, test)
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_end_closes_every_node_s_sockets_after_the_frames_before_it(kind: str) -> None:
     async def test(a: Bus, b: Bus) -> None:
         on_a, on_b = FakeSocket(), FakeSocket("p2")

@@ -47,8 +47,9 @@ class Bus(Protocol):
 
     async def aclose(self) -> None: ...
 
-    async def subscribe(self, contact_id: str, subscriber: Subscriber) -> None:
-        """Returns once every frame published after it reaches the subscriber."""
+    async def subscribe(self, contact_id: str, subscriber: Subscriber, greeting: str | None = None) -> None:
+        """The subscriber receives `greeting` (if any), then every frame published from then on; this returns
+        once that holds. A bus that cannot deliver closes the subscriber with DROP_CODE instead."""
         ...
 
     def unsubscribe(self, contact_id: str, subscriber: Subscriber) -> None: ...
