@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from parley.chat.ports import UnitOfWork
 from parley.store import schema
-from parley.store.sqlite_repo import SqliteRepo
+from parley.store.sql_repo import SqliteRepo
 
 T = TypeVar("T")
 Unit = Callable[[UnitOfWork], T]

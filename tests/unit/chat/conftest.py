@@ -12,7 +12,7 @@ import pytest
 
 from parley.chat.model import Scope
 from parley.store import schema
-from parley.store.sqlite_repo import SqliteRepo
+from parley.store.sql_repo import SqliteRepo
 
 SCOPE = Scope("111122223333", "us-east-1")
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from parley.chat.flowlang.interpreter import Advance, Resume, advance, start
 from parley.chat.flowlang.state import ContactData, FlowOptions, FlowRef, QueueRef
 from parley.chat.model import Contact
 from parley.chat.policy import Policy
-from parley.store.sqlite_repo import SqliteRepo
+from parley.store.sql_repo import SqliteRepo
 from tests.unit.chat.conftest import NOW, SCOPE, sequential_ids
 
 POLICY = Policy(quota_active_chats=0)

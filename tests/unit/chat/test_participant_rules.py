@@ -12,7 +12,7 @@ from parley.chat import contacts, instances, participants
 from parley.chat.errors import Invalid, NotFound, QuotaExceeded, StateConflict
 from parley.chat.model import Contact, Participant, Scope
 from parley.chat.policy import Policy
-from parley.store.sqlite_repo import SqliteRepo
+from parley.store.sql_repo import SqliteRepo
 from tests.unit.chat.conftest import NOW, SCOPE, sequential_ids
 
 POLICY = Policy()

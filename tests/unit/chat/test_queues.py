@@ -14,7 +14,7 @@ from parley.chat.errors import AlreadyQueued, Duplicate, NotFound, NotQueued, Qu
 from parley.chat.model import Contact, Queue
 from parley.chat.policy import Policy
 from parley.store.codec import dump, load
-from parley.store.sqlite_repo import SqliteRepo
+from parley.store.sql_repo import SqliteRepo
 from tests.unit.chat.conftest import NOW, SCOPE, sequential_ids
 
 POLICY = Policy(quota_active_chats=0)

@@ -21,8 +21,8 @@ from parley.chat.model import (
     View,
 )
 from parley.store.codec import dump, load
-from parley.store.sqlite_streams import SqliteStreams
-from parley.store.sqlite_tables import SqliteTables
+from parley.store.sql_streams import SqliteStreams
+from parley.store.sql_tables import SqliteTables
 
 T = TypeVar("T")
 SWEEP_EVERY = 1024  # idempotency lookups between two deletions of expired records

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from parley.chat.model import ACTIVE, Item, OutboxEntry, Removed, Scope, Selection, Stream, StreamCounts
 from parley.store.codec import dump, load
-from parley.store.sqlite_inventory import SqliteInventory, where
+from parley.store.sql_inventory import SqliteInventory, where
 
 TRIM_EVERY = 16
 ENTRY = "SELECT seq, streaming_id, item, state, attempts, first_at, last_error, done_at FROM stream_outbox"
