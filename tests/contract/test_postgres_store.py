@@ -11,7 +11,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import RunningParley, account_key, client, make_instance, start_chat, start_parley
+from tests.contract.admin_helpers import admin, ok
 from tests.contract.chat_helpers import join, participant_client
+from tests.contract.test_attachments_views_auth import PDF
+from tests.contract.test_snapshots import chat_with_history, download, raw_state, transcript_contents
 from tests.store.backends import fresh_postgres_database
 
 BOT = {"ParticipantRole": "CUSTOM_BOT", "DisplayName": "Bot"}
@@ -110,3 +113,27 @@ def test_two_servers_on_one_database_serve_the_same_data_with_one_secret(databas
 def test_store_and_data_dir_exclude_each_other(database: str, tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="exclude each other"):
         start_parley("--store", database, "--data-dir", str(tmp_path), timeout=10)
+
+
+def test_export_and_import_on_postgresql_share_the_sqlite_snapshot_format(database: str) -> None:
+    """`parley export` on a PostgreSQL server, reset, `parley import`: the same state; and the same snapshot
+    imported into a SQLite server gives the same state there."""
+    server = serve(database)
+    try:
+        chat, attachment_id = chat_with_history(server)
+        before = raw_state(server.url)
+        status, document = admin(server.url, "GET", "state/export")
+        assert status == 200 and "attachments" in document["tables"]
+        ok(server.url, "POST", "reset")
+        assert ok(server.url, "POST", "state/import", document)["imported"]["attachments"] == 1
+        assert raw_state(server.url) == before
+        assert transcript_contents(chat.cp, chat.customer.connection_token) == ["hello", "ATTACHMENT"]
+        assert download(chat.cp, attachment_id, chat.customer.connection_token) == PDF
+    finally:
+        server.stop()
+    local = start_parley()
+    try:
+        ok(local.url, "POST", "state/import", document)
+        assert raw_state(local.url) == before
+    finally:
+        local.stop()
