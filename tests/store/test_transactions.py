@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, cast
 
+import psycopg
 import pytest
 
 from parley.chat.model import Item, Participant
@@ -147,3 +148,22 @@ def test_nodes_on_one_database_share_the_secret_and_cluster_id(two_nodes: tuple[
     first, second = two_nodes
     assert first.secret() == second.secret() and first.cluster_id() == second.cluster_id()
     assert first.created_tables and not second.created_tables  # the second start found the schema made
+
+
+def test_a_node_whose_connections_were_cut_runs_its_next_units_on_new_ones() -> None:
+    """PostgreSQL restarted or a proxy dropped the pooled connections: the next unit begins on a fresh one."""
+    with fresh_postgres_database() as url:
+        store = PostgresStore(url)
+        try:
+            asyncio.run(store.run(lambda repo: repo.put_instance(SCOPE, r.instance())))
+            with psycopg.connect(url, autocommit=True) as admin:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname=current_database() AND pid <> pg_backend_pid()"
+                )
+            for _ in range(3):  # more units than the pool had connections open
+                assert asyncio.run(store.read(lambda repo: repo.count_instances(SCOPE))) == 1
+            asyncio.run(store.run(lambda repo: repo.put_contact(SCOPE, r.contact("c-1"))))
+            assert asyncio.run(store.read(lambda repo: repo.get_contact(SCOPE, "c-1"))) is not None
+        finally:
+            store.close()

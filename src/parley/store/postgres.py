@@ -71,6 +71,24 @@ class PgSession:
         return self._conn.execute(_placeholders(sql), parameters)
 
 
+class _NotBegun(Exception):
+    """The transaction could not even begin (the connection was lost): the unit never ran, so running it
+    again on another connection is safe. The pool discards the broken one."""
+
+    def __init__(self, cause: psycopg.OperationalError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _roll_back(conn: psycopg.Connection[Any]) -> None:
+    """Ends a failed transaction; on a lost connection there is nothing left to end (the pool drops it)."""
+    try:
+        if not conn.closed:
+            conn.execute("ROLLBACK")
+    except psycopg.OperationalError:
+        log.debug("rollback on a lost connection")
+
+
 def _backoff(attempt: int) -> None:
     """Up to 1, 2, 4 … 50 ms, at random: two nodes that collided do not collide again in step."""
     time.sleep(random.uniform(0, min(0.001 * 2**attempt, 0.05)))
@@ -88,6 +106,7 @@ class PostgresStore:
         )
         self._pool.open(wait=True, timeout=30)
         self._threads = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="parley-pg")
+        self._known: dict[str, str] = {}
         try:
             self.created_tables = self._migrate()
         except BaseException:
@@ -121,7 +140,14 @@ class PostgresStore:
         return self._meta("cluster_id", secrets.token_hex(16))
 
     def _meta(self, key: str, fresh: str) -> str:
-        """The meta value of `key`; the first node to ask sets it to `fresh`, the others read that one."""
+        """The meta value of `key`; the first node to ask sets it to `fresh`, the others read that one.
+        Such a value never changes once set, so it is read once."""
+        known = self._known.get(key)
+        if known is None:
+            known = self._known[key] = self._read_meta(key, fresh)
+        return known
+
+    def _read_meta(self, key: str, fresh: str) -> str:
         with self._pool.connection() as conn:
             db = PgSession(conn)
             db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, fresh))
@@ -146,25 +172,37 @@ class PostgresStore:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 return self._transaction(BEGIN_WRITE, unit)
+            except _NotBegun as error:
+                if attempt == MAX_ATTEMPTS:
+                    raise error.cause from None
             except psycopg.Error as error:
                 if error.sqlstate not in RETRIED or attempt == MAX_ATTEMPTS:
                     raise
                 log.debug("unit lost a race (%s), attempt %d; running it again", error.sqlstate, attempt)
-                _backoff(attempt)
+            _backoff(attempt)
         raise AssertionError("unreachable")
 
     def _read(self, unit: Unit[T]) -> T:
-        return self._transaction(BEGIN_READ, unit)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return self._transaction(BEGIN_READ, unit)
+            except _NotBegun as error:
+                if attempt == MAX_ATTEMPTS:
+                    raise error.cause from None
+                _backoff(attempt)
+        raise AssertionError("unreachable")
 
     def _transaction(self, begin: str, unit: Unit[T]) -> T:
         with self._pool.connection() as conn:
             session = PgSession(conn)
-            session.execute(begin)
+            try:
+                session.execute(begin)
+            except psycopg.OperationalError as error:  # a pooled connection the server dropped: nothing ran
+                raise _NotBegun(error) from error
             try:
                 result = unit(SqlRepo(session, PostgresDialect(session)))
                 session.execute("COMMIT")
             except BaseException:
-                if not conn.closed:
-                    conn.execute("ROLLBACK")
+                _roll_back(conn)
                 raise
             return result
