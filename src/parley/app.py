@@ -36,7 +36,7 @@ from parley.services.streams import Streamer
 from parley.services.upgrade import upgrade_stored_instances
 from parley.settings import Settings, SettingsError, effective, is_loopback_host
 from parley.store.port import Store
-from parley.store.postgres import PostgresStore
+from parley.store.postgres import PostgresStore, StoreUnavailable
 from parley.store.sqlite import SqliteStore
 from parley.timers import FLOW, Deadlines
 from parley.transport.access_log import AccessLog
@@ -68,7 +68,10 @@ def _store(settings: Settings) -> Store:
             "--store is set without --redis-url: Parley assumes a single node. Several nodes on one database"
             " need --redis-url, or items written on one node never reach the sockets held by another"
         )
-    return PostgresStore(settings.store)
+    try:
+        return PostgresStore(settings.store)
+    except StoreUnavailable as error:
+        raise SettingsError(f"{settings.origin('store')}: cannot open the database: {error}") from None
 
 
 def _secret(settings: Settings, store: Store) -> bytes:

@@ -137,3 +137,9 @@ def test_export_and_import_on_postgresql_share_the_sqlite_snapshot_format(databa
         assert raw_state(local.url) == before
     finally:
         local.stop()
+
+
+def test_a_database_that_cannot_be_opened_fails_the_start_at_once_and_says_why(database: str) -> None:
+    missing = database.rsplit("/", 1)[0] + "/parley_no_such_database"
+    with pytest.raises(RuntimeError, match=r'--store: cannot open the database: .*"parley_no_such_database" does not'):
+        start_parley("--store", missing, timeout=10)

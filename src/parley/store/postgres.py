@@ -49,6 +49,7 @@ Unit = Callable[[UnitOfWork], T]
 log = logging.getLogger("parley.store")
 
 POOL_SIZE = 8  # connections, and worker threads running units on them
+CONNECT_TIMEOUT = 10  # seconds to reach the database at start
 MAX_ATTEMPTS = 20  # runs of a unit that keeps losing races before its error is the answer
 RETRIED = frozenset({"40001", "40P01", "23505"})  # serialization failure, deadlock, concurrent insert
 BEGIN_WRITE = "BEGIN ISOLATION LEVEL SERIALIZABLE"
@@ -74,6 +75,19 @@ class PgSession:
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
         return self._conn.execute(_placeholders(sql), parameters)
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached or opened at start (the message says why, without the password)."""
+
+
+def _reachable(url: str) -> None:
+    """One direct connection first: an unreachable server or a missing database fails at once and clearly,
+    where the pool would retry in the background until its start-up timeout."""
+    try:
+        psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT).close()
+    except psycopg.Error as error:
+        raise StoreUnavailable(str(error).strip()) from None
 
 
 class _NotBegun(Exception):
@@ -106,6 +120,7 @@ class PostgresStore:
 
     def __init__(self, url: str, pool_size: int = POOL_SIZE) -> None:
         self.url = url
+        _reachable(url)
         self._pool = ConnectionPool(
             url,
             min_size=1,
