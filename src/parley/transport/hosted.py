@@ -135,6 +135,7 @@ class Hosted:
         now, pending = self._clock.now(), list[Item]()
 
         def unit(repo: Any) -> None:
+            pending.clear()  # a store may run a unit again after it lost a race
             found = repo.find_contact_any(contact_id)
             if found is None:
                 raise Invalid(f"No contact {contact_id}")
