@@ -15,6 +15,7 @@ import pytest
 from parley.chat.model import Item, Participant
 from parley.chat.ports import UnitOfWork
 from parley.store.postgres import PostgresStore
+from parley.store.sql_repo import SWEEP_EVERY
 from tests.store import records as r
 from tests.store.backends import fresh_postgres_database
 from tests.store.conftest import Node
@@ -167,3 +168,17 @@ def test_a_node_whose_connections_were_cut_runs_its_next_units_on_new_ones() -> 
             assert asyncio.run(store.read(lambda repo: repo.get_contact(SCOPE, "c-1"))) is not None
         finally:
             store.close()
+
+
+def test_expired_client_token_records_are_swept_as_lookups_go_on(node: Node) -> None:
+    """Counted across units (a PostgreSQL store makes a repository per unit): the table stays bounded."""
+    node.run(lambda repo: repo.put_idempotent(SCOPE, "old", "fp", "{}", NOW))
+    later = NOW + timedelta(days=1)
+
+    def look_up(repo: UnitOfWork) -> None:
+        for number in range(32):
+            repo.get_idempotent(SCOPE, f"k-{number}", later)
+
+    for _ in range(SWEEP_EVERY // 32):
+        node.run(look_up)
+    assert node.run(lambda repo: repo.get_idempotent(SCOPE, "old", NOW - timedelta(days=1))) is None

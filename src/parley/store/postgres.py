@@ -42,7 +42,7 @@ from psycopg_pool import ConnectionPool
 from parley.chat.ports import UnitOfWork
 from parley.store import postgres_schema, schema
 from parley.store.postgres_schema import MIGRATION_LOCK, VERSION_KEY, PostgresDialect
-from parley.store.sql_repo import SqlRepo
+from parley.store.sql_repo import Lookups, SqlRepo
 
 T = TypeVar("T")
 Unit = Callable[[UnitOfWork], T]
@@ -132,6 +132,7 @@ class PostgresStore:
         self._pool.open(wait=True, timeout=30)
         self._threads = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="parley-pg")
         self._known: dict[str, str] = {}
+        self._lookups = Lookups()  # idempotency lookups of every unit, so expired records are swept
         try:
             self.created_tables = self._migrate()
         except BaseException:
@@ -225,7 +226,7 @@ class PostgresStore:
             except psycopg.OperationalError as error:  # a pooled connection the server dropped: nothing ran
                 raise _NotBegun(error) from error
             try:
-                result = unit(SqlRepo(session, PostgresDialect(session)))
+                result = unit(SqlRepo(session, PostgresDialect(session), self._lookups))
                 session.execute("COMMIT")
             except BaseException:
                 _roll_back(conn)
