@@ -26,10 +26,12 @@ from parley.services.console import ConsoleService
 from parley.services.deps import ServiceDeps
 from parley.services.effects import Aftermath
 from parley.services.flows import FlowRunner, InvokerFunctions
+from parley.services.hosted import HostedFiles
 from parley.services.participant import ParticipantService
 from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
 from parley.services.snapshots import SnapshotService
+from parley.services.sockets import SocketCallers
 from parley.services.stream_routes import Captures, InvokerLambdaCall, Routes, SnsCallable, Targets
 from parley.services.stream_views import StreamViews
 from parley.services.streams import Streamer
@@ -279,7 +281,9 @@ def build_app(
     aws = AwsHttp(
         router, handlers, settings, clock, log_lines, faults, requests, request_ids, signer.bearer_owner, verifier
     )
-    sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox, settings.limits)
+    sockets = ChatSockets(
+        signer, SocketCallers(store, clock), bus, clock, log_lines, settings.ws_outbox, settings.limits
+    )
 
     def reseed(seed: int) -> None:
         ids.reseed(seed)
@@ -305,7 +309,7 @@ def build_app(
         snapshots=snapshots,
         config=effective(settings),
     )
-    hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
+    hosted = Hosted(HostedFiles(store, clock, ids, pusher), urls, clock, settings.policy.attachment_max_bytes)
     console = Console(ConsoleService(store, clock), feed) if settings.ui else None
     namespace = _admin_and_console(settings, admin, console)
     http = Cors(_by_path(namespace, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)

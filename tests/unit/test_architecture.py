@@ -59,9 +59,16 @@ def test_services_do_not_reach_the_edge_or_the_store() -> None:
     assert offending("services", forbidden, allowed=(STORE_PORT,)) == []
 
 
-def test_transport_holds_the_store_port_never_an_adapter() -> None:
+def test_transport_reaches_the_store_only_through_services() -> None:
+    """The edge runs no unit of work: it holds services, never a store (port or adapter)."""
     forbidden = ("parley.store", "sqlite3", "psycopg", "psycopg_pool")
-    assert offending("transport", forbidden, allowed=(STORE_PORT,)) == []
+    assert offending("transport", forbidden) == []
+    holders = []
+    for path in sorted((SRC / "transport").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and any(alias.name == "Store" for alias in node.names):
+                holders.append(f"{path.relative_to(SRC)} imports Store from {node.module}")
+    assert holders == []
 
 
 def test_stores_reach_no_service_edge_or_app() -> None:

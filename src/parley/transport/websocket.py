@@ -21,13 +21,12 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from parley.bus.memory import MemoryBus
-from parley.chat.conversation import Caller, resolve
-from parley.chat.errors import AccessDenied
+from parley.chat.conversation import Caller
 from parley.chat.tokens import WEBSOCKET, TokenSigner
 from parley.clock import Clock
 from parley.limits import Limits
-from parley.services.base import Store
 from parley.services.connections import WEBSOCKET_URL_SECONDS
+from parley.services.sockets import SocketCallers
 from parley.transport.access_log import AccessLog
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -154,7 +153,7 @@ class ChatSockets:
     def __init__(
         self,
         signer: TokenSigner,
-        store: Store,
+        callers: SocketCallers,
         bus: MemoryBus,
         clock: Clock,
         access_log: AccessLog,
@@ -165,7 +164,7 @@ class ChatSockets:
         self._limits = limits or Limits()
         self._open: dict[str, list[ChatSocket]] = {}  # participant id -> open sockets, oldest first
         self._signer = signer
-        self._store = store
+        self._callers = callers
         self._bus = bus
         self._clock = clock
         self._log = access_log
@@ -179,11 +178,7 @@ class ChatSockets:
             return None
         if (datetime.now(UTC) - stamped.moment).total_seconds() > WEBSOCKET_URL_SECONDS:
             return None
-        now = self._clock.now()
-        try:
-            return await self._store.read(lambda repo: resolve(repo, stamped.participant_id, now))
-        except AccessDenied:
-            return None
+        return await self._callers.caller(stamped.participant_id)
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         message = await receive()
