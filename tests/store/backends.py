@@ -22,11 +22,15 @@ from tests.backing import postgres_url
 
 @contextmanager
 def fresh_postgres_database() -> Iterator[str]:
-    """The URL of a new, empty database (random name) on the test server; dropped afterwards."""
+    """The URL of a new, empty database (random name, ICU en-US collation) on the test server; dropped
+    afterwards."""
     server = postgres_url()
     name = "parley_test_" + secrets.token_hex(6)
     with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        # a collation that is not code-point order (as on most servers): Parley must not depend on it
+        admin.execute(
+            f"CREATE DATABASE \"{name}\" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'"
+        )
     try:
         yield urlunsplit(urlsplit(server)._replace(path="/" + name))
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from parley.chat.flow_record import FlowRecord
-from parley.chat.model import Participant, View
+from parley.chat.model import Participant, Selection, View
 from parley.chat.ports import UnitOfWork
 from tests.store import records as r
 from tests.store.conftest import Node
@@ -191,3 +191,20 @@ def test_hours_and_lambda_functions_are_kept_listed_and_removed(node: Node) -> N
     assert node.read(lambda repo: repo.get_lambda_function(SCOPE, INSTANCE, "arn:fn:a")) == r.function("arn:fn:a")
     assert node.run(lambda repo: repo.delete_lambda_function(SCOPE, INSTANCE, "arn:fn:a")) is True
     assert node.run(lambda repo: repo.delete_lambda_function(SCOPE, INSTANCE, "arn:fn:a")) is False
+
+
+def test_texts_order_by_code_point_whatever_the_database_collation(node: Node) -> None:
+    """As SQLite compares (BINARY): upper case first, '-' before '_' before letters."""
+    names = ["ab", "B", "a_c", "aa", "a-b"]
+
+    def create(repo: UnitOfWork) -> None:
+        for name in names:
+            repo.put_flow(SCOPE, r.flow(name, f"flow {name}"))
+
+    node.run(create)
+    first = node.read(lambda repo: repo.list_flows(SCOPE, INSTANCE, frozenset(), None, 3))
+    rest = node.read(lambda repo: repo.list_flows(SCOPE, INSTANCE, frozenset(), first.after, 3))
+    assert [f.id for f in [*first.items, *rest.items]] == sorted(names) == ["B", "a-b", "a_c", "aa", "ab"]
+    assert [f.name for _, f in node.read(lambda repo: repo.select_flows(Selection()))] == [
+        f"flow {n}" for n in sorted(names)
+    ]
