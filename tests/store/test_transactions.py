@@ -182,3 +182,16 @@ def test_expired_client_token_records_are_swept_as_lookups_go_on(node: Node) -> 
     for _ in range(SWEEP_EVERY // 32):
         node.run(look_up)
     assert node.run(lambda repo: repo.get_idempotent(SCOPE, "old", NOW - timedelta(days=1))) is None
+
+
+def test_a_client_token_may_hold_any_character(node: Node) -> None:
+    """A NUL (which PostgreSQL's TEXT cannot hold) and look-alikes stay distinct keys."""
+    tokens = ["a\x00b", "a\ue0000b", "a\ue000\ue000b", "ab"]
+
+    def keep(repo: UnitOfWork) -> None:
+        for number, token in enumerate(tokens):
+            repo.put_idempotent(SCOPE, token, f"fp-{number}", "{}", NOW + timedelta(hours=1))
+
+    node.run(keep)
+    found = [node.run(lambda repo, t=token: repo.get_idempotent(SCOPE, t, NOW)) for token in tokens]  # type: ignore[misc]
+    assert found == [(f"fp-{number}", "{}") for number in range(len(tokens))]

@@ -67,14 +67,26 @@ def _placeholders(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+NUL, ESCAPE = "\x00", "\ue000"  # ESCAPE: a private-use character
+
+
+def _text(value: Any) -> Any:
+    """PostgreSQL TEXT cannot hold NUL, which SQLite keeps and a request may carry (a ClientToken). A text
+    parameter holding one is written with NUL as ESCAPE + "0" and ESCAPE doubled: one-to-one, so equality,
+    keys and uniqueness hold as on SQLite. Records themselves are JSON documents, where NUL is escaped anyway."""
+    if isinstance(value, str) and (NUL in value or ESCAPE in value):
+        return value.replace(ESCAPE, ESCAPE * 2).replace(NUL, ESCAPE + "0")
+    return value
+
+
 class PgSession:
-    """One pooled connection as the repository's `Db`: `?` placeholders, translated."""
+    """One pooled connection as the repository's `Db`: `?` placeholders translated, text made storable."""
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self._conn = conn
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
-        return self._conn.execute(_placeholders(sql), parameters)
+        return self._conn.execute(_placeholders(sql), [_text(value) for value in parameters])
 
 
 class StoreUnavailable(Exception):
