@@ -17,7 +17,8 @@ deadlock, or 23505 unique violation from a concurrent insert of the same key) is
 again from the start, up to MAX_ATTEMPTS times with a jittered backoff; the rerun sees the winner's
 committed rows. This is what makes one ClientToken sent to two nodes at once create one participant, and
 a timer checked by two nodes at once end a chat once. Read-only units run READ ONLY at REPEATABLE READ: one
-consistent snapshot, never a serialization failure. A response is sent only after COMMIT returned.
+consistent snapshot, never a serialization failure. A response is sent only after COMMIT returned. A unit
+whose pooled connection turns out lost at BEGIN (PostgreSQL restarted, a proxy cut it) runs on another.
 
 Schema: postgres_schema.py, applied at start inside one transaction holding an advisory lock, so several
 nodes starting at once migrate once; the version is kept in `meta`. The secret and the cluster id are
@@ -53,12 +54,12 @@ CONNECT_TIMEOUT = 10  # seconds to reach the database at start
 MAX_ATTEMPTS = 20  # runs of a unit that keeps losing races before its error is the answer
 RETRIED = frozenset({"40001", "40P01", "23505"})  # serialization failure, deadlock, concurrent insert
 BEGIN_WRITE = "BEGIN ISOLATION LEVEL SERIALIZABLE"
+BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 # A sequential scan takes a predicate lock on the whole table under SERIALIZABLE, so while tables are small
 # (and the planner prefers scanning them) every reader conflicts with every writer and units fail as
 # serialization failures by the hundred; index scans lock only the pages they read (PostgreSQL's manual,
 # "Serializable Isolation Level", advises encouraging index scans for that reason).
 SESSION_OPTIONS = "-c enable_seqscan=off"
-BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 
 @lru_cache(maxsize=4096)
