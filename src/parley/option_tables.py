@@ -17,6 +17,7 @@ from parley.option_values import (
     origins,
     port,
     positive,
+    postgres_url,
     redis_url,
     seconds,
     situations,
@@ -35,6 +36,13 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "PARLEY_DATA_DIR",
         str,
         "directory for a durable SQLite store (default: in memory)",
+    ),
+    (
+        "store",
+        "--store",
+        "PARLEY_STORE",
+        postgres_url,
+        "postgresql://… URL: state in PostgreSQL, shared by every node on it (excludes --data-dir)",
     ),
     (
         "redis_url",

@@ -39,7 +39,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 4599
     data_dir: str | None = None
-    redis_url: str | None = None  # PARLEY_REDIS_URL: fan-out between nodes through Redis; None = MemoryBus
+    store: str | None = None  # PARLEY_STORE: postgresql://… (excludes data_dir)
+    redis_url: str | None = None  # PARLEY_REDIS_URL: fan-out between nodes through Redis; None = one node's bus
     log_level: str = "info"
     strict: bool = False
     strict_auth: bool = False  # PARLEY_STRICT_AUTH: verify SigV4 on Connect calls against `credentials`

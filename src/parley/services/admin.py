@@ -91,6 +91,8 @@ class AdminService:
         accepted: list[Scope] = []
 
         def unit(repo: Any) -> Participant:
+            pending.clear()  # a store may run a unit again after it lost a race
+            accepted.clear()  # a store may run a unit again after it lost a race
             scope, contact = self._find(repo, contact_id)
             if kind == "agent" and contact.waiting_in_queue(now):
                 taken = queues.accept(repo, scope, contact.id, display_name, None, now, self._ids)
@@ -112,6 +114,8 @@ class AdminService:
         accepted: list[Scope] = []
 
         def unit(repo: Any) -> Participant:
+            pending.clear()  # a store may run a unit again after it lost a race
+            accepted.clear()  # a store may run a unit again after it lost a race
             scope, contact = self._find(repo, contact_id)
             taken = queues.accept(repo, scope, contact.id, display_name, agent_id, now, self._ids)
             accepted.append(scope)
@@ -143,6 +147,7 @@ class AdminService:
         pending: list[Item] = []
 
         def unit(repo: Any) -> None:
+            pending.clear()  # a store may run a unit again after it lost a race
             scope, contact = self._find(repo, contact_id)
             found = repo.find_participant(participant_id)
             if found is None or found[1].contact_id != contact.id or not found[1].present:
@@ -161,6 +166,7 @@ class AdminService:
         pending: list[Item] = []
 
         def unit(repo: Any) -> None:
+            pending.clear()  # a store may run a unit again after it lost a race
             scope, contact = self._find(repo, contact_id)
             pending.extend(
                 injected.inject(repo, scope, contact, suffix, participant_id, content, now, self._ids, policy)
@@ -176,6 +182,7 @@ class AdminService:
         pending: list[Item] = []
 
         def unit(repo: Any) -> str:
+            pending.clear()  # a store may run a unit again after it lost a race
             scope, contact = self._find(repo, contact_id)
             session_id, items = authentication.open_session(repo, scope, contact, now, self._ids)
             pending.extend(items)
@@ -190,6 +197,7 @@ class AdminService:
         pending: list[Item] = []
 
         def unit(repo: Any) -> None:
+            pending.clear()  # a store may run a unit again after it lost a race
             scope, contact = self._find(repo, contact_id)
             pending.extend(
                 authentication.finish(repo, scope, contact, session_id, authentication.FAILED, now, self._ids)

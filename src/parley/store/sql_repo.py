@@ -1,4 +1,8 @@
-"""The `Repo` and `Idempotency` ports over one sqlite3 connection, inside a transaction the caller holds."""
+"""The `Repo` and `Idempotency` ports over one SQL connection, inside a transaction the caller holds.
+
+The statements run unchanged on SQLite and PostgreSQL (dialect.py): a record is written with
+`INSERT … ON CONFLICT (key) DO UPDATE`, which keeps the row (and its place in insertion order), and a new
+item learns its number through `RETURNING seq`."""
 
 from __future__ import annotations
 
@@ -21,18 +25,35 @@ from parley.chat.model import (
     View,
 )
 from parley.store.codec import dump, load
-from parley.store.sqlite_streams import SqliteStreams
-from parley.store.sqlite_tables import SqliteTables
+from parley.store.dialect import Db, Dialect
+from parley.store.sql_streams import SqlStreams
+from parley.store.sql_tables import SqlTables
 
 T = TypeVar("T")
 SWEEP_EVERY = 1024  # idempotency lookups between two deletions of expired records
 
 
-class SqliteRepo(SqliteStreams, SqliteTables):
+class Lookups:
+    """Idempotency lookups so far; every SWEEP_EVERY-th one also sweeps expired records. Shared by threads
+    without a lock: a count off by one moves a sweep, it loses nothing."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def sweep_due(self) -> bool:
+        self.count += 1
+        return self.count % SWEEP_EVERY == 0
+
+
+class SqlRepo(SqlStreams, SqlTables):
     """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory`, the streams' `Outbox`
     and the snapshots' `Records` come from the bases."""
 
-    _lookups = 0  # idempotency lookups so far (per connection)
+    def __init__(self, db: Db, dialect: Dialect | None = None, lookups: Lookups | None = None) -> None:
+        """`lookups` counts idempotency lookups across the repositories of one store (a PostgreSQL store
+        makes a repository per unit); by default this repository counts its own."""
+        super().__init__(db, dialect)
+        self._lookups = lookups or Lookups()
 
     # instances -------------------------------------------------------------------------------
     def get_instance(self, scope: Scope, instance_id: str) -> Instance | None:
@@ -44,7 +65,8 @@ class SqliteRepo(SqliteStreams, SqliteTables):
 
     def put_instance(self, scope: Scope, instance: Instance) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO instances (account, region, id, alias, doc) VALUES (?,?,?,?,?)",
+            "INSERT INTO instances (account, region, id, alias, doc) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (account, region, id) DO UPDATE SET alias=excluded.alias, doc=excluded.doc",
             (scope.account, scope.region, instance.id, instance.alias, dump(instance)),
         )
 
@@ -84,7 +106,9 @@ class SqliteRepo(SqliteStreams, SqliteTables):
 
     def put_flow(self, scope: Scope, flow: ContactFlow) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO flows (account, region, instance_id, id, name, type, doc) VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO flows (account, region, instance_id, id, name, type, doc) VALUES (?,?,?,?,?,?,?)"
+            " ON CONFLICT (account, region, instance_id, id) DO UPDATE SET name=excluded.name, type=excluded.type,"
+            " doc=excluded.doc",
             (scope.account, scope.region, flow.instance_id, flow.id, flow.name, flow.type, dump(flow)),
         )
 
@@ -116,8 +140,11 @@ class SqliteRepo(SqliteStreams, SqliteTables):
 
     def put_contact(self, scope: Scope, contact: Contact) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO contacts (account, region, id, instance_id, chain_id, channel, active,"
-            " scheduled_end, initiated, doc) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO contacts (account, region, id, instance_id, chain_id, channel, active,"
+            " scheduled_end, initiated, doc) VALUES (?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT (account, region, id) DO UPDATE SET instance_id=excluded.instance_id,"
+            " chain_id=excluded.chain_id, channel=excluded.channel, active=excluded.active,"
+            " scheduled_end=excluded.scheduled_end, initiated=excluded.initiated, doc=excluded.doc",
             (
                 scope.account,
                 scope.region,
@@ -138,8 +165,10 @@ class SqliteRepo(SqliteStreams, SqliteTables):
         if contact.accepted_at is None and contact.ended_at is None and contact.queue_id is not None:
             enqueued = contact.enqueued_at.timestamp() if contact.enqueued_at else 0.0
             self._db.execute(
-                "INSERT OR REPLACE INTO queued (account, region, contact_id, instance_id, queue_id, enqueued,"
-                " scheduled_end) VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO queued (account, region, contact_id, instance_id, queue_id, enqueued,"
+                " scheduled_end) VALUES (?,?,?,?,?,?,?)"
+                " ON CONFLICT (account, region, contact_id) DO UPDATE SET instance_id=excluded.instance_id,"
+                " queue_id=excluded.queue_id, enqueued=excluded.enqueued, scheduled_end=excluded.scheduled_end",
                 (
                     scope.account,
                     scope.region,
@@ -159,14 +188,15 @@ class SqliteRepo(SqliteStreams, SqliteTables):
     def count_active_contacts(self, scope: Scope, instance_id: str, channel: str, now: datetime, cap: int) -> int:
         row = self._db.execute(
             "SELECT COUNT(*) FROM (SELECT 1 FROM contacts WHERE account=? AND region=? AND instance_id=?"
-            " AND channel=? AND active=1 AND scheduled_end>? LIMIT ?)",
+            " AND channel=? AND active=1 AND scheduled_end>? LIMIT ?) AS capped",
             (scope.account, scope.region, instance_id, channel, now.timestamp(), cap),
         ).fetchone()
         return int(row[0])
 
     def active_contacts(self, scope: Scope, instance_id: str) -> list[Contact]:
         rows = self._db.execute(
-            "SELECT doc FROM contacts WHERE account=? AND region=? AND instance_id=? AND active=1",
+            "SELECT doc FROM contacts WHERE account=? AND region=? AND instance_id=? AND active=1"
+            " ORDER BY initiated, id",
             (scope.account, scope.region, instance_id),
         ).fetchall()
         return [load(Contact, r[0]) for r in rows]
@@ -181,14 +211,15 @@ class SqliteRepo(SqliteStreams, SqliteTables):
     # participants ----------------------------------------------------------------------------
     def participants(self, scope: Scope, contact_id: str) -> list[Participant]:
         rows = self._db.execute(
-            "SELECT doc FROM participants WHERE account=? AND region=? AND contact_id=?",
+            "SELECT doc FROM participants WHERE account=? AND region=? AND contact_id=? ORDER BY rowid",
             (scope.account, scope.region, contact_id),
         ).fetchall()
         return [load(Participant, r[0]) for r in rows]
 
     def put_participant(self, scope: Scope, participant: Participant) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO participants (account, region, id, contact_id, doc) VALUES (?,?,?,?,?)",
+            "INSERT INTO participants (account, region, id, contact_id, doc) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (account, region, id) DO UPDATE SET contact_id=excluded.contact_id, doc=excluded.doc",
             (scope.account, scope.region, participant.id, participant.contact_id, dump(participant)),
         )
 
@@ -198,11 +229,12 @@ class SqliteRepo(SqliteStreams, SqliteTables):
 
     # items -----------------------------------------------------------------------------------
     def append_item(self, scope: Scope, item: Item) -> Item:
-        cursor = self._db.execute(
-            "INSERT INTO items (account, region, chain_id, id, type, persisted, doc) VALUES (?,?,?,?,?,?,?)",
+        row = self._db.execute(
+            "INSERT INTO items (account, region, chain_id, id, type, persisted, doc) VALUES (?,?,?,?,?,?,?)"
+            " RETURNING seq",
             (scope.account, scope.region, item.chain_id, item.id, item.type, int(item.persisted), dump(item)),
-        )
-        item.seq = int(cursor.lastrowid or 0)
+        ).fetchone()
+        item.seq = int(row[0])
         return item
 
     def update_item(self, scope: Scope, item: Item) -> None:
@@ -267,7 +299,8 @@ class SqliteRepo(SqliteStreams, SqliteTables):
     # views -----------------------------------------------------------------------------------
     def put_view(self, scope: Scope, view: View) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO views (account, region, token, doc) VALUES (?,?,?,?)",
+            "INSERT INTO views (account, region, token, doc) VALUES (?,?,?,?)"
+            " ON CONFLICT (account, region, token) DO UPDATE SET doc=excluded.doc",
             (scope.account, scope.region, view.token, dump(view)),
         )
 
@@ -295,7 +328,8 @@ class SqliteRepo(SqliteStreams, SqliteTables):
 
     def put_flow_record(self, scope: Scope, record: FlowRecord) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO flow_runs (account, region, contact_id, live, doc) VALUES (?,?,?,?,?)",
+            "INSERT INTO flow_runs (account, region, contact_id, live, doc) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (account, region, contact_id) DO UPDATE SET live=excluded.live, doc=excluded.doc",
             (scope.account, scope.region, record.contact_id, int(record.live), dump(record)),
         )
 
@@ -320,7 +354,9 @@ class SqliteRepo(SqliteStreams, SqliteTables):
 
     def put_queue(self, scope: Scope, queue: Queue) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO queues (account, region, instance_id, id, name, type, doc) VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO queues (account, region, instance_id, id, name, type, doc) VALUES (?,?,?,?,?,?,?)"
+            " ON CONFLICT (account, region, instance_id, id) DO UPDATE SET name=excluded.name, type=excluded.type,"
+            " doc=excluded.doc",
             (scope.account, scope.region, queue.instance_id, queue.id, queue.name, queue.type, dump(queue)),
         )
 
@@ -368,7 +404,8 @@ class SqliteRepo(SqliteStreams, SqliteTables):
 
     def put_hours(self, scope: Scope, hours: HoursOfOperation) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO hours (account, region, instance_id, id, name, doc) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO hours (account, region, instance_id, id, name, doc) VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT (account, region, instance_id, id) DO UPDATE SET name=excluded.name, doc=excluded.doc",
             (scope.account, scope.region, hours.instance_id, hours.id, hours.name, dump(hours)),
         )
 
@@ -388,7 +425,8 @@ class SqliteRepo(SqliteStreams, SqliteTables):
 
     def put_lambda_function(self, scope: Scope, function: LambdaFunction) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO lambda_functions (account, region, instance_id, arn, doc) VALUES (?,?,?,?,?)",
+            "INSERT INTO lambda_functions (account, region, instance_id, arn, doc) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (account, region, instance_id, arn) DO UPDATE SET doc=excluded.doc",
             (scope.account, scope.region, function.instance_id, function.arn, dump(function)),
         )
 
@@ -413,8 +451,7 @@ class SqliteRepo(SqliteStreams, SqliteTables):
     def get_idempotent(self, scope: Scope, key: str, now: datetime) -> tuple[str, str] | None:
         """The live record for `key`. Runs inside a writing unit, so every SWEEP_EVERY-th lookup also deletes
         expired records: the table holds at most what --idempotency-ttl seconds of requests leave."""
-        self._lookups += 1
-        if self._lookups % SWEEP_EVERY == 0:
+        if self._lookups.sweep_due():
             self._db.execute("DELETE FROM idempotency WHERE expires<=?", (now.timestamp(),))
         row = self._db.execute(
             "SELECT fingerprint, response FROM idempotency WHERE account=? AND region=? AND key=? AND expires>?",
@@ -424,8 +461,10 @@ class SqliteRepo(SqliteStreams, SqliteTables):
 
     def put_idempotent(self, scope: Scope, key: str, fingerprint: str, response: str, expires: datetime) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO idempotency (account, region, key, fingerprint, response, expires)"
-            " VALUES (?,?,?,?,?,?)",
+            "INSERT INTO idempotency (account, region, key, fingerprint, response, expires)"
+            " VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT (account, region, key) DO UPDATE SET fingerprint=excluded.fingerprint,"
+            " response=excluded.response, expires=excluded.expires",
             (scope.account, scope.region, key, fingerprint, response, expires.timestamp()),
         )
 
