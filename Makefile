@@ -60,7 +60,7 @@ bench-throughput: $(STAMP)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py
 
-# Launch to the first 200 of /_parley/health, 20 runs each of `python -m parley` and `parley`; fails over 0.5 s.
+# Launch to the first 200 of /_parley/health, median of 20 runs each of `python -m parley` and `parley`; fails over 0.25 s.
 bench-startup: $(STAMP)
 	$(BIN)/python bench/startup.py
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,53 +60,73 @@ METADATA = (
     "clientContextParams",
     "requiresLength",
 )
+SERIALIZED_KEYS, METADATA_KEYS = frozenset(SERIALIZED), frozenset(METADATA)
 
 
 class Shape:
     """One shape as botocore resolves it (a member reference's traits merged over the named shape's model):
     name, type_name, serialization, metadata, members / required_members (structure), member (list),
-    key and value (map), enum (string). Built on first use."""
+    key and value (map), enum (string). Members are resolved on first use."""
+
+    __slots__ = (
+        "_key",
+        "_member",
+        "_members",
+        "_model",
+        "_shapes",
+        "_value",
+        "metadata",
+        "name",
+        "serialization",
+        "type_name",
+    )
 
     def __init__(self, name: str, model: dict[str, Any], shapes: Shapes) -> None:
         self.name = name
         self.type_name: str = model["type"]
         self._model = model
         self._shapes = shapes
+        self.serialization = _picked(model, SERIALIZED, SERIALIZED_KEYS)
+        if "locationName" in self.serialization:
+            self.serialization["name"] = self.serialization.pop("locationName")
+        self.metadata = _picked(model, METADATA, METADATA_KEYS)
+        self._members: dict[str, Shape] | None = None
+        self._member: Shape | None = None
+        self._key: Shape | None = None
+        self._value: Shape | None = None
 
     def __repr__(self) -> str:
         return f"<Shape({self.name})>"
 
-    @cached_property
-    def serialization(self) -> dict[str, Any]:
-        found = {key: self._model[key] for key in SERIALIZED if key in self._model}
-        if "locationName" in found:
-            found["name"] = found.pop("locationName")
-        return found
-
-    @cached_property
-    def metadata(self) -> dict[str, Any]:
-        return {key: self._model[key] for key in METADATA if key in self._model}
-
-    @cached_property
+    @property
     def required_members(self) -> list[str]:
         required: list[str] = self.metadata.get("required", [])
         return required
 
-    @cached_property
+    @property
     def members(self) -> dict[str, Shape]:
-        return {name: self._shapes.resolve(ref) for name, ref in self._model.get("members", {}).items()}
+        if self._members is None:
+            refs = self._model.get("members", {})
+            self._members = {name: self._shapes.resolve(ref) for name, ref in refs.items()}
+        return self._members
 
-    @cached_property
+    @property
     def member(self) -> Shape:
-        return self._shapes.resolve(self._model["member"])
+        if self._member is None:
+            self._member = self._shapes.resolve(self._model["member"])
+        return self._member
 
-    @cached_property
+    @property
     def key(self) -> Shape:
-        return self._shapes.resolve(self._model["key"])
+        if self._key is None:
+            self._key = self._shapes.resolve(self._model["key"])
+        return self._key
 
-    @cached_property
+    @property
     def value(self) -> Shape:
-        return self._shapes.resolve(self._model["value"])
+        if self._value is None:
+            self._value = self._shapes.resolve(self._model["value"])
+        return self._value
 
     @property
     def enum(self) -> list[str]:
@@ -121,6 +140,13 @@ class Shape:
     @property
     def is_tagged_union(self) -> bool:
         return bool(self.metadata.get("union", False))
+
+
+def _picked(model: dict[str, Any], ordered: tuple[str, ...], wanted: frozenset[str]) -> dict[str, Any]:
+    """`model`'s values for the keys in `wanted`, in botocore's order (most shapes have none: no loop then)."""
+    if wanted.isdisjoint(model):
+        return {}
+    return {key: model[key] for key in ordered if key in model}
 
 
 class Shapes:
