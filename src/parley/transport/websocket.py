@@ -114,7 +114,17 @@ class ChatSocket:
     """One accepted socket as the bus sees it (a Subscriber): a bounded outbox and, only while it holds
     frames, a writer task. An idle socket keeps neither: 50,000 of them must fit one node (BENCHMARKS.md)."""
 
-    __slots__ = ("_limit", "_outbox", "_reader", "_send", "_writer", "close_code", "dropped", "participant_id")
+    __slots__ = (
+        "_limit",
+        "_outbox",
+        "_reader",
+        "_send",
+        "_stopped",
+        "_writer",
+        "close_code",
+        "dropped",
+        "participant_id",
+    )
 
     def __init__(self, send: Send, participant_id: str, limit: int = OUTBOX_LIMIT) -> None:
         self.participant_id = participant_id
@@ -122,12 +132,13 @@ class ChatSocket:
         self._limit = limit
         self._outbox: deque[str | int] | None = None  # made on the first frame, let go once written
         self._writer: asyncio.Task[None] | None = None
+        self._stopped = False  # no more frames: the socket is being closed
         self._reader: asyncio.Task[Any] | None = asyncio.current_task()  # the handler; None once it is closing
         self.close_code: int | None = None  # set once the writer has sent a close frame itself
         self.dropped: Closing | None = None  # set when the server cuts the socket short
 
     def offer(self, frame: str) -> bool:
-        if self.close_code is not None:
+        if self.close_code is not None or self._stopped:
             return True
         if self._outbox is not None and len(self._outbox) >= self._limit:
             return False
@@ -152,12 +163,16 @@ class ChatSocket:
         self._reader = None
 
     def stop_writing(self) -> None:
+        """For good: a close frame queued later (a grace timer) finds the socket gone and does nothing."""
+        self._stopped = True
         if self._writer is not None:
             self._writer.cancel()
             self._writer = None
         self._outbox = None
 
     def _queue(self, frame: str | int) -> None:
+        if self._stopped:
+            return
         if self._outbox is None:
             self._outbox = deque()
         self._outbox.append(frame)
