@@ -63,6 +63,10 @@ class Config:
 
 CONFIGS: dict[str, Config] = {
     "bare": Config("bare ASGI (uvicorn+httptools+uvloop)", [sys.executable, str(BENCH / "bare_app.py"), "{port}"]),
+    "bare-stock": Config(
+        "bare ASGI on stock uvicorn (no guard, two writes)",
+        [sys.executable, str(BENCH / "bare_app.py"), "{port}", "stock"],
+    ),
     "memory": Config("Parley in-memory, access log off", [*PARLEY, "--log-level", "warning"]),
     "memory-log": Config("Parley in-memory, access log on (to a file)", [*PARLEY, "--log-level", "info"]),
     "durable": Config(

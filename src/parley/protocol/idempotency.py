@@ -13,18 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return {"$t": value.timestamp()}
-    if isinstance(value, bytes):
-        return {"$b": value.hex()}
-    if isinstance(value, dict):
-        return {k: _canonical(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_canonical(v) for v in value]
-    return value
-
-
 def _restore(value: Any) -> Any:
     if isinstance(value, dict):
         if len(value) == 1 and "$t" in value:
@@ -37,18 +25,32 @@ def _restore(value: Any) -> Any:
     return value
 
 
+def _tagged(value: Any) -> Any:
+    """The encoders' `default`: a datetime or bytes value becomes its tag (`_restore` reads it back) as the
+    encoder meets it, so a request or output is encoded in one pass, never first copied."""
+    if isinstance(value, datetime):
+        return {"$t": value.timestamp()}
+    if isinstance(value, bytes):
+        return {"$b": value.hex()}
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def key(operation: str, instance_id: str, token: str) -> str:
     return f"{operation}\x1f{instance_id}\x1f{token}"
 
 
 def fingerprint(params: dict[str, Any], token_member: str) -> str:
     rest = {k: v for k, v in params.items() if k != token_member}
-    text = json.dumps(_canonical(rest), sort_keys=True, separators=(",", ":"))
+    text = _FINGERPRINT.encode(rest)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+_FINGERPRINT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_tagged)
+_OUTPUT = json.JSONEncoder(separators=(",", ":"), default=_tagged)
+
+
 def encode_output(output: dict[str, Any]) -> str:
-    return json.dumps(_canonical(output), separators=(",", ":"))
+    return _OUTPUT.encode(output)
 
 
 def decode_output(text: str) -> dict[str, Any]:

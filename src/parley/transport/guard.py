@@ -26,6 +26,7 @@ from parley import __version__
 from parley.limits import Limits
 from parley.protocol.errors import ServiceError
 from parley.protocol.restjson import serialize_error
+from parley.transport.single_write import hold_heads
 
 log = logging.getLogger("parley.guard")
 # After a refusal, what the client still sends is read and dropped until it pauses this long, for at most
@@ -213,7 +214,10 @@ class GuardedHttp(HttpToolsProtocol):
         self._head_bytes = 0
         if not (self.parser.should_upgrade() and self._should_upgrade()):
             self._arm(self.limits.body_timeout, self._body_timed_out)
+        before = self.cycle
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle is not before:  # a new request (not an upgrade): one write
+            hold_heads(self.cycle, self.transport)
 
     def on_message_complete(self) -> None:
         self._disarm()
