@@ -327,6 +327,37 @@ def describe_pools(srv: Server, args: argparse.Namespace) -> Pools:
     return Pools(None, 0, 0, calibration, instance)
 
 
+LAYERS = (  # (path fragment, layer): a sample counts for its innermost Parley frame's layer
+    ("parley/transport/guard", "server (uvicorn, httptools, socket writes)"),
+    ("parley/transport/single_write", "server (uvicorn, httptools, socket writes)"),
+    ("parley/transport/", "Parley's HTTP edge (dispatch, CORS, headers, respond, logs)"),
+    ("parley/app.py", "Parley's HTTP edge (dispatch, CORS, headers, respond, logs)"),
+    ("parley/protocol/idempotency", "ClientToken (fingerprint, stored output)"),
+    ("parley/protocol/", "protocol (route, parse, validate, serialize)"),
+    ("parley/chat/tokens", "token HMAC"),
+    ("parley/services/effects", "timers"),
+    ("parley/timers", "timers"),
+    ("parley/services/", "services (map, unit runner, ClientToken check)"),
+    ("parley/chat/", "domain"),
+    ("parley/store/", "store"),
+    ("parley/ids", "ids (uuid4)"),
+)
+
+
+def layers(collapsed: Path) -> list[tuple[str, float]]:
+    """Share of samples per layer: each stack counts for its innermost Parley frame (C calls such as SQL, JSON or
+    HMAC count for their caller); a stack with no Parley frame is the server or the event loop."""
+    shares: Counter[str] = Counter()
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [frame for frame in stack.split(";") if "parley/" in frame]
+        where = frames[-1] if frames else ""
+        name = next((layer for part, layer in LAYERS if part in where), "server (uvicorn, httptools, socket writes)")
+        shares[name if frames else "server (uvicorn, httptools, socket writes)"] += int(count)
+    total = max(sum(shares.values()), 1)
+    return [(name, n / total) for name, n in shares.most_common()]
+
+
 def measure(key: str, args: argparse.Namespace, rps_cap: float) -> dict[str, Any]:
     config = CONFIGS[key]
     with tempfile.TemporaryDirectory(prefix=f"parley-bench-{key}-") as tmp:
@@ -344,6 +375,7 @@ def measure(key: str, args: argparse.Namespace, rps_cap: float) -> dict[str, Any
             if spy is not None:
                 spy.wait(timeout=60)
                 stats["hot_spots"] = hot_spots(RESULTS / f"profile-{key}.txt")
+                stats["layers"] = layers(RESULTS / f"profile-{key}.txt")
         stats.update(
             config=key,
             label=config.label,
@@ -360,6 +392,8 @@ def measure(key: str, args: argparse.Namespace, rps_cap: float) -> dict[str, Any
         print(f"  {key}: {stats['rps']:,.0f} req/s, p50 {stats['p50_us'] / 1000:.2f} ms", flush=True)
         for name, share in stats.get("hot_spots", []):
             print(f"      {share:6.1%}  {name}")
+        for name, share in stats.get("layers", []):
+            print(f"      {share:6.1%}  layer: {name}")
         return stats
 
 
