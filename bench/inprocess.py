@@ -1,7 +1,7 @@
 """CreateParticipant and DescribeInstance called straight on the ASGI app (no sockets), timed and profiled by layer.
 
-What a request costs Parley itself, without the HTTP server: each CreateParticipant on a fresh chat with a
-ClientToken (as boto3 sends), then DescribeInstance. `--profile` runs the same loop under cProfile and
+What a request costs Parley itself, without the HTTP server, in CPU time (this machine is shared): each
+CreateParticipant on a fresh chat with a ClientToken (as boto3 sends), then DescribeInstance. `--profile` runs the same loop under cProfile and
 prints the share of CPU time per layer (the package a function lives in; the server's own cost is not here).
 
     .venv/bin/python bench/inprocess.py [--count 5000] [--durable] [--profile]
@@ -117,7 +117,7 @@ async def prepare(call: Call, count: int) -> tuple[str, list[str]]:
 
 
 async def create_participants(call: Call, instance: str, chats: list[str]) -> float:
-    started = time.perf_counter()
+    started = time.process_time()
     for contact in chats:
         body = {
             "InstanceId": instance,
@@ -126,14 +126,14 @@ async def create_participants(call: Call, instance: str, chats: list[str]) -> fl
             "ParticipantDetails": {"ParticipantRole": "CUSTOM_BOT", "DisplayName": "bot"},
         }
         await ok(call, "POST", "/contact/create-participant", body)
-    return (time.perf_counter() - started) / len(chats)
+    return (time.process_time() - started) / len(chats)
 
 
 async def describe_instances(call: Call, instance: str, count: int) -> float:
-    started = time.perf_counter()
+    started = time.process_time()
     for _ in range(count):
         await ok(call, "GET", f"/instance/{instance}")
-    return (time.perf_counter() - started) / count
+    return (time.process_time() - started) / count
 
 
 def layer_of(filename: str) -> str:
