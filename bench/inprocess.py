@@ -1,8 +1,8 @@
 """CreateParticipant and DescribeInstance called straight on the ASGI app (no sockets), timed and profiled by layer.
 
 What a request costs Parley itself, without the HTTP server, in CPU time (this machine is shared): each
-CreateParticipant on a fresh chat with a ClientToken (as boto3 sends), then DescribeInstance. `--profile` runs the same loop under cProfile and
-prints the share of CPU time per layer (the package a function lives in; the server's own cost is not here).
+CreateParticipant on a fresh chat with a ClientToken (as boto3 sends), then DescribeInstance. `--profile` runs
+the same loop under cProfile and prints the share of CPU time per layer (the package a function lives in).
 
     .venv/bin/python bench/inprocess.py [--count 5000] [--durable] [--profile]
 """
