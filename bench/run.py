@@ -300,7 +300,7 @@ def chat_pools(key: str, srv: Server, workdir: Path, args: argparse.Namespace, r
         print(f"  {key}: {size} chats ready in {time.monotonic() - started:.1f} s", flush=True)
         return workdir / name
 
-    cap = math.ceil(rps_cap * args.margin)
+    cap = math.ceil((args.max_rps if fake else rps_cap) * args.margin)  # made-up ids cost nothing
     size, calibration = (cap if fake else min(CALIBRATION_POOL, cap)), None
     for _ in range(6):
         calibration = wrk(srv.url, pool(size, "calibrate.txt"), instance, 1, args, calibrating=True)
