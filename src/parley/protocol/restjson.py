@@ -279,22 +279,40 @@ def _header_text(value: Any) -> str:
     return str(value)
 
 
+@dataclass(frozen=True, slots=True)
+class _OutputPlan:
+    body: tuple[tuple[str, Serializer], ...]  # body members and their compiled serializers
+    headers: tuple[tuple[str, bytes], ...]  # header members and their wire names
+    status: str | None  # the member that is the HTTP status, if any
+
+
+_output_plans: dict[tuple[str, str], _OutputPlan] = {}
+
+
+def _output_plan(op: OperationSpec) -> _OutputPlan:
+    """Where each output member goes and how it is written, worked out once per operation."""
+    key = (op.service, op.name)
+    plan = _output_plans.get(key)
+    if plan is None:
+        members = op.output_members
+        body = tuple((m.name, compile_output(op.service, m.shape)) for m in members if m.location == "body")
+        headers = tuple((m.name, m.wire_name.encode()) for m in members if m.location == "header")
+        status = next((m.name for m in members if m.location == "statusCode"), None)
+        plan = _output_plans[key] = _OutputPlan(body, headers, status)
+    return plan
+
+
 def serialize_response(op: OperationSpec, output: Mapping[str, Any]) -> tuple[int, Headers, bytes]:
     """Status, extra headers and JSON body for a successful call."""
-    status = 200
+    plan = _output_plan(op)
+    body = _serialize_structure(plan.body, output)
     headers: Headers = []
-    body: dict[str, Any] = {}
-    for member in op.output_members:
-        value = output.get(member.name)
-        if value is None:
-            continue
-        if member.location == "body":
-            body[member.name] = compile_output(op.service, member.shape)(value)
-        elif member.location == "header":
-            headers.append((member.wire_name.encode(), _header_text(value).encode()))
-        elif member.location == "statusCode":
-            status = int(value)
-    return status, headers, json_bytes(body)
+    for name, wire in plan.headers:
+        value = output.get(name)
+        if value is not None:
+            headers.append((wire, _header_text(value).encode()))
+    code = output.get(plan.status) if plan.status is not None else None
+    return (200 if code is None else int(code)), headers, json_bytes(body)
 
 
 def json_bytes(value: Any) -> bytes:
