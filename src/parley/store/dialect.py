@@ -1,6 +1,7 @@
 """What differs between the SQL engines, kept small: the connection shape the repository writes through
 (`Db`), and the `Dialect` hook for the few things standard SQL cannot say alike on SQLite and PostgreSQL —
-which tables and columns exist (for snapshots), and resetting or catching up the item numbering.
+which tables and columns exist (for snapshots), resetting or catching up the item numbering, and `guard`:
+making the check of a rule over a set of rows (a quota, a name not yet taken) race-free across writers.
 
 Every statement of the repository (sql_repo, sql_streams, sql_inventory, sql_tables) is one text run
 unchanged on both engines; only the placeholder style differs, and the PostgreSQL session translates it.
@@ -60,6 +61,13 @@ class Dialect(Protocol):
         """After rows with explicit `seq` values were loaded: new rows are numbered after them."""
         ...
 
+    def guard(self, rule: str) -> None:
+        """Called by a repository method that reads the rows a rule counts (`rule` names the rule and its
+        subject, e.g. the instance whose active chats a quota caps), before a unit inserts on the strength of
+        it: two writing units guarding the same rule at once end as if one ran after the other. SQLite has one
+        writer, so nothing is needed; PostgreSQL's snapshot isolation needs it (postgres_schema.py)."""
+        ...
+
 
 def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -93,3 +101,6 @@ class SqliteDialect:
 
     def numbering_after_load(self) -> None:
         """SQLite's AUTOINCREMENT already continues after the largest number stored."""
+
+    def guard(self, rule: str) -> None:
+        """One writer at a time: a unit's checks already see every committed unit."""

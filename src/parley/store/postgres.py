@@ -10,15 +10,28 @@ event-loop round trip per statement on top; asyncpg has the same problem plus no
 costs a few tens of microseconds beside a network round trip to PostgreSQL per statement, which dominates.
 The worker pool is as large as the connection pool, so no unit waits for a connection while holding a thread.
 
-Isolation. Every writing unit is ONE transaction at SERIALIZABLE isolation: PostgreSQL then guarantees the
-outcome of some serial order of the units of every node, which is the contract the SQLite store gives by
-running units one at a time. A unit that loses a race (SQLSTATE 40001 serialization failure, 40P01
-deadlock, or 23505 unique violation from a concurrent insert of the same key) is rolled back and run
-again from the start, up to MAX_ATTEMPTS times with a jittered backoff; the rerun sees the winner's
-committed rows. This is what makes one ClientToken sent to two nodes at once create one participant, and
-a timer checked by two nodes at once end a chat once. Read-only units run READ ONLY at REPEATABLE READ: one
-consistent snapshot, never a serialization failure. A response is sent only after COMMIT returned. A unit
-whose pooled connection turns out lost at BEGIN (PostgreSQL restarted, a proxy cut it) runs on another.
+Isolation. Every writing unit is ONE transaction at REPEATABLE READ (snapshot isolation), not SERIALIZABLE.
+SERIALIZABLE did give the outcome of some serial order of the units of every node, as the SQLite store gives
+by running units one at a time, but its predicate locks cover whole pages (and whole relations once a scan
+reads enough of them) of small, hot tables and indexes, so nearly every two concurrent units conflicted: under
+load through two nodes units failed twenty times in a row ("identification as a pivot") and a request got a
+500, and a single node ran a quarter of the units per second it runs now (BENCHMARKS.md). Snapshot isolation
+still refuses a unit that updates, deletes or upserts a row a concurrent unit changed (40001, "could not
+serialize access due to concurrent update") and an insert of a key a concurrent unit inserted (23505):
+one ClientToken sent to two nodes at once creates one participant (the second upsert of the token's record
+is refused, the rerun replays the first's response), and a timer checked by two nodes at once ends a chat
+once (both write the contact row; the rerun of the second sees the chat ended). What it does not refuse is
+write skew: two units that count the same rows and each insert a new one. Every rule checked that way (the
+active-chat, instance and per-chat attachment quotas, an instance alias, a queue's MaxContacts, a chain's
+streams, Basic Hours by name) is guarded: the repository method that reads the rows calls `Dialect.guard`
+(postgres_schema.py says how it works), and a unit whose guarded attempt failed locks the guards' slots
+before its next BEGIN, so the reruns queue instead of failing one another.
+
+A unit that loses a race (40001, 40P01 deadlock, 23505) is rolled back and run again from the start, up to
+MAX_ATTEMPTS times with a jittered backoff; the rerun sees the winner's committed rows. Read-only units run
+READ ONLY at REPEATABLE READ: one consistent snapshot, never a serialization failure. A response is sent only
+after COMMIT returned. A unit whose pooled connection turns out lost at BEGIN (PostgreSQL restarted, a proxy
+cut it) runs on another.
 
 Schema: postgres_schema.py, applied at start inside one transaction holding an advisory lock, so several
 nodes starting at once migrate once; the version is kept in `meta`. The secret and the cluster id are
@@ -42,7 +55,7 @@ from psycopg_pool import ConnectionPool
 
 from parley.chat.ports import UnitOfWork
 from parley.store import postgres_schema, schema
-from parley.store.postgres_schema import MIGRATION_LOCK, VERSION_KEY, PostgresDialect
+from parley.store.postgres_schema import GUARD_SPACE, MIGRATION_LOCK, VERSION_KEY, PostgresDialect
 from parley.store.sql_repo import Lookups, SqlRepo
 
 T = TypeVar("T")
@@ -53,13 +66,10 @@ POOL_SIZE = 8  # connections, and worker threads running units on them
 CONNECT_TIMEOUT = 10  # seconds to reach the database at start
 MAX_ATTEMPTS = 20  # runs of a unit that keeps losing races before its error is the answer
 RETRIED = frozenset({"40001", "40P01", "23505"})  # serialization failure, deadlock, concurrent insert
-BEGIN_WRITE = "BEGIN ISOLATION LEVEL SERIALIZABLE"
+BEGIN_WRITE = "BEGIN ISOLATION LEVEL REPEATABLE READ"
 BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-# A sequential scan takes a predicate lock on the whole table under SERIALIZABLE, so while tables are small
-# (and the planner prefers scanning them) every reader conflicts with every writer and units fail as
-# serialization failures by the hundred; index scans lock only the pages they read (PostgreSQL's manual,
-# "Serializable Isolation Level", advises encouraging index scans for that reason).
-SESSION_OPTIONS = "-c enable_seqscan=off"
+PRELOCK = "SELECT pg_advisory_lock(?, ?)"  # a guard's slot, held by the session from before BEGIN
+UNLOCK = "SELECT pg_advisory_unlock_all()"
 
 
 @lru_cache(maxsize=4096)
@@ -85,6 +95,10 @@ class PgSession:
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self._conn = conn
+
+    @property
+    def connection(self) -> psycopg.Connection[Any]:
+        return self._conn
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
         return self._conn.execute(_placeholders(sql), [_text(value) for value in parameters])
@@ -138,7 +152,7 @@ class PostgresStore:
             url,
             min_size=1,
             max_size=pool_size,
-            kwargs={"autocommit": True, "options": SESSION_OPTIONS},
+            kwargs={"autocommit": True},
             open=False,
             name="parley",
         )
@@ -200,7 +214,7 @@ class PostgresStore:
 
     # -- units of work --------------------------------------------------------------------------
     async def run(self, unit: Unit[T]) -> T:
-        """Runs a writing unit in one SERIALIZABLE transaction, again if it lost a race; returns once committed."""
+        """Runs a writing unit in one REPEATABLE READ transaction, again if it lost a race; returns once committed."""
         return await asyncio.get_running_loop().run_in_executor(self._threads, self._write, unit)
 
     async def read(self, unit: Unit[T]) -> T:
@@ -208,9 +222,10 @@ class PostgresStore:
         return await asyncio.get_running_loop().run_in_executor(self._threads, self._read, unit)
 
     def _write(self, unit: Unit[T]) -> T:
+        guarded: set[int] = set()  # the guards' slots the unit's attempts took (postgres_schema.py)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return self._transaction(BEGIN_WRITE, unit)
+                return self._transaction(BEGIN_WRITE, unit, guarded, sorted(guarded))
             except _NotBegun as error:
                 if attempt == MAX_ATTEMPTS:
                     raise error.cause from None
@@ -231,17 +246,42 @@ class PostgresStore:
                 _backoff(attempt)
         raise AssertionError("unreachable")
 
-    def _transaction(self, begin: str, unit: Unit[T]) -> T:
+    def _transaction(
+        self, begin: str, unit: Unit[T], guarded: set[int] | None = None, prelock: Sequence[int] = ()
+    ) -> T:
+        """One attempt. `prelock`: guard slots to hold from before BEGIN (in order, so two such units never
+        deadlock), so that the snapshot, taken at the unit's first statement, sees every earlier guarded unit."""
         with self._pool.connection() as conn:
-            session = PgSession(conn)
             try:
-                session.execute(begin)
-            except psycopg.OperationalError as error:  # a pooled connection the server dropped: nothing ran
-                raise _NotBegun(error) from error
-            try:
-                result = unit(SqlRepo(session, PostgresDialect(session), self._lookups))
-                session.execute("COMMIT")
-            except BaseException:
-                _roll_back(conn)
-                raise
-            return result
+                return self._attempt(PgSession(conn), begin, unit, guarded, prelock)
+            finally:
+                if prelock:
+                    _unlock(conn)
+
+    def _attempt(
+        self, session: PgSession, begin: str, unit: Unit[T], guarded: set[int] | None, prelock: Sequence[int]
+    ) -> T:
+        try:
+            for slot in prelock:
+                session.execute(PRELOCK, (GUARD_SPACE, slot))
+            session.execute(begin)
+        except psycopg.OperationalError as error:  # a pooled connection the server dropped: nothing ran
+            raise _NotBegun(error) from error
+        try:
+            result = unit(SqlRepo(session, PostgresDialect(session, guarded), self._lookups))
+            session.execute("COMMIT")
+        except BaseException:
+            _roll_back(session.connection)
+            raise
+        return result
+
+
+def _unlock(conn: psycopg.Connection[Any]) -> None:
+    """Lets the session's guard locks go; a connection that cannot is closed (the pool drops it, and the
+    server its locks) rather than lent to another unit still holding them."""
+    try:
+        if not conn.closed:
+            conn.execute(UNLOCK)
+    except psycopg.Error:
+        log.debug("guard locks not released; closing the connection")
+        conn.close()

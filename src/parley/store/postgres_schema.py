@@ -6,11 +6,23 @@ PRECISION, BLOB BYTEA, INTEGER BIGINT, an AUTOINCREMENT key a BIGSERIAL, and TEX
 whatever the database's own collation. A table without its own `seq`
 gets an explicit `rowid BIGSERIAL`: SQLite's implicit rowid, spelled out, so that `ORDER BY rowid` means
 insertion order on both engines. Statements appended to schema.py later (new tables) come along unchanged.
+
+Guards (`PostgresDialect.guard`). Writing units run at REPEATABLE READ (postgres.py), which refuses a unit
+that writes a row a concurrent unit wrote, but not write skew: two units that count the same rows (a
+quota) and each insert a new one both pass. A rule checked that way is guarded by a row of its own: the
+unit takes a transaction advisory lock on the rule's slot and bumps the slot's row in `guards`. Two units
+guarding one slot then conflict on that row, and the later one fails with 40001 and runs again on a fresh
+snapshot. The lock alone would not do: a unit's snapshot is taken at its first statement, before it waits
+for the lock, so it would not see what the holder inserted. The lock makes the reruns queue instead of
+failing each other: a unit whose guarded attempt failed takes its slots' locks (session level) BEFORE its
+next BEGIN, so that attempt's snapshot already holds every earlier guarded unit (postgres.py). A slot is a
+hash of the rule's name into GUARD_SLOTS: two rules sharing one only wait for each other now and then.
 """
 
 from __future__ import annotations
 
 import re
+import zlib
 from functools import cache
 
 import psycopg
@@ -20,6 +32,12 @@ from parley.store.dialect import ROWID, SEQUENCED, Db, Table, quoted
 
 VERSION_KEY = "schema_version"  # the meta row holding the schema version (SQLite keeps it in user_version)
 MIGRATION_LOCK = 0x5041524C4559  # pg_advisory_xact_lock key ("PARLEY"): one node migrates at a time
+GUARD_SPACE = 0x5047  # first key of the two-key advisory locks of guards ("PG"); MIGRATION_LOCK is one-key
+GUARD_SLOTS = 1 << 16  # rows `guards` holds at most
+GUARDS = "guards"  # PostgreSQL's own table, never exported
+GUARD_TABLE = f"CREATE TABLE IF NOT EXISTS {GUARDS} (slot INTEGER PRIMARY KEY, bumps BIGINT NOT NULL)"
+GUARD_LOCK = "SELECT pg_advisory_xact_lock(?, ?)"
+GUARD_BUMP = f"INSERT INTO {GUARDS} (slot, bumps) VALUES (?, 1) ON CONFLICT (slot) DO UPDATE SET bumps={GUARDS}.bumps+1"
 
 _WORDS = (
     (re.compile(r"\bINTEGER PRIMARY KEY AUTOINCREMENT\b"), "BIGSERIAL PRIMARY KEY"),
@@ -43,7 +61,11 @@ def translated(statement: str) -> str:
 
 @cache
 def statements() -> tuple[str, ...]:
-    return tuple(translated(statement) for statement in schema.STATEMENTS)
+    return (*(translated(statement) for statement in schema.STATEMENTS), GUARD_TABLE)
+
+
+def guard_slot(rule: str) -> int:
+    return zlib.crc32(rule.encode()) % GUARD_SLOTS
 
 
 def table_names(db: Db) -> list[str]:
@@ -62,11 +84,14 @@ class PostgresDialect:
         psycopg.errors.ProgrammingError,
     )
 
-    def __init__(self, db: Db) -> None:
+    def __init__(self, db: Db, guarded: set[int] | None = None) -> None:
+        """`guarded` collects the slots this unit guards (across its attempts); None in a read-only unit,
+        which writes nothing, so its reads cannot break a rule."""
         self._db = db
+        self._guarded = guarded
 
     def tables(self) -> dict[str, Table]:
-        names = [name for name in table_names(self._db) if name not in schema.NOT_EXPORTED]
+        names = [name for name in table_names(self._db) if name not in schema.NOT_EXPORTED and name != GUARDS]
         return {name: self._table(name) for name in names}
 
     def _table(self, name: str) -> Table:
@@ -99,3 +124,11 @@ class PostgresDialect:
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'seq'), COALESCE(MAX(seq), 0) + 1, false)"
                 f" FROM {quoted(table)}"
             )
+
+    def guard(self, rule: str) -> None:
+        if self._guarded is None:
+            return
+        slot = guard_slot(rule)
+        self._guarded.add(slot)  # before the statements: a failure here is what makes the next attempt lock first
+        self._db.execute(GUARD_LOCK, (GUARD_SPACE, slot))
+        self._db.execute(GUARD_BUMP, (slot,))

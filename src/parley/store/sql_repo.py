@@ -84,12 +84,14 @@ class SqlRepo(SqlStreams, SqlTables):
         return _page([load(Instance, r[1]) for r in rows], [r[0] for r in rows], limit)
 
     def count_instances(self, scope: Scope) -> int:
+        self._dialect.guard(f"instances\x1f{scope.account}\x1f{scope.region}")  # the quota and the aliases
         row = self._db.execute(
             "SELECT COUNT(*) FROM instances WHERE account=? AND region=?", (scope.account, scope.region)
         ).fetchone()
         return int(row[0])
 
     def alias_taken(self, scope: Scope, alias: str) -> bool:
+        self._dialect.guard(f"instances\x1f{scope.account}\x1f{scope.region}")  # no unique index on aliases
         row = self._db.execute(
             "SELECT 1 FROM instances WHERE account=? AND region=? AND alias=?",
             (scope.account, scope.region, alias),
@@ -186,6 +188,7 @@ class SqlRepo(SqlStreams, SqlTables):
             )
 
     def count_active_contacts(self, scope: Scope, instance_id: str, channel: str, now: datetime, cap: int) -> int:
+        self._dialect.guard(f"active\x1f{scope.account}\x1f{scope.region}\x1f{instance_id}\x1f{channel}")
         row = self._db.execute(
             "SELECT COUNT(*) FROM (SELECT 1 FROM contacts WHERE account=? AND region=? AND instance_id=?"
             " AND channel=? AND active=1 AND scheduled_end>? LIMIT ?) AS capped",
@@ -277,6 +280,7 @@ class SqlRepo(SqlStreams, SqlTables):
         return (Scope(row[0], row[1]), load(Attachment, row[2])) if row else None
 
     def count_attachments(self, scope: Scope, contact_id: str) -> int:
+        self._dialect.guard(f"attachments\x1f{scope.account}\x1f{scope.region}\x1f{contact_id}")
         row = self._db.execute(
             "SELECT COUNT(*) FROM attachments WHERE account=? AND region=? AND contact_id=?",
             (scope.account, scope.region, contact_id),
@@ -381,6 +385,7 @@ class SqlRepo(SqlStreams, SqlTables):
         return [load(Contact, r[0]) for r in rows]
 
     def count_waiting(self, scope: Scope, instance_id: str, queue_id: str, now: datetime) -> int:
+        self._dialect.guard(f"queue\x1f{scope.account}\x1f{scope.region}\x1f{instance_id}\x1f{queue_id}")
         row = self._db.execute(
             "SELECT COUNT(*) FROM queued WHERE account=? AND region=? AND instance_id=? AND queue_id=?"
             " AND scheduled_end>?",
@@ -396,6 +401,7 @@ class SqlRepo(SqlStreams, SqlTables):
         return load(HoursOfOperation, row[0]) if row else None
 
     def hours_by_name(self, scope: Scope, instance_id: str, name: str) -> HoursOfOperation | None:
+        self._dialect.guard(f"hours\x1f{scope.account}\x1f{scope.region}\x1f{instance_id}\x1f{name}")  # no unique index
         row = self._db.execute(
             "SELECT doc FROM hours WHERE account=? AND region=? AND instance_id=? AND name=? ORDER BY id LIMIT 1",
             (scope.account, scope.region, instance_id, name),

@@ -47,6 +47,9 @@ class SqlStreams(SqlInventory):
         return load(Stream, row[0]) if row else None
 
     def chain_streams(self, scope: Scope, chain_id: str) -> list[Stream]:
+        """A chain's streams; a unit that opens one counts the active ones first (at most MAX_STREAMS, one per
+        topic), hence the guard."""
+        self._dialect.guard(f"streams\x1f{scope.account}\x1f{scope.region}\x1f{chain_id}")
         rows = self._db.execute(
             "SELECT doc FROM streams WHERE account=? AND region=? AND chain_id=? ORDER BY rowid",
             (scope.account, scope.region, chain_id),
