@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import pytest
 
-from parley.chat.model import ACTIVE
+from parley.chat.model import ACTIVE, Participant
 from parley.chat.ports import UnitOfWork
 from parley.store.postgres import PostgresStore
 from tests.store import records as r
@@ -117,6 +117,13 @@ def basic_hours(repo: UnitOfWork, new_id: str) -> bool:
     return True
 
 
+def one_custom_bot(repo: UnitOfWork, new_id: str) -> bool:
+    if any(p.role == "CUSTOM_BOT" and p.present for p in repo.participants(SCOPE, "c-1")):
+        return False
+    repo.put_participant(SCOPE, Participant(new_id, "c-1", INSTANCE, "CUSTOM_BOT", "Bot", NOW))
+    return True
+
+
 RULES: dict[str, tuple[Check, Count]] = {
     "active-chat quota": (active_chats, lambda repo: len(repo.active_contacts(SCOPE, INSTANCE))),
     "instance quota": (instances, lambda repo: repo.count_instances(SCOPE)),
@@ -124,6 +131,7 @@ RULES: dict[str, tuple[Check, Count]] = {
     "attachments per chat": (attachments, lambda repo: repo.count_attachments(SCOPE, "c-1")),
     "queue MaxContacts": (queue_capacity, lambda repo: repo.count_waiting(SCOPE, INSTANCE, "q-1", NOW)),
     "streams of a chain": (streams, lambda repo: len(repo.chain_streams(SCOPE, "c-1"))),
+    "one custom bot per chat": (one_custom_bot, lambda repo: len(repo.participants(SCOPE, "c-1"))),
     "Basic Hours by name": (basic_hours, lambda repo: len(repo.list_hours(SCOPE, INSTANCE, None, 10).items)),
 }
 

@@ -220,6 +220,9 @@ class SqlRepo(SqlStreams, SqlTables):
         return [load(Participant, r[0]) for r in rows]
 
     def put_participant(self, scope: Scope, participant: Participant) -> None:
+        """Guarded on the chat: who may join depends on who is present (one custom bot, none beside an agent),
+        read earlier in the same unit, and the writer of a participant is the one place every such unit passes."""
+        self._dialect.guard(f"participants\x1f{scope.account}\x1f{scope.region}\x1f{participant.contact_id}")
         self._db.execute(
             "INSERT INTO participants (account, region, id, contact_id, doc) VALUES (?,?,?,?,?)"
             " ON CONFLICT (account, region, id) DO UPDATE SET contact_id=excluded.contact_id, doc=excluded.doc",
