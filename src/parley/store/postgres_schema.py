@@ -36,8 +36,11 @@ GUARD_SPACE = 0x5047  # first key of the two-key advisory locks of guards ("PG")
 GUARD_SLOTS = 1 << 16  # rows `guards` holds at most
 GUARDS = "guards"  # PostgreSQL's own table, never exported
 GUARD_TABLE = f"CREATE TABLE IF NOT EXISTS {GUARDS} (slot INTEGER PRIMARY KEY, bumps BIGINT NOT NULL)"
-GUARD_LOCK = "SELECT pg_advisory_xact_lock(?, ?)"
-GUARD_BUMP = f"INSERT INTO {GUARDS} (slot, bumps) VALUES (?, 1) ON CONFLICT (slot) DO UPDATE SET bumps={GUARDS}.bumps+1"
+# the lock, then the bump, in one round trip: the row to insert is made only once the lock is held
+GUARD = (
+    f"INSERT INTO {GUARDS} (slot, bumps) SELECT ?, 1 FROM (SELECT pg_advisory_xact_lock(?, ?)) AS locked"
+    f" ON CONFLICT (slot) DO UPDATE SET bumps={GUARDS}.bumps+1"
+)
 
 _WORDS = (
     (re.compile(r"\bINTEGER PRIMARY KEY AUTOINCREMENT\b"), "BIGSERIAL PRIMARY KEY"),
@@ -130,5 +133,4 @@ class PostgresDialect:
             return
         slot = guard_slot(rule)
         self._guarded.add(slot)  # before the statements: a failure here is what makes the next attempt lock first
-        self._db.execute(GUARD_LOCK, (GUARD_SPACE, slot))
-        self._db.execute(GUARD_BUMP, (slot,))
+        self._db.execute(GUARD, (slot, GUARD_SPACE, slot))
