@@ -43,7 +43,7 @@ class _Holding:
         self._repo, self._barrier, self._held = repo, barrier, held
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("put_") and not self._held.is_set():
+        if name.startswith(("put_", "delete_")) and not self._held.is_set():
             with contextlib.suppress(threading.BrokenBarrierError):  # the other was held at the guard
                 self._barrier.wait()
         return getattr(self._repo, name)
@@ -124,6 +124,17 @@ def one_custom_bot(repo: UnitOfWork, new_id: str) -> bool:
     return True
 
 
+def instance_deleted_or_flow_added(repo: UnitOfWork, new_id: str) -> bool:
+    """One node deletes the instance while the other adds a flow to it: the flow is refused or deleted too."""
+    if repo.get_instance(SCOPE, INSTANCE) is None:
+        return False
+    if new_id.startswith("n0"):
+        repo.delete_instance(SCOPE, INSTANCE)
+    else:
+        repo.put_flow(SCOPE, r.flow(new_id, "Late"))
+    return True
+
+
 RULES: dict[str, tuple[Check, Count]] = {
     "active-chat quota": (active_chats, lambda repo: len(repo.active_contacts(SCOPE, INSTANCE))),
     "instance quota": (instances, lambda repo: repo.count_instances(SCOPE)),
@@ -134,6 +145,16 @@ RULES: dict[str, tuple[Check, Count]] = {
     "one custom bot per chat": (one_custom_bot, lambda repo: len(repo.participants(SCOPE, "c-1"))),
     "Basic Hours by name": (basic_hours, lambda repo: len(repo.list_hours(SCOPE, INSTANCE, None, 10).items)),
 }
+
+
+def test_a_flow_added_while_another_node_deletes_its_instance_is_not_left_behind(
+    two_nodes: tuple[PostgresStore, PostgresStore],
+) -> None:
+    asyncio.run(two_nodes[0].run(lambda repo: repo.put_instance(SCOPE, r.instance())))
+    _race(two_nodes, instance_deleted_or_flow_added)
+    flows = asyncio.run(two_nodes[1].read(lambda repo: repo.list_flows(SCOPE, INSTANCE, frozenset(), None, 10)))
+    assert asyncio.run(two_nodes[1].read(lambda repo: repo.get_instance(SCOPE, INSTANCE))) is None
+    assert flows.items == []
 
 
 @pytest.mark.parametrize("rule", sorted(RULES))

@@ -23,10 +23,11 @@ is refused, the rerun replays the first's response), and a timer checked by two 
 once (both write the contact row; the rerun of the second sees the chat ended). What it does not refuse is
 write skew: two units that count the same rows and each insert a new one. Every rule checked that way (the
 active-chat, instance and per-chat attachment quotas, an instance alias, a queue's MaxContacts, a chain's
-streams, Basic Hours by name, who may join a chat) is guarded: the repository method that reads the rows (or,
-for participants, writes one) calls `Dialect.guard` (postgres_schema.py says how it works), and a unit whose
-guarded attempt failed locks the guards' slots before its next BEGIN, so the reruns queue instead of failing
-one another. Unique indexes already guard what is unique by key (ClientTokens, flow and queue names, ids).
+streams, Basic Hours by name, who may join a chat; an instance's flows, queues, hours and functions against
+its deletion) is guarded: the repository method that reads the rows (or, for participants and an instance's
+parts, writes one) calls `Dialect.guard` (postgres_schema.py says how it works), and a unit whose guarded
+attempt failed locks the guards' slots before its next BEGIN, so the reruns queue instead of failing one
+another. Unique indexes already guard what is unique by key (ClientTokens, flow and queue names, ids).
 
 A unit that loses a race (40001, 40P01 deadlock, 23505) is rolled back and run again from the start, up to
 MAX_ATTEMPTS times with a jittered backoff; the rerun sees the winner's committed rows. Read-only units run

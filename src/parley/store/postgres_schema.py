@@ -92,6 +92,7 @@ class PostgresDialect:
         which writes nothing, so its reads cannot break a rule."""
         self._db = db
         self._guarded = guarded
+        self._bumped: set[int] = set()  # this attempt's: one bump per slot is enough
 
     def tables(self) -> dict[str, Table]:
         names = [name for name in table_names(self._db) if name not in schema.NOT_EXPORTED and name != GUARDS]
@@ -129,8 +130,9 @@ class PostgresDialect:
             )
 
     def guard(self, rule: str) -> None:
-        if self._guarded is None:
-            return
         slot = guard_slot(rule)
+        if self._guarded is None or slot in self._bumped:
+            return
+        self._bumped.add(slot)
         self._guarded.add(slot)  # before the statements: a failure here is what makes the next attempt lock first
         self._db.execute(GUARD, (slot, GUARD_SPACE, slot))

@@ -71,10 +71,16 @@ class SqlRepo(SqlStreams, SqlTables):
         )
 
     def delete_instance(self, scope: Scope, instance_id: str) -> None:
+        self._guard_instance(scope, instance_id)
         key = (scope.account, scope.region, instance_id)
         self._db.execute("DELETE FROM instances WHERE account=? AND region=? AND id=?", key)
         for table in ("flows", "queues", "hours", "lambda_functions", "queued"):
             self._db.execute(f"DELETE FROM {table} WHERE account=? AND region=? AND instance_id=?", key)
+
+    def _guard_instance(self, scope: Scope, instance_id: str) -> None:
+        """Deleting an instance and writing its flows, queues, hours or functions exclude each other: a write
+        that read the instance as there, on another node, is not left behind in an instance deleted meanwhile."""
+        self._dialect.guard(f"instance\x1f{scope.account}\x1f{scope.region}\x1f{instance_id}")
 
     def list_instances(self, scope: Scope, after: str | None, limit: int) -> Page[Instance]:
         rows = self._db.execute(
@@ -107,6 +113,7 @@ class SqlRepo(SqlStreams, SqlTables):
         return load(ContactFlow, row[0]) if row else None
 
     def put_flow(self, scope: Scope, flow: ContactFlow) -> None:
+        self._guard_instance(scope, flow.instance_id)
         self._db.execute(
             "INSERT INTO flows (account, region, instance_id, id, name, type, doc) VALUES (?,?,?,?,?,?,?)"
             " ON CONFLICT (account, region, instance_id, id) DO UPDATE SET name=excluded.name, type=excluded.type,"
@@ -360,6 +367,7 @@ class SqlRepo(SqlStreams, SqlTables):
         return load(Queue, row[0]) if row else None
 
     def put_queue(self, scope: Scope, queue: Queue) -> None:
+        self._guard_instance(scope, queue.instance_id)
         self._db.execute(
             "INSERT INTO queues (account, region, instance_id, id, name, type, doc) VALUES (?,?,?,?,?,?,?)"
             " ON CONFLICT (account, region, instance_id, id) DO UPDATE SET name=excluded.name, type=excluded.type,"
@@ -412,6 +420,7 @@ class SqlRepo(SqlStreams, SqlTables):
         return load(HoursOfOperation, row[0]) if row else None
 
     def put_hours(self, scope: Scope, hours: HoursOfOperation) -> None:
+        self._guard_instance(scope, hours.instance_id)
         self._db.execute(
             "INSERT INTO hours (account, region, instance_id, id, name, doc) VALUES (?,?,?,?,?,?)"
             " ON CONFLICT (account, region, instance_id, id) DO UPDATE SET name=excluded.name, doc=excluded.doc",
@@ -433,6 +442,7 @@ class SqlRepo(SqlStreams, SqlTables):
         return load(LambdaFunction, row[0]) if row else None
 
     def put_lambda_function(self, scope: Scope, function: LambdaFunction) -> None:
+        self._guard_instance(scope, function.instance_id)
         self._db.execute(
             "INSERT INTO lambda_functions (account, region, instance_id, arn, doc) VALUES (?,?,?,?,?)"
             " ON CONFLICT (account, region, instance_id, arn) DO UPDATE SET doc=excluded.doc",
