@@ -35,6 +35,7 @@ from parley.services.stream_views import StreamViews
 from parley.services.streams import Streamer
 from parley.services.upgrade import upgrade_stored_instances
 from parley.settings import Settings, SettingsError, effective, is_loopback_host
+from parley.store.memory.store import MemoryStore
 from parley.store.sqlite import SqliteStore
 from parley.timers import FLOW, Deadlines
 from parley.transport.access_log import AccessLog
@@ -50,9 +51,16 @@ from parley.transport.request_log import RequestLog
 from parley.transport.websocket import ChatSockets
 
 log = logging.getLogger("parley")
+Store = SqliteStore | MemoryStore  # what build_app can pick: durable with --data-dir, else in memory
 
 
-def _secret(settings: Settings, store: SqliteStore) -> bytes:
+def _store(settings: Settings) -> Store:
+    if settings.data_dir is None:
+        return MemoryStore()
+    return SqliteStore(settings.data_dir, settings.sqlite_synchronous)
+
+
+def _secret(settings: Settings, store: Store) -> bytes:
     if settings.secret:
         try:
             return bytes.fromhex(settings.secret)
@@ -115,7 +123,7 @@ class Parley:
     """The ASGI application plus what must be closed when it stops."""
 
     settings: Settings
-    store: SqliteStore
+    store: Store
     aws: AwsHttp
     admin: Admin
     hosted: Hosted
@@ -217,7 +225,7 @@ def build_app(
     clock = _clock(settings)
     lambda_ids = IdGenerator(None if settings.seed is None else settings.seed + 2)
     invoker = LambdaInvoker(settings, lambdas, clock=clock, ids=lambda_ids)  # before the store: imports may fail
-    store = SqliteStore(settings.data_dir, settings.sqlite_synchronous)
+    store = _store(settings)
     secret = _secret(settings, store)
     ids = IdGenerator(settings.seed)
     signer, pages = TokenSigner(secret), PageTokens(secret)

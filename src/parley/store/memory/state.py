@@ -1,0 +1,197 @@
+"""The in-memory store's tables, its secondary indexes, and the undo journal that makes a unit atomic.
+
+A table is a dict keyed by the SQLite schema's primary key (schema.py), holding a private copy of the domain
+record (copies.py): no JSON on the hot path. An index maps a bucket (say, a contact's (account, region,
+chain_id)) to the ordered set (a dict of None) of its members' keys, maintained on every write.
+
+Every change goes through `_put`, `_drop`, `_add`, `_discard`, `_insort` or `_unsort`, which journal how to
+undo it; `rollback` replays the journal backwards, so a unit that raises leaves nothing behind. Units run
+inline on the event loop one at a time (the store never awaits inside one), so nothing needs a lock.
+
+Order follows SQLite's: a replaced row (INSERT OR REPLACE) gets a new rowid, so `_put` moves it to the end of
+its table and of its index buckets; an updated row (UPDATE, upsert) keeps its place (`move=False`).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Final, TypeVar
+
+from parley.chat.flow_record import FlowRecord
+from parley.chat.model import (
+    Attachment,
+    Contact,
+    ContactFlow,
+    HoursOfOperation,
+    Instance,
+    Item,
+    LambdaFunction,
+    Participant,
+    Queue,
+    Stream,
+    View,
+)
+
+V = TypeVar("V")
+Key = tuple[str, str, str]  # (account, region, id)
+Owned = tuple[str, str, str, str]  # (account, region, instance_id, id): an instance's flows, queues, hours, functions
+Index = dict[Any, dict[Any, None]]  # bucket -> ordered set of member keys
+MISSING: Final[Any] = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A row of the `queued` index table: a contact waiting in a queue (kept by put_contact, as SQLite does)."""
+
+    instance_id: str
+    queue_id: str
+    enqueued: float
+    scheduled_end: float
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRow:
+    stream: Stream
+    delivered: int = 0
+    filtered: int = 0
+    last_error: str | None = None
+    last_delivered_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    streaming_id: str
+    state: str  # pending | dead | delivered
+    item: Item
+    attempts: int = 0
+    first_at: float | None = None
+    last_error: str | None = None
+    done_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    fingerprint: str
+    response: str
+    expires: float
+
+
+def _restore(table: dict[Any, Any], key: Hashable, old: Any) -> None:
+    table[key] = old
+
+
+def _unset(table: dict[Any, Any], key: Hashable) -> None:
+    table.pop(key, None)
+
+
+def _remove_sorted(entries: list[Any], entry: Any) -> None:
+    index = bisect_left(entries, entry)
+    if index < len(entries) and entries[index] == entry:
+        del entries[index]
+
+
+class MemoryState:
+    """The tables and indexes; the repo mixins read them directly and change them through the journal."""
+
+    def __init__(self) -> None:
+        self._journal: list[Callable[[], object]] = []
+        self.instances: dict[Key, Instance] = {}
+        self.flows: dict[Owned, ContactFlow] = {}
+        self.contacts: dict[Key, Contact] = {}
+        self.participant_rows: dict[Key, Participant] = {}
+        self.items: dict[int, tuple[str, str, Item]] = {}  # seq -> (account, region, item)
+        self.idempotency: dict[Key, TokenRecord] = {}
+        self.attachments: dict[Key, Attachment] = {}
+        self.attachment_bytes: dict[Key, bytes] = {}
+        self.views: dict[Key, View] = {}
+        self.flow_runs: dict[Key, FlowRecord] = {}
+        self.hours: dict[Owned, HoursOfOperation] = {}
+        self.queues: dict[Owned, Queue] = {}
+        self.lambda_functions: dict[Owned, LambdaFunction] = {}
+        self.queued: dict[Key, Queued] = {}
+        self.streams: dict[Key, StreamRow] = {}
+        self.outbox: dict[int, OutboxRow] = {}
+        self.sequences: dict[str, int] = {"items": 0, "stream_outbox": 0}  # AUTOINCREMENT's last values
+        self._indexes()
+
+    def _indexes(self) -> None:
+        self.scope_instances: Index = {}  # (account, region) -> instance ids
+        self.instance_rows: Index = {}  # (table, account, region, instance_id) -> ids of flows, queues, hours, arns
+        self.unique_names: dict[tuple[str, str, str, str, str], str] = {}  # (table, a, r, instance, name) -> id
+        self.contact_scopes: Index = {}  # contact id -> (account, region)s
+        self.chain_contacts: Index = {}  # (account, region, chain_id) -> contact ids
+        # (account, region, instance_id) -> its contacts not ended, as sorted (channel, scheduled_end, id): the
+        # order of SQLite's contacts_active index, and a count of a channel's active chats is two bisections
+        self.active: dict[Key, list[tuple[str, float, str]]] = {}
+        self.contact_participants: Index = {}  # (account, region, contact_id) -> participant ids
+        self.participant_scopes: Index = {}  # participant id -> (account, region)s
+        self.chain_item_seqs: Index = {}  # (account, region, chain_id) -> seqs
+        self.contact_attachments: Index = {}  # (account, region, contact_id) -> attachment ids
+        self.attachment_scopes: Index = {}  # attachment id -> (account, region)s
+        self.live_runs: dict[Key, None] = {}  # flow records still live
+        self.queue_waiting: Index = {}  # (account, region, instance_id, queue_id) -> contact ids
+        self.chain_stream_ids: Index = {}  # (account, region, chain_id) -> streaming ids
+        self.stream_keys: dict[str, Key] = {}  # streaming id -> its key
+        self.outbox_states: Index = {}  # (streaming_id, state) -> seqs
+
+    # -- the journal ----------------------------------------------------------------------------------
+    def commit(self) -> None:
+        """The unit succeeded: its changes stay, and the journal lets go of what they replaced."""
+        self._journal.clear()
+
+    def rollback(self) -> None:
+        journal = self._journal
+        while journal:
+            journal.pop()()
+
+    # -- journaled changes ----------------------------------------------------------------------------
+    def _put(self, table: dict[Any, V], key: Hashable, value: V, move: bool = True) -> Any:
+        """Sets the row; answers the row it replaced (or MISSING)."""
+        old = table.pop(key, MISSING) if move else table.get(key, MISSING)
+        table[key] = value
+        self._journal.append(partial(_unset, table, key) if old is MISSING else partial(_restore, table, key, old))
+        return old
+
+    def _drop(self, table: dict[Any, V], key: Hashable) -> Any:
+        """Deletes the row if there is one; answers it (or MISSING)."""
+        old = table.pop(key, MISSING)
+        if old is not MISSING:
+            self._journal.append(partial(_restore, table, key, old))
+        return old
+
+    def _add(self, index: Index, bucket: Hashable, member: Hashable, move: bool = True) -> None:
+        members = index.get(bucket)
+        if members is None:
+            members = {}
+            self._put(index, bucket, members)
+        self._put(members, member, None, move)
+
+    def _discard(self, index: Index, bucket: Hashable, member: Hashable) -> None:
+        members = index.get(bucket)
+        if members is not None and member in members:
+            self._drop(members, member)
+            if not members:
+                self._drop(index, bucket)
+
+    def _insort(self, entries: list[Any], entry: Any) -> None:
+        insort(entries, entry)
+        self._journal.append(partial(_remove_sorted, entries, entry))
+
+    def _unsort(self, entries: list[Any], entry: Any) -> None:
+        index = bisect_left(entries, entry)
+        if index < len(entries) and entries[index] == entry:
+            del entries[index]
+            self._journal.append(partial(insort, entries, entry))
+
+    def _next_seq(self, table: str) -> int:
+        seq = self.sequences[table] + 1
+        self._put(self.sequences, table, seq, move=False)
+        return seq
+
+    def members(self, index: Index, bucket: Hashable) -> list[Any]:
+        """The bucket's members, in index order (a copy: callers may change the index while walking it)."""
+        found = index.get(bucket)
+        return list(found) if found else []
