@@ -83,7 +83,7 @@ class MemoryCatalog(MemoryState):
         if name is not None:
             if old is not MISSING and old.name != name:
                 self._drop(self.unique_names, (kind, account, region, instance_id, old.name))
-            self._put(self.unique_names, (kind, account, region, instance_id, name), row_id, move=False)
+            self._put(self.unique_names, (kind, account, region, instance_id, name), row_id)
         self._add(self.instance_rows, (kind, account, region, instance_id), row_id)
 
     def _drop_owned(self, kind: str, table: dict[Owned, Any], key: Owned) -> bool:

@@ -31,6 +31,7 @@ class MemoryChats(MemoryCatalog):
     def put_contact(self, scope: Scope, contact: Contact) -> None:
         account, region = scope.account, scope.region
         old = self._put(self.contacts, (account, region, contact.id), copy(contact))
+        self._stamp(self.contact_rowids, (account, region, contact.id))
         if old is MISSING:
             self._add(self.contact_scopes, contact.id, (account, region))
         if old is MISSING or old.chain_id != contact.chain_id:
@@ -112,17 +113,24 @@ class MemoryChats(MemoryCatalog):
         return None
 
     def live_contacts(self) -> list[tuple[Scope, Contact]]:
-        return [(Scope(k[0], k[1]), copy(c)) for k, c in self.contacts.items() if not c.ended_at]
+        live = [key for key, contact in self.contacts.items() if not contact.ended_at]
+        return [(Scope(k[0], k[1]), copy(self.contacts[k])) for k in self.by_rowid(self.contact_rowids, live)]
 
     # participants ------------------------------------------------------------------------------------
     def participants(self, scope: Scope, contact_id: str) -> list[Participant]:
         account, region = scope.account, scope.region
         found = self.contact_participants.get((account, region, contact_id))
-        return [copy(self.participant_rows[(account, region, p)]) for p in found] if found else []
+        if not found:
+            return []
+        keys = [(account, region, p) for p in found]
+        if len(keys) > 1:
+            keys = self.by_rowid(self.participant_rowids, keys)
+        return [copy(self.participant_rows[key]) for key in keys]
 
     def put_participant(self, scope: Scope, participant: Participant) -> None:
         account, region, participant_id = scope.account, scope.region, participant.id
         old = self._put(self.participant_rows, (account, region, participant_id), copy(participant))
+        self._stamp(self.participant_rowids, (account, region, participant_id))
         if old is not MISSING and old.contact_id != participant.contact_id:
             self._discard(self.contact_participants, (account, region, old.contact_id), participant_id)
         self._add(self.contact_participants, (account, region, participant.contact_id), participant_id)
@@ -146,7 +154,7 @@ class MemoryChats(MemoryCatalog):
         if row is not None and row[:2] == (scope.account, scope.region):
             kept = copy(item)
             kept.chain_id = row[2].chain_id  # the chain column is not updated (the index stays right)
-            self._put(self.items, item.seq, (row[0], row[1], kept), move=False)
+            self._put(self.items, item.seq, (row[0], row[1], kept))
 
     def chain_items(self, scope: Scope, chain_id: str, types: frozenset[str] | None = None) -> list[Item]:
         found = self.chain_items_index(scope, chain_id)
@@ -161,7 +169,7 @@ class MemoryChats(MemoryCatalog):
     def put_attachment(self, scope: Scope, attachment: Attachment) -> None:
         """Inserts or updates the record; the bytes, once uploaded, are left as they are."""
         key = (scope.account, scope.region, attachment.id)
-        old = self._put(self.attachments, key, copy(attachment), move=False)
+        old = self._put(self.attachments, key, copy(attachment))
         if old is MISSING:
             self._add(self.contact_attachments, (key[0], key[1], attachment.contact_id), attachment.id)
             self._add(self.attachment_scopes, attachment.id, (key[0], key[1]))
@@ -181,7 +189,7 @@ class MemoryChats(MemoryCatalog):
     def put_attachment_data(self, scope: Scope, attachment_id: str, data: bytes) -> None:
         key = (scope.account, scope.region, attachment_id)
         if key in self.attachments:
-            self._put(self.attachment_bytes, key, bytes(data), move=False)
+            self._put(self.attachment_bytes, key, bytes(data))
 
     def attachment_data(self, scope: Scope, attachment_id: str) -> bytes | None:
         return self.attachment_bytes.get((scope.account, scope.region, attachment_id))
@@ -194,13 +202,15 @@ class MemoryChats(MemoryCatalog):
     def put_flow_record(self, scope: Scope, record: FlowRecord) -> None:
         key = (scope.account, scope.region, record.contact_id)
         self._put(self.flow_runs, key, copy(record))
+        self._stamp(self.run_rowids, key)
         if record.live:
             self._put(self.live_runs, key, None)
         else:
             self._drop(self.live_runs, key)
 
     def live_flow_records(self) -> list[tuple[Scope, str]]:
-        return [(Scope(account, region), contact_id) for account, region, contact_id in self.live_runs]
+        live = self.by_rowid(self.run_rowids, self.live_runs)
+        return [(Scope(account, region), contact_id) for account, region, contact_id in live]
 
     # ClientToken records -----------------------------------------------------------------------------
     def get_idempotent(self, scope: Scope, key: str, now: datetime) -> tuple[str, str] | None:

@@ -54,13 +54,13 @@ class MemoryInventory(MemoryStreams):
         return _scoped(self.instances, selection, lambda key, row: key)
 
     def select_flows(self, selection: Selection) -> list[tuple[Scope, ContactFlow]]:
-        return _scoped(self.flows, selection, lambda key, row: (*key[:3], row.name))
+        return _scoped(self.flows, selection, lambda key, row: (*key[:3], row.name, key[3]))
 
     def select_queues(self, selection: Selection) -> list[tuple[Scope, Queue]]:
-        return _scoped(self.queues, selection, lambda key, row: (*key[:3], row.name))
+        return _scoped(self.queues, selection, lambda key, row: (*key[:3], row.name, key[3]))
 
     def select_hours(self, selection: Selection) -> list[tuple[Scope, HoursOfOperation]]:
-        return _scoped(self.hours, selection, lambda key, row: (*key[:3], row.name))
+        return _scoped(self.hours, selection, lambda key, row: (*key[:3], row.name, key[3]))
 
     def select_lambda_functions(self, selection: Selection) -> list[tuple[Scope, LambdaFunction]]:
         return _scoped(self.lambda_functions, selection, lambda key, row: key)
@@ -89,11 +89,9 @@ class MemoryInventory(MemoryStreams):
 
     def select_participants(self, selection: Selection) -> list[tuple[Scope, Participant]]:
         contacts = {key for key, _ in self._selected_contacts(selection)}
-        return [
-            (Scope(key[0], key[1]), copy(participant))
-            for key, participant in self.participant_rows.items()
-            if (key[0], key[1], participant.contact_id) in contacts
-        ]
+        rows = self.participant_rows
+        keys = [key for key, participant in rows.items() if (key[0], key[1], participant.contact_id) in contacts]
+        return [(Scope(key[0], key[1]), copy(rows[key])) for key in self.by_rowid(self.participant_rowids, keys)]
 
     def select_items(self, selection: Selection) -> list[tuple[Scope, Item]]:
         """Transcript items (persisted ones) of the selected contacts, in arrival order."""
@@ -134,7 +132,7 @@ class MemoryInventory(MemoryStreams):
         messages = sum(self.drop_stream(key) for key in streams)
         counts["streams"], counts["streamMessages"] = len(streams), messages
         if selection == Selection():  # everything: arrival numbers restart too, as on a fresh server
-            self._put(self.sequences, "items", 0, move=False)
+            self._put(self.sequences, "items", 0)
         return Removed(counts, [(Scope(key[0], key[1]), key[2]) for key, _ in selected])
 
     def _remove_chats(self, selected: list[tuple[Key, Contact]]) -> dict[str, int]:
@@ -146,6 +144,7 @@ class MemoryInventory(MemoryStreams):
         runs = [key for key in self.flow_runs if key in contacts]
         for key in runs:
             self._drop(self.flow_runs, key)
+            self._drop(self.run_rowids, key)
             self._drop(self.live_runs, key)
         seqs = [seq for chain in chains for seq in self.chain_item_seqs.get(chain, ())]
         for seq in seqs:
@@ -165,6 +164,7 @@ class MemoryInventory(MemoryStreams):
         contact = self._drop(self.contacts, key)
         if contact is MISSING:
             return
+        self._drop(self.contact_rowids, key)
         self._discard(self.contact_scopes, key[2], key[:2])
         self._discard(self.chain_contacts, (key[0], key[1], contact.chain_id), key[2])
         entry = active_entry(contact)
@@ -173,6 +173,7 @@ class MemoryInventory(MemoryStreams):
 
     def _drop_participant(self, key: Key) -> None:
         participant = self._drop(self.participant_rows, key)
+        self._drop(self.participant_rowids, key)
         self._discard(self.contact_participants, (key[0], key[1], participant.contact_id), key[2])
         self._discard(self.participant_scopes, key[2], key[:2])
 

@@ -30,10 +30,11 @@ class MemoryStreams(MemoryChats):
         old = self.streams.get(key)
         if old is None:
             self._put(self.streams, key, StreamRow(copy(stream)))
+            self._stamp(self.stream_rowids, key)
             self._put(self.stream_keys, stream.id, key)
             self._add(self.chain_stream_ids, (key[0], key[1], stream.chain_id), stream.id)
         else:  # an upsert of the state and the document: the row keeps its place, counters and chain
-            self._put(self.streams, key, dataclasses.replace(old, stream=copy(stream)), move=False)
+            self._put(self.streams, key, dataclasses.replace(old, stream=copy(stream)))
 
     def get_stream(self, scope: Scope, streaming_id: str) -> Stream | None:
         row = self.streams.get((scope.account, scope.region, streaming_id))
@@ -41,23 +42,28 @@ class MemoryStreams(MemoryChats):
 
     def chain_streams(self, scope: Scope, chain_id: str) -> list[Stream]:
         account, region = scope.account, scope.region
-        ids = self.members(self.chain_stream_ids, (account, region, chain_id))
-        return [copy(self.streams[(account, region, i)].stream) for i in ids]
+        return [copy(self.streams[key].stream) for key in self._chain_keys(account, region, chain_id)]
+
+    def _chain_keys(self, account: str, region: str, chain_id: str) -> list[tuple[str, str, str]]:
+        ids = self.chain_stream_ids.get((account, region, chain_id))
+        if not ids:
+            return []
+        keys = [(account, region, i) for i in ids]
+        return keys if len(keys) == 1 else self.by_rowid(self.stream_rowids, keys)
 
     def stream_item(self, scope: Scope, item: Item) -> None:
         account, region = scope.account, scope.region
-        ids = self.chain_stream_ids.get((account, region, item.chain_id))
-        if not ids:
+        if (account, region, item.chain_id) not in self.chain_stream_ids:
             return
         kept: Item | None = None
-        for streaming_id in list(ids):
-            stream = self.streams[(account, region, streaming_id)].stream
+        for key in self._chain_keys(account, region, item.chain_id):
+            stream = self.streams[key].stream
             if stream.state == ACTIVE and item.type in stream.kinds:
                 kept = kept or copy(item)
-                self._put_outbox(self._next_seq("stream_outbox"), OutboxRow(streaming_id, "pending", kept))
+                self._put_outbox(self._next_seq("stream_outbox"), OutboxRow(key[2], "pending", kept))
 
     def _put_outbox(self, seq: int, row: OutboxRow) -> None:
-        old = self._put(self.outbox, seq, row, move=False)
+        old = self._put(self.outbox, seq, row)
         if old is not MISSING and (old.streaming_id, old.state) != (row.streaming_id, row.state):
             self._discard(self.outbox_states, (old.streaming_id, old.state), seq)
         if old is MISSING or (old.streaming_id, old.state) != (row.streaming_id, row.state):
@@ -75,7 +81,7 @@ class MemoryStreams(MemoryChats):
     def _update_stream(self, streaming_id: str, **changes: Any) -> None:
         key = self.stream_keys.get(streaming_id)
         if key is not None:
-            self._put(self.streams, key, dataclasses.replace(self.streams[key], **changes), move=False)
+            self._put(self.streams, key, dataclasses.replace(self.streams[key], **changes))
 
     # the worker's side ---------------------------------------------------------------------------
     def find_stream(self, streaming_id: str) -> tuple[Scope, Stream] | None:
@@ -84,8 +90,8 @@ class MemoryStreams(MemoryChats):
 
     def select_streams(self, selection: Selection) -> list[tuple[Scope, Stream]]:
         found = []
-        for (account, region, _), row in self.streams.items():
-            stream = row.stream
+        for key in self.by_rowid(self.stream_rowids, self.streams):
+            account, region, stream = key[0], key[1], self.streams[key].stream
             if (
                 selection.account in (None, account)
                 and selection.region in (None, region)
@@ -192,6 +198,7 @@ class MemoryStreams(MemoryChats):
         if row is MISSING:
             return 0
         self._drop(self.stream_keys, key[2])
+        self._drop(self.stream_rowids, key)
         self._discard(self.chain_stream_ids, (key[0], key[1], row.stream.chain_id), key[2])
         removed = 0
         for state in ("pending", "dead", "delivered"):

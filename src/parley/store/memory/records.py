@@ -124,7 +124,8 @@ class MemoryRecords(MemoryInventory):
         elif table in ("flows", "queues", "hours", "lambda_functions"):
             yield from self._dump_owned(table)
         elif table == "contacts":
-            for (a, r, i), c in self.contacts.items():
+            for a, r, i in self.by_rowid(self.contact_rowids, self.contacts):
+                c = self.contacts[(a, r, i)]
                 yield {
                     "account": a,
                     "region": r,
@@ -138,7 +139,8 @@ class MemoryRecords(MemoryInventory):
                     "doc": _doc(c),
                 }
         elif table == "participants":
-            for (a, r, i), p in self.participant_rows.items():
+            for a, r, i in self.by_rowid(self.participant_rowids, self.participant_rows):
+                p = self.participant_rows[(a, r, i)]
                 yield {"account": a, "region": r, "id": i, "contact_id": p.contact_id, "doc": _doc(p)}
         elif table == "items":
             for seq in sorted(self.items):
@@ -161,7 +163,8 @@ class MemoryRecords(MemoryInventory):
             for (a, r, token), view in self.views.items():
                 yield {"account": a, "region": r, "token": token, "doc": _doc(view)}
         elif table == "flow_runs":
-            for (a, r, contact_id), record in self.flow_runs.items():
+            for a, r, contact_id in self.by_rowid(self.run_rowids, self.flow_runs):
+                record = self.flow_runs[(a, r, contact_id)]
                 live = int(record.live)
                 yield {"account": a, "region": r, "contact_id": contact_id, "live": live, "doc": _doc(record)}
         elif table == "queued":
@@ -206,7 +209,8 @@ class MemoryRecords(MemoryInventory):
             yield row
 
     def _dump_streams(self) -> Iterator[Row]:
-        for (a, r, i), row in self.streams.items():
+        for a, r, i in self.by_rowid(self.stream_rowids, self.streams):
+            row = self.streams[(a, r, i)]
             s = row.stream
             yield {
                 "account": a,
@@ -270,14 +274,14 @@ class MemoryRecords(MemoryInventory):
         self._put(self.items, item.seq, (scope.account, scope.region, item))
         self._add(self.chain_item_seqs, (scope.account, scope.region, item.chain_id), item.seq)
         if item.seq > self.sequences["items"]:
-            self._put(self.sequences, "items", item.seq, move=False)
+            self._put(self.sequences, "items", item.seq)
 
     def _load_attachment(self, scope: Scope, row: Row) -> None:
         attachment = _decoded(Attachment, row["doc"])
         self.put_attachment(scope, attachment)
         key = (scope.account, scope.region, attachment.id)
         if row.get("data") is not None:
-            self._put(self.attachment_bytes, key, bytes(row["data"]), move=False)
+            self._put(self.attachment_bytes, key, bytes(row["data"]))
         else:
             self._drop(self.attachment_bytes, key)
 
@@ -301,7 +305,7 @@ class MemoryRecords(MemoryInventory):
             row.get("last_error"),
             row.get("last_delivered_at"),
         )
-        self._put(self.streams, key, counters, move=False)
+        self._put(self.streams, key, counters)
 
     def _load_outbox(self, scope: Scope, row: Row) -> None:
         seq = int(row.get("seq") or self.sequences["stream_outbox"] + 1)
@@ -317,7 +321,7 @@ class MemoryRecords(MemoryInventory):
         )
         self._put_outbox(seq, entry)
         if seq > self.sequences["stream_outbox"]:
-            self._put(self.sequences, "stream_outbox", seq, move=False)
+            self._put(self.sequences, "stream_outbox", seq)
 
 
 def _checked(table: str, row: Row) -> tuple[str, str]:

@@ -8,8 +8,11 @@ Every change goes through `_put`, `_drop`, `_add`, `_discard`, `_insort` or `_un
 undo it; `rollback` replays the journal backwards, so a unit that raises leaves nothing behind. Units run
 inline on the event loop one at a time (the store never awaits inside one), so nothing needs a lock.
 
-Order follows SQLite's: a replaced row (INSERT OR REPLACE) gets a new rowid, so `_put` moves it to the end of
-its table and of its index buckets; an updated row (UPDATE, upsert) keeps its place (`move=False`).
+A row keeps its place in its dict when it is replaced, so the journal restores order exactly too. Where the
+port's answers follow SQLite's rowid order (participants, live contacts, live flow records, streams), and a
+replaced row (INSERT OR REPLACE) gets a new rowid there, the row's rowid is kept beside it (`_stamp`) and
+reads sort by it. Elsewhere dict order is only the order a snapshot lists rows in (a row deleted and then
+restored by a rollback comes last there; rows are keyed, their order in a snapshot carries no meaning).
 """
 
 from __future__ import annotations
@@ -114,7 +117,11 @@ class MemoryState:
         self.queued: dict[Key, Queued] = {}
         self.streams: dict[Key, StreamRow] = {}
         self.outbox: dict[int, OutboxRow] = {}
-        self.sequences: dict[str, int] = {"items": 0, "stream_outbox": 0}  # AUTOINCREMENT's last values
+        self.sequences: dict[str, int] = {"items": 0, "stream_outbox": 0, "rowid": 0}  # the last values given
+        self.contact_rowids: dict[Key, int] = {}
+        self.participant_rowids: dict[Key, int] = {}
+        self.run_rowids: dict[Key, int] = {}
+        self.stream_rowids: dict[Key, int] = {}
         self._indexes()
 
     def _indexes(self) -> None:
@@ -148,9 +155,9 @@ class MemoryState:
             journal.pop()()
 
     # -- journaled changes ----------------------------------------------------------------------------
-    def _put(self, table: dict[Any, V], key: Hashable, value: V, move: bool = True) -> Any:
+    def _put(self, table: dict[Any, V], key: Hashable, value: V) -> Any:
         """Sets the row; answers the row it replaced (or MISSING)."""
-        old = table.pop(key, MISSING) if move else table.get(key, MISSING)
+        old = table.get(key, MISSING)
         table[key] = value
         self._journal.append(partial(_unset, table, key) if old is MISSING else partial(_restore, table, key, old))
         return old
@@ -162,12 +169,20 @@ class MemoryState:
             self._journal.append(partial(_restore, table, key, old))
         return old
 
-    def _add(self, index: Index, bucket: Hashable, member: Hashable, move: bool = True) -> None:
+    def _add(self, index: Index, bucket: Hashable, member: Hashable) -> None:
         members = index.get(bucket)
         if members is None:
             members = {}
             self._put(index, bucket, members)
-        self._put(members, member, None, move)
+        if member not in members:
+            self._put(members, member, None)
+
+    def _stamp(self, rowids: dict[Any, int], key: Hashable) -> None:
+        """A new rowid for the row (SQLite's INSERT OR REPLACE gives one), so it sorts last."""
+        self._put(rowids, key, self._next_seq("rowid"))
+
+    def by_rowid(self, rowids: dict[Any, int], keys: Any) -> list[Any]:
+        return sorted(keys, key=rowids.__getitem__)
 
     def _discard(self, index: Index, bucket: Hashable, member: Hashable) -> None:
         members = index.get(bucket)
@@ -188,7 +203,7 @@ class MemoryState:
 
     def _next_seq(self, table: str) -> int:
         seq = self.sequences[table] + 1
-        self._put(self.sequences, table, seq, move=False)
+        self._put(self.sequences, table, seq)
         return seq
 
     def members(self, index: Index, bucket: Hashable) -> list[Any]:
