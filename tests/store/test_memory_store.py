@@ -8,8 +8,10 @@ nothing behind, and what a caller reads or puts never aliases what the store kee
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -435,3 +437,50 @@ def _normalized(dumped: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[
             cleaned.append(row)
         result[table] = sorted(cleaned, key=repr)
     return result
+
+
+def test_the_active_chat_count_follows_replacement_removal_and_import(stores: tuple[SqliteStore, MemoryStore]) -> None:
+    def counts(repo: UnitOfWork) -> list[int]:
+        return [repo.count_active_contacts(scope, f"{p}1", "CHAT", NOW, 10**6) for scope, p in ((A, "a"), (B, "b"))]
+
+    def churn(repo: UnitOfWork) -> list[list[int]]:
+        populate(repo)
+        seen = [counts(repo)]
+        for contact_id in ("ac1", "ac1", "bc3"):
+            again = repo.get_contact(A if contact_id[0] == "a" else B, contact_id)
+            assert again is not None
+            repo.put_contact(A if contact_id[0] == "a" else B, again)  # replaced as it was: counted once
+        seen.append(counts(repo))
+        moved = contact("ac9", "b1")
+        repo.put_contact(A, moved)
+        moved.instance_id = "a1"
+        repo.put_contact(A, moved)  # another instance now: counted there only
+        seen.append(counts(repo))
+        snapshot = repo.dump_records()
+        repo.remove(Selection(A.account))
+        seen.append(counts(repo))
+        repo.load_records(snapshot)
+        repo.load_records(snapshot)  # every row replaced by itself
+        seen.append(counts(repo))
+        return seen
+
+    assert same(stores, churn) == [[5, 5], [5, 5], [6, 5], [0, 5], [6, 5]]
+
+
+def test_a_database_from_before_the_active_counts_gets_them(tmp_path: Path) -> None:
+    store = SqliteStore(str(tmp_path))
+    try:
+        run(store, populate)
+    finally:
+        store.close()
+    with sqlite3.connect(tmp_path / "parley.sqlite3") as conn:  # as a database written before the counts
+        for trigger in ("replaced", "inserted", "deleted"):
+            conn.execute(f"DROP TRIGGER active_counts_{trigger}")
+        conn.execute("DROP TABLE active_counts")
+    reopened = SqliteStore(str(tmp_path))
+    try:
+        assert run(reopened, lambda repo: repo.count_active_contacts(A, "a1", "CHAT", NOW, 100)) == 5
+        run(reopened, lambda repo: repo.put_contact(A, contact("new", "a1")))
+        assert run(reopened, lambda repo: repo.count_active_contacts(A, "a1", "CHAT", NOW, 100)) == 6
+    finally:
+        reopened.close()

@@ -5,9 +5,33 @@ from __future__ import annotations
 
 VERSION = 3
 
-# Tables a state snapshot (`parley export`) leaves out: the token secret, and ClientToken records, whose
-# stored responses hold ParticipantTokens. Every other table is exported and imported as it is.
-NOT_EXPORTED = frozenset({"meta", "idempotency"})
+# Tables a state snapshot (`parley export`) leaves out: the token secret, ClientToken records, whose stored
+# responses hold ParticipantTokens, and active_counts (derived from contacts, kept by triggers). Every other
+# table is exported and imported as it is.
+NOT_EXPORTED = frozenset({"meta", "idempotency", "active_counts"})
+
+# Active contacts (active=1) per instance and channel, so the quota check of StartChatContact reads one row
+# instead of counting every active chat. Triggers keep it, so every writer of `contacts` (put_contact, a
+# snapshot's rows, a reset) does too: before a row goes in, the row it replaces (INSERT OR REPLACE; SQLite
+# fires no delete trigger for it) is taken off; after, the new row is added; a deleted row is taken off.
+_COUNT_KEY = "account, region, instance_id, channel"
+ACTIVE_COUNTS: tuple[str, ...] = (
+    f"""CREATE TABLE IF NOT EXISTS active_counts (account TEXT NOT NULL, region TEXT NOT NULL,
+        instance_id TEXT NOT NULL, channel TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY ({_COUNT_KEY}))""",
+    """CREATE TRIGGER IF NOT EXISTS active_counts_replaced BEFORE INSERT ON contacts BEGIN
+        UPDATE active_counts SET count = count - 1 WHERE (account, region, instance_id, channel) IN (SELECT
+        account, region, instance_id, channel FROM contacts WHERE account=NEW.account AND region=NEW.region
+        AND id=NEW.id AND active=1); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS active_counts_inserted AFTER INSERT ON contacts WHEN NEW.active=1 BEGIN
+        INSERT INTO active_counts VALUES (NEW.account, NEW.region, NEW.instance_id, NEW.channel, 1)
+        ON CONFLICT ({_COUNT_KEY}) DO UPDATE SET count = count + 1; END""",
+    """CREATE TRIGGER IF NOT EXISTS active_counts_deleted AFTER DELETE ON contacts WHEN OLD.active=1 BEGIN
+        UPDATE active_counts SET count = count - 1 WHERE account=OLD.account AND region=OLD.region
+        AND instance_id=OLD.instance_id AND channel=OLD.channel; END""",
+    # a database from before the counts gets them once (an empty table, and none of its contacts counted)
+    f"""INSERT OR IGNORE INTO active_counts SELECT {_COUNT_KEY}, COUNT(*) FROM contacts WHERE active=1
+        AND NOT EXISTS (SELECT 1 FROM active_counts) GROUP BY {_COUNT_KEY}""",
+)
 
 STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -89,4 +113,5 @@ STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS stream_outbox_stream ON stream_outbox (streaming_id, state, seq)",
     # expired ClientToken records are swept by expiry (sqlite_repo.SWEEP_EVERY)
     "CREATE INDEX IF NOT EXISTS idempotency_expires ON idempotency (expires)",
+    *ACTIVE_COUNTS,
 )

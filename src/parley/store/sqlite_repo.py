@@ -157,12 +157,16 @@ class SqliteRepo(SqliteStreams, SqliteTables):
             )
 
     def count_active_contacts(self, scope: Scope, instance_id: str, channel: str, now: datetime, cap: int) -> int:
+        """The kept count of active contacts (schema.ACTIVE_COUNTS), less those past their end whose timer has
+        not ended them yet (an index range, nearly always empty): two lookups, however many chats there are."""
+        key = (scope.account, scope.region, instance_id, channel)
         row = self._db.execute(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM contacts WHERE account=? AND region=? AND instance_id=?"
-            " AND channel=? AND active=1 AND scheduled_end>? LIMIT ?)",
-            (scope.account, scope.region, instance_id, channel, now.timestamp(), cap),
+            "SELECT (SELECT count FROM active_counts WHERE account=? AND region=? AND instance_id=? AND channel=?)"
+            " - (SELECT COUNT(*) FROM contacts WHERE account=? AND region=? AND instance_id=? AND channel=?"
+            " AND active=1 AND scheduled_end<=?)",
+            (*key, *key, now.timestamp()),
         ).fetchone()
-        return int(row[0])
+        return max(0, min(cap, int(row[0] or 0)))
 
     def active_contacts(self, scope: Scope, instance_id: str) -> list[Contact]:
         rows = self._db.execute(
