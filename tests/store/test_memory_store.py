@@ -484,3 +484,27 @@ def test_a_database_from_before_the_active_counts_gets_them(tmp_path: Path) -> N
         assert run(reopened, lambda repo: repo.count_active_contacts(A, "a1", "CHAT", NOW, 100)) == 6
     finally:
         reopened.close()
+
+
+def test_a_durable_unit_that_raises_leaves_nothing_alone_or_in_a_batch(tmp_path: Path) -> None:
+    """A lone unit runs without a SAVEPOINT (its batch is itself); in a batch, each keeps its own."""
+    store = SqliteStore(str(tmp_path))
+
+    def put_then_fail(repo: UnitOfWork) -> None:
+        repo.put_instance(A, instance("failed"))
+        raise RuntimeError("the unit fails")
+
+    async def batch() -> list[Any]:
+        units = [lambda repo, n=n: repo.put_instance(A, instance(f"kept{n}")) for n in range(3)]
+        return await asyncio.gather(*(store.run(u) for u in [*units, put_then_fail]), return_exceptions=True)
+
+    try:
+        with pytest.raises(RuntimeError):
+            run(store, put_then_fail)
+        run(store, lambda repo: repo.put_instance(A, instance("after")))
+        answers = asyncio.run(batch())
+        assert [type(a).__name__ for a in answers] == ["NoneType", "NoneType", "NoneType", "RuntimeError"]
+        listed = run(store, lambda repo: repo.list_instances(A, None, 10))
+        assert [i.id for i in listed.items] == ["after", "kept0", "kept1", "kept2"]
+    finally:
+        store.close()
