@@ -117,10 +117,10 @@ class MemoryStreams(MemoryChats):
         row = self.outbox.get(entry.seq)
         if filtered or history == 0:
             self._drop_outbox(entry.seq)
-        elif row is not None:
-            self._put_outbox(
-                entry.seq, dataclasses.replace(row, state="delivered", done_at=at, attempts=entry.attempts)
-            )
+        else:
+            if row is not None:
+                delivered = dataclasses.replace(row, state="delivered", done_at=at, attempts=entry.attempts)
+                self._put_outbox(entry.seq, delivered)
             if entry.seq % TRIM_EVERY == 0:
                 for seq in self._seqs(sid, "delivered", newest_first=True)[history:]:
                     self._drop_outbox(seq)
