@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from parley.app import build_app
 from parley.chat.errors import Invalid
 from parley.chat.flow_record import FlowRecord
 from parley.chat.model import (
@@ -35,6 +36,7 @@ from parley.chat.model import (
     View,
 )
 from parley.chat.ports import UnitOfWork
+from parley.settings import configure
 from parley.store.memory.chats import SWEEP_EVERY
 from parley.store.memory.records import COLUMNS
 from parley.store.memory.store import MemoryStore
@@ -508,3 +510,13 @@ def test_a_durable_unit_that_raises_leaves_nothing_alone_or_in_a_batch(tmp_path:
         assert [i.id for i in listed.items] == ["after", "kept0", "kept1", "kept2"]
     finally:
         store.close()
+
+
+def test_serve_keeps_state_in_memory_without_a_data_dir_and_in_sqlite_with_one(tmp_path: Path) -> None:
+    for settings, kind in ((configure(), MemoryStore), (configure(data_dir=str(tmp_path)), SqliteStore)):
+        app = build_app(settings)
+        try:
+            assert type(app.store) is kind and app.store.durable is (kind is SqliteStore)
+            assert "queues" in app.store.created_tables  # a new store: start-up gives its instances their queues
+        finally:
+            app.close()
