@@ -88,9 +88,12 @@ class MemoryInventory(MemoryStreams):
         return [(Scope(key[0], key[1]), copy(contact)) for key, contact in found]
 
     def select_participants(self, selection: Selection) -> list[tuple[Scope, Participant]]:
-        contacts = {key for key, _ in self._selected_contacts(selection)}
+        keys = [
+            (key[0], key[1], participant_id)
+            for key, _ in self._selected_contacts(selection)
+            for participant_id in self.contact_participants.get(key, ())
+        ]
         rows = self.participant_rows
-        keys = [key for key, participant in rows.items() if (key[0], key[1], participant.contact_id) in contacts]
         return [(Scope(key[0], key[1]), copy(rows[key])) for key in self.by_rowid(self.participant_rowids, keys)]
 
     def select_items(self, selection: Selection) -> list[tuple[Scope, Item]]:
@@ -138,10 +141,10 @@ class MemoryInventory(MemoryStreams):
     def _remove_chats(self, selected: list[tuple[Key, Contact]]) -> dict[str, int]:
         contacts = {key for key, _ in selected}
         chains = {(key[0], key[1], contact.chain_id) for key, contact in selected}
-        attachments = [k for k, a in self.attachments.items() if (k[0], k[1], a.contact_id) in contacts]
+        attachments = [(c[0], c[1], a) for c in contacts for a in self.members(self.contact_attachments, c)]
         for key in attachments:
             self._drop_attachment(key)
-        runs = [key for key in self.flow_runs if key in contacts]
+        runs = [key for key in contacts if key in self.flow_runs]
         for key in runs:
             self._drop(self.flow_runs, key)
             self._drop(self.run_rowids, key)
@@ -150,7 +153,7 @@ class MemoryInventory(MemoryStreams):
         for seq in seqs:
             account, region, item = self._drop(self.items, seq)
             self._discard(self.chain_item_seqs, (account, region, item.chain_id), seq)
-        participants = [k for k, p in self.participant_rows.items() if (k[0], k[1], p.contact_id) in contacts]
+        participants = [(c[0], c[1], p) for c in contacts for p in self.members(self.contact_participants, c)]
         for key in participants:
             self._drop_participant(key)
         return {
@@ -190,8 +193,7 @@ class MemoryInventory(MemoryStreams):
         if selection == Selection():
             keys = list(self.idempotency)
         else:
-            contacts = {key for key, _ in selected}
-            owners = {k[2] for k, p in self.participant_rows.items() if (k[0], k[1], p.contact_id) in contacts}
+            owners = {p for key, _ in selected for p in self.contact_participants.get(key, ())}
             scope = Selection(selection.account, selection.region)
             instance = selection.instance_id
             keys = [
