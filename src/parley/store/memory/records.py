@@ -96,6 +96,10 @@ COLUMNS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
 }
 
 
+def _counters(row: StreamRow) -> tuple[Any, ...]:
+    return row.delivered, row.filtered, row.last_error, row.last_delivered_at
+
+
 def _required(table: str) -> frozenset[str]:
     columns, required = COLUMNS[table]
     return required or frozenset(columns)  # an empty set: every column is NOT NULL
@@ -118,114 +122,74 @@ class MemoryRecords(MemoryInventory):
         return {table: list(self._dump(table)) for table in COLUMNS}
 
     def _dump(self, table: str) -> Iterator[Row]:
-        if table == "instances":
-            for (a, r, i), instance in self.instances.items():
-                yield {"account": a, "region": r, "id": i, "alias": instance.alias, "doc": _doc(instance)}
-        elif table in ("flows", "queues", "hours", "lambda_functions"):
-            yield from self._dump_owned(table)
-        elif table == "contacts":
-            for a, r, i in self.by_rowid(self.contact_rowids, self.contacts):
-                c = self.contacts[(a, r, i)]
-                yield {
-                    "account": a,
-                    "region": r,
-                    "id": i,
-                    "instance_id": c.instance_id,
-                    "chain_id": c.chain_id,
-                    "channel": c.channel,
-                    "active": 0 if c.ended_at else 1,
-                    "scheduled_end": c.scheduled_end.timestamp(),
-                    "initiated": c.initiated_at.timestamp(),
-                    "doc": _doc(c),
-                }
-        elif table == "participants":
-            for a, r, i in self.by_rowid(self.participant_rowids, self.participant_rows):
-                p = self.participant_rows[(a, r, i)]
-                yield {"account": a, "region": r, "id": i, "contact_id": p.contact_id, "doc": _doc(p)}
-        elif table == "items":
-            for seq in sorted(self.items):
-                a, r, item = self.items[seq]
-                yield {
-                    "seq": seq,
-                    "account": a,
-                    "region": r,
-                    "chain_id": item.chain_id,
-                    "id": item.id,
-                    "type": item.type,
-                    "persisted": int(item.persisted),
-                    "doc": _doc(item),
-                }
-        elif table == "attachments":
-            for (a, r, i), at in self.attachments.items():
-                data = self.attachment_bytes.get((a, r, i))
-                yield {"account": a, "region": r, "id": i, "contact_id": at.contact_id, "doc": _doc(at), "data": data}
-        elif table == "views":
-            for (a, r, token), view in self.views.items():
-                yield {"account": a, "region": r, "token": token, "doc": _doc(view)}
-        elif table == "flow_runs":
-            for a, r, contact_id in self.by_rowid(self.run_rowids, self.flow_runs):
-                record = self.flow_runs[(a, r, contact_id)]
-                live = int(record.live)
-                yield {"account": a, "region": r, "contact_id": contact_id, "live": live, "doc": _doc(record)}
-        elif table == "queued":
-            for (a, r, queued_id), q in self.queued.items():
-                yield {
-                    "account": a,
-                    "region": r,
-                    "contact_id": queued_id,
-                    "instance_id": q.instance_id,
-                    "queue_id": q.queue_id,
-                    "enqueued": q.enqueued,
-                    "scheduled_end": q.scheduled_end,
-                }
-        elif table == "streams":
-            yield from self._dump_streams()
-        elif table == "stream_outbox":
-            for seq in sorted(self.outbox):
-                o = self.outbox[seq]
-                yield {
-                    "seq": seq,
-                    "streaming_id": o.streaming_id,
-                    "state": o.state,
-                    "attempts": o.attempts,
-                    "first_at": o.first_at,
-                    "last_error": o.last_error,
-                    "done_at": o.done_at,
-                    "item": codec.dump(o.item),
-                }
+        columns, _ = COLUMNS[table]
+        values: Callable[[], Iterator[tuple[Any, ...]]] = getattr(self, f"_rows_{table}")
+        for row in values():
+            yield dict(zip(columns, row, strict=True))
 
-    def _dump_owned(self, table: str) -> Iterator[Row]:
-        rows: dict[tuple[str, str, str, str], Any] = getattr(self, table)
-        for (a, r, instance_id, row_id), record in rows.items():
-            row: Row = {"account": a, "region": r, "instance_id": instance_id}
-            if table == "lambda_functions":
-                row["arn"] = row_id
-            else:
-                row["id"] = row_id
-                row["name"] = record.name
-                if table != "hours":
-                    row["type"] = record.type
-            row["doc"] = _doc(record)
-            yield row
+    def _rows_instances(self) -> Iterator[tuple[Any, ...]]:
+        for (a, r, i), instance in self.instances.items():
+            yield a, r, i, instance.alias, _doc(instance)
 
-    def _dump_streams(self) -> Iterator[Row]:
+    def _rows_flows(self) -> Iterator[tuple[Any, ...]]:
+        for (a, r, instance_id, i), flow in self.flows.items():
+            yield a, r, instance_id, i, flow.name, flow.type, _doc(flow)
+
+    def _rows_queues(self) -> Iterator[tuple[Any, ...]]:
+        for (a, r, instance_id, i), queue in self.queues.items():
+            yield a, r, instance_id, i, queue.name, queue.type, _doc(queue)
+
+    def _rows_hours(self) -> Iterator[tuple[Any, ...]]:
+        for (a, r, instance_id, i), hours in self.hours.items():
+            yield a, r, instance_id, i, hours.name, _doc(hours)
+
+    def _rows_lambda_functions(self) -> Iterator[tuple[Any, ...]]:
+        for (a, r, instance_id, arn), function in self.lambda_functions.items():
+            yield a, r, instance_id, arn, _doc(function)
+
+    def _rows_contacts(self) -> Iterator[tuple[Any, ...]]:
+        for a, r, i in self.by_rowid(self.contact_rowids, self.contacts):
+            c = self.contacts[(a, r, i)]
+            active, end, initiated = 0 if c.ended_at else 1, c.scheduled_end.timestamp(), c.initiated_at.timestamp()
+            yield a, r, i, c.instance_id, c.chain_id, c.channel, active, end, initiated, _doc(c)
+
+    def _rows_participants(self) -> Iterator[tuple[Any, ...]]:
+        for a, r, i in self.by_rowid(self.participant_rowids, self.participant_rows):
+            participant = self.participant_rows[(a, r, i)]
+            yield a, r, i, participant.contact_id, _doc(participant)
+
+    def _rows_items(self) -> Iterator[tuple[Any, ...]]:
+        for seq in sorted(self.items):
+            a, r, item = self.items[seq]
+            yield seq, a, r, item.chain_id, item.id, item.type, int(item.persisted), _doc(item)
+
+    def _rows_attachments(self) -> Iterator[tuple[Any, ...]]:
+        for (a, r, i), attachment in self.attachments.items():
+            yield a, r, i, attachment.contact_id, _doc(attachment), self.attachment_bytes.get((a, r, i))
+
+    def _rows_views(self) -> Iterator[tuple[Any, ...]]:
+        for (a, r, token), view in self.views.items():
+            yield a, r, token, _doc(view)
+
+    def _rows_flow_runs(self) -> Iterator[tuple[Any, ...]]:
+        for a, r, contact_id in self.by_rowid(self.run_rowids, self.flow_runs):
+            record = self.flow_runs[(a, r, contact_id)]
+            yield a, r, contact_id, int(record.live), _doc(record)
+
+    def _rows_queued(self) -> Iterator[tuple[Any, ...]]:
+        for (a, r, contact_id), q in self.queued.items():
+            yield a, r, contact_id, q.instance_id, q.queue_id, q.enqueued, q.scheduled_end
+
+    def _rows_streams(self) -> Iterator[tuple[Any, ...]]:
         for a, r, i in self.by_rowid(self.stream_rowids, self.streams):
             row = self.streams[(a, r, i)]
             s = row.stream
-            yield {
-                "account": a,
-                "region": r,
-                "id": i,
-                "chain_id": s.chain_id,
-                "instance_id": s.instance_id,
-                "contact_id": s.contact_id,
-                "state": s.state,
-                "doc": _doc(s),
-                "delivered": row.delivered,
-                "filtered": row.filtered,
-                "last_error": row.last_error,
-                "last_delivered_at": row.last_delivered_at,
-            }
+            yield a, r, i, s.chain_id, s.instance_id, s.contact_id, s.state, _doc(s), *_counters(row)
+
+    def _rows_stream_outbox(self) -> Iterator[tuple[Any, ...]]:
+        for seq in sorted(self.outbox):
+            o = self.outbox[seq]
+            yield seq, o.streaming_id, o.state, o.attempts, o.first_at, o.last_error, o.done_at, codec.dump(o.item)
 
     # loading -----------------------------------------------------------------------------------------
     def load_records(self, tables: Mapping[str, list[Row]]) -> dict[str, int]:
