@@ -1,9 +1,11 @@
-"""Private copies of domain records, so that what the store keeps and what a caller holds never alias.
+"""Records as the in-memory store keeps them: frozen rows, never shared with a caller.
 
 The domain changes what it reads and then puts it back (chat/ mutates contacts, flow records, items), and a
-unit that raises half-way must leave nothing behind; so the store copies a record when it keeps it and again
-when it hands it out. A record's fields are immutable values (str, int, float, bool, datetime, None, tuples of
-those) or JSON-like containers (dicts and lists); only the containers are copied, recursively.
+unit that raises half-way must leave nothing behind; so the store keeps its own copy of a record and hands out
+a new one on every read. It keeps that copy as a plain tuple of the record's field values, its lists frozen
+into tuples (and given back as lists, as JSON arrays come back from SQLite) and its dicts copied. A row costs
+CPython's garbage collector at most one tracked object (none when it holds no dict), where a dataclass with
+its lists costs three or more: a full collection walks every tracked object, and the store holds every chat.
 """
 
 from __future__ import annotations
@@ -14,46 +16,81 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+Row = tuple[Any, ...]  # a record's field values, in the dataclass's order, containers frozen
 CONTAINER_HINTS = ("dict", "list", "Any")  # a field whose annotation names one of these may hold a container
 
 
-def deep(value: Any) -> Any:
-    """A copy of a JSON-like value: dicts and lists are rebuilt, everything else is immutable and shared."""
+def _frozen(value: Any) -> Any:
     kind = type(value)
     if kind is dict:
-        return {key: deep(inner) for key, inner in value.items()} if value else {}
-    if kind is list:
-        return [deep(inner) for inner in value] if value else []
+        return {key: _frozen(inner) for key, inner in value.items()} if value else {}
+    if kind is list or kind is tuple:
+        return tuple([_frozen(inner) for inner in value]) if value else ()
     return value
 
 
-def _cloner(cls: type[T]) -> Callable[[T], T]:
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    values = operator.attrgetter(*(f.name for f in fields))
+def _thawed(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {key: _thawed(inner) for key, inner in value.items()} if value else {}
+    if kind is tuple:
+        return [_thawed(inner) for inner in value] if value else []
+    return value
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Shape:
+    values: Callable[[Any], Row]  # the record's field values, as a tuple
+    containers: tuple[int, ...]  # where a container may be
+
+
+def _shape_of(cls: type[Any]) -> _Shape:
+    fields = dataclasses.fields(cls)
     containers = tuple(i for i, f in enumerate(fields) if any(h in str(f.type) for h in CONTAINER_HINTS))
+    getter = operator.attrgetter(*(f.name for f in fields))
+    return _Shape(getter if len(fields) > 1 else lambda record: (getter(record),), containers)
 
-    def clone(record: T) -> T:
-        row = list(values(record))
-        for index in containers:
-            inner = row[index]
-            if inner:  # an empty or absent container needs no copy beyond what __init__ gets
-                row[index] = deep(inner)
-            elif type(inner) is dict:
-                row[index] = {}
-            elif type(inner) is list:
-                row[index] = []
+
+_shapes: dict[type[Any], _Shape] = {}
+
+
+def _shape(cls: type[Any]) -> _Shape:
+    shape = _shapes.get(cls)
+    if shape is None:
+        shape = _shapes[cls] = _shape_of(cls)
+    return shape
+
+
+def freeze(record: Any) -> Row:
+    """The record as the store keeps it: nothing in it is shared with the caller or mutable."""
+    shape = _shape(type(record))
+    row = shape.values(record)
+    if not shape.containers:
+        return row
+    changed = list(row)
+    for index in shape.containers:
+        if changed[index] is not None:
+            changed[index] = _frozen(changed[index])
+    return tuple(changed)
+
+
+def thaw(cls: type[T], row: Row) -> T:
+    """A new record from a kept row; the caller may change it at will."""
+    containers = _shape(cls).containers
+    if not containers:
         return cls(*row)
+    changed = list(row)
+    for index in containers:
+        if changed[index] is not None:
+            changed[index] = _thawed(changed[index])
+    return cls(*changed)
 
-    return clone
 
-
-_cloners: dict[type[Any], Callable[[Any], Any]] = {}
+def field(cls: type[Any], name: str) -> int:
+    """Where a field's value sits in a kept row."""
+    return next(i for i, f in enumerate(dataclasses.fields(cls)) if f.name == name)
 
 
 def copy(record: T) -> T:
-    """A copy of a domain record sharing no mutable part with it."""
-    clone = _cloners.get(type(record))
-    if clone is None:
-        clone = _cloners[type(record)] = _cloner(type(record))
-    result: T = clone(record)
-    return result
+    """A copy of a record sharing no mutable part with it (for the few records kept as objects: streams)."""
+    return thaw(type(record), freeze(record))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from parley.chat.model import (
+    Attachment,
     Contact,
     ContactFlow,
     HoursOfOperation,
@@ -21,8 +22,8 @@ from parley.chat.model import (
     Scope,
     Selection,
 )
-from parley.store.memory.chats import active_entry
-from parley.store.memory.copies import copy
+from parley.store.memory.chats import CONTACT_OF, ITEM_CHAIN, ITEM_PERSISTED, active_entry
+from parley.store.memory.copies import Row, field, thaw
 from parley.store.memory.outbox import MemoryStreams
 from parley.store.memory.state import MISSING, Key, Owned
 
@@ -42,50 +43,56 @@ def selects(selection: Selection, account: str, region: str, instance_id: str | 
     )
 
 
-def _scoped(rows: dict[Any, Any], selection: Selection, order: Any) -> list[tuple[Scope, Any]]:
-    """Rows of an instance-owned table the selection covers, copied, sorted by `order(key, row)`."""
-    found = [(key, row) for key, row in rows.items() if selects(selection, key[0], key[1], key[2])]
+CONTACT_INSTANCE = field(Contact, "instance_id")
+ATTACHMENT_CONTACT = field(Attachment, "contact_id")
+
+
+def _scoped(rows: dict[Any, Row], cls: type[Any], selection: Selection, order: Any) -> list[tuple[Scope, Any]]:
+    """Records of an instance-owned table the selection covers, sorted by `order(key, record)`."""
+    found = [(key, thaw(cls, row)) for key, row in rows.items() if selects(selection, key[0], key[1], key[2])]
     found.sort(key=lambda pair: order(*pair))
-    return [(Scope(key[0], key[1]), copy(row)) for key, row in found]
+    return [(Scope(key[0], key[1]), record) for key, record in found]
 
 
 class MemoryInventory(MemoryStreams):
     def select_instances(self, selection: Selection) -> list[tuple[Scope, Instance]]:
-        return _scoped(self.instances, selection, lambda key, row: key)
+        return _scoped(self.instances, Instance, selection, lambda key, row: key)
 
     def select_flows(self, selection: Selection) -> list[tuple[Scope, ContactFlow]]:
-        return _scoped(self.flows, selection, lambda key, row: (*key[:3], row.name, key[3]))
+        return _scoped(self.flows, ContactFlow, selection, lambda key, row: (*key[:3], row.name, key[3]))
 
     def select_queues(self, selection: Selection) -> list[tuple[Scope, Queue]]:
-        return _scoped(self.queues, selection, lambda key, row: (*key[:3], row.name, key[3]))
+        return _scoped(self.queues, Queue, selection, lambda key, row: (*key[:3], row.name, key[3]))
 
     def select_hours(self, selection: Selection) -> list[tuple[Scope, HoursOfOperation]]:
-        return _scoped(self.hours, selection, lambda key, row: (*key[:3], row.name, key[3]))
+        return _scoped(self.hours, HoursOfOperation, selection, lambda key, row: (*key[:3], row.name, key[3]))
 
     def select_lambda_functions(self, selection: Selection) -> list[tuple[Scope, LambdaFunction]]:
-        return _scoped(self.lambda_functions, selection, lambda key, row: key)
+        return _scoped(self.lambda_functions, LambdaFunction, selection, lambda key, row: key)
 
     def select_waiting(self, selection: Selection) -> list[tuple[Scope, Contact]]:
         """Contacts waiting in a queue (not accepted, not ended), the longest-waiting first."""
         rows = [
-            (row.enqueued, key)
+            (row[2], key)
             for key, row in self.queued.items()
-            if selects(selection, key[0], key[1], row.instance_id) and key in self.contacts
+            if selects(selection, key[0], key[1], row[0]) and key in self.contacts
         ]
         rows.sort(key=lambda pair: (pair[0], pair[1][2]))
-        return [(Scope(key[0], key[1]), copy(self.contacts[key])) for _, key in rows]
+        return [(Scope(key[0], key[1]), thaw(Contact, self.contacts[key])) for _, key in rows]
 
     def _selected_contacts(self, selection: Selection) -> list[tuple[Key, Contact]]:
+        """The selected contacts, as new records."""
         if selection.contact_id is not None:
             scopes = self.members(self.contact_scopes, selection.contact_id)
-            keys = [(a, r, selection.contact_id) for a, r in scopes]
-            return [(k, self.contacts[k]) for k in keys if selects(selection, k[0], k[1], self.contacts[k].instance_id)]
-        return [(k, c) for k, c in self.contacts.items() if selects(selection, k[0], k[1], c.instance_id)]
+            rows = [((a, r, selection.contact_id), self.contacts[(a, r, selection.contact_id)]) for a, r in scopes]
+        else:
+            rows = list(self.contacts.items())
+        return [(k, thaw(Contact, row)) for k, row in rows if selects(selection, k[0], k[1], row[CONTACT_INSTANCE])]
 
     def select_contacts(self, selection: Selection) -> list[tuple[Scope, Contact]]:
         found = self._selected_contacts(selection)
         found.sort(key=lambda pair: (pair[1].initiated_at.timestamp(), pair[0][2]))
-        return [(Scope(key[0], key[1]), copy(contact)) for key, contact in found]
+        return [(Scope(key[0], key[1]), contact) for key, contact in found]
 
     def select_participants(self, selection: Selection) -> list[tuple[Scope, Participant]]:
         keys = [
@@ -94,7 +101,8 @@ class MemoryInventory(MemoryStreams):
             for participant_id in self.contact_participants.get(key, ())
         ]
         rows = self.participant_rows
-        return [(Scope(key[0], key[1]), copy(rows[key])) for key in self.by_rowid(self.participant_rowids, keys)]
+        ordered = self.by_rowid(self.participant_rowids, keys)
+        return [(Scope(key[0], key[1]), thaw(Participant, rows[key])) for key in ordered]
 
     def select_items(self, selection: Selection) -> list[tuple[Scope, Item]]:
         """Transcript items (persisted ones) of the selected contacts, in arrival order."""
@@ -102,9 +110,10 @@ class MemoryInventory(MemoryStreams):
         seqs = sorted(seq for chain in chains for seq in self.chain_item_seqs.get(chain, ()))
         found = []
         for seq in seqs:
-            account, region, item = self.items[seq]
-            if item.persisted and selection.contact_id in (None, item.contact_id):
-                found.append((Scope(account, region), copy(item)))
+            account, region, row = self.items[seq]
+            item = thaw(Item, row) if row[ITEM_PERSISTED] else None
+            if item is not None and selection.contact_id in (None, item.contact_id):
+                found.append((Scope(account, region), item))
         return found
 
     # removal -----------------------------------------------------------------------------------------
@@ -117,7 +126,7 @@ class MemoryInventory(MemoryStreams):
             views = [k for k in self.views if selects(Selection(selection.account, selection.region), k[0], k[1])]
             counts["views"] = sum(self._drop(self.views, k) is not MISSING for k in views)
         counts.update(self._remove_chats(selected))
-        for key in [k for k, row in self.queued.items() if selects(selection, k[0], k[1], row.instance_id)]:
+        for key in [k for k, row in self.queued.items() if selects(selection, k[0], k[1], row[0])]:
             self.drop_queued(key)
         counts["contacts"] = len(selected)
         for key, _ in selected:
@@ -151,8 +160,8 @@ class MemoryInventory(MemoryStreams):
             self._drop(self.live_runs, key)
         seqs = [seq for chain in chains for seq in self.chain_item_seqs.get(chain, ())]
         for seq in seqs:
-            account, region, item = self._drop(self.items, seq)
-            self._discard(self.chain_item_seqs, (account, region, item.chain_id), seq)
+            account, region, row = self._drop(self.items, seq)
+            self._discard(self.chain_item_seqs, (account, region, row[ITEM_CHAIN]), seq)
         participants = [(c[0], c[1], p) for c in contacts for p in self.members(self.contact_participants, c)]
         for key in participants:
             self._drop_participant(key)
@@ -164,9 +173,10 @@ class MemoryInventory(MemoryStreams):
         }
 
     def _drop_contact(self, key: Key) -> None:
-        contact = self._drop(self.contacts, key)
-        if contact is MISSING:
+        kept = self._drop(self.contacts, key)
+        if kept is MISSING:
             return
+        contact = thaw(Contact, kept)
         self._drop(self.contact_rowids, key)
         self._discard(self.contact_scopes, key[2], key[:2])
         self._discard(self.chain_contacts, (key[0], key[1], contact.chain_id), key[2])
@@ -177,13 +187,13 @@ class MemoryInventory(MemoryStreams):
     def _drop_participant(self, key: Key) -> None:
         participant = self._drop(self.participant_rows, key)
         self._drop(self.participant_rowids, key)
-        self._discard(self.contact_participants, (key[0], key[1], participant.contact_id), key[2])
+        self._discard(self.contact_participants, (key[0], key[1], participant[CONTACT_OF]), key[2])
         self._discard(self.participant_scopes, key[2], key[:2])
 
     def _drop_attachment(self, key: Key) -> None:
         attachment = self._drop(self.attachments, key)
         self._drop(self.attachment_bytes, key)
-        self._discard(self.contact_attachments, (key[0], key[1], attachment.contact_id), key[2])
+        self._discard(self.contact_attachments, (key[0], key[1], attachment[ATTACHMENT_CONTACT]), key[2])
         self._discard(self.attachment_scopes, key[2], key[:2])
 
     def _remove_client_tokens(self, selection: Selection, selected: list[tuple[Key, Contact]]) -> int:
@@ -202,7 +212,7 @@ class MemoryInventory(MemoryStreams):
                 if k[1] in owners
                 or (
                     selects(scope, k[0], k[1])
-                    and (instance is None or f"\x1f{instance}\x1f" in k[2] or instance in record.response)
+                    and (instance is None or f"\x1f{instance}\x1f" in k[2] or instance in record[1])
                 )
             ]
         for key in keys:

@@ -11,7 +11,7 @@ from typing import Any
 
 from parley.chat.model import ACTIVE, Item, OutboxEntry, Scope, Selection, Stream, StreamCounts
 from parley.store.memory.chats import MemoryChats
-from parley.store.memory.copies import copy
+from parley.store.memory.copies import Row, copy, freeze, thaw
 from parley.store.memory.state import MISSING, OutboxRow, StreamRow
 
 TRIM_EVERY = 16  # as the SQLite store: the delivered history is trimmed now and then
@@ -19,7 +19,7 @@ TRIM_EVERY = 16  # as the SQLite store: the delivered history is trimmed now and
 
 def _entry(seq: int, row: OutboxRow) -> OutboxEntry:
     return OutboxEntry(
-        seq, row.streaming_id, copy(row.item), row.state, row.attempts, row.first_at, row.last_error, row.done_at
+        seq, row.streaming_id, thaw(Item, row.item), row.state, row.attempts, row.first_at, row.last_error, row.done_at
     )
 
 
@@ -55,11 +55,11 @@ class MemoryStreams(MemoryChats):
         account, region = scope.account, scope.region
         if (account, region, item.chain_id) not in self.chain_stream_ids:
             return
-        kept: Item | None = None
+        kept: Row | None = None
         for key in self._chain_keys(account, region, item.chain_id):
             stream = self.streams[key].stream
             if stream.state == ACTIVE and item.type in stream.kinds:
-                kept = kept or copy(item)
+                kept = kept or freeze(item)
                 self._put_outbox(self._next_seq("stream_outbox"), OutboxRow(key[2], "pending", kept))
 
     def _put_outbox(self, seq: int, row: OutboxRow) -> None:

@@ -29,6 +29,8 @@ from parley.chat.model import (
     View,
 )
 from parley.store import codec
+from parley.store.memory.chats import ITEM_CHAIN
+from parley.store.memory.copies import freeze, thaw
 from parley.store.memory.inventory import MemoryInventory
 from parley.store.memory.state import OutboxRow, Queued, StreamRow
 
@@ -128,57 +130,63 @@ class MemoryRecords(MemoryInventory):
             yield dict(zip(columns, row, strict=True))
 
     def _rows_instances(self) -> Iterator[tuple[Any, ...]]:
-        for (a, r, i), instance in self.instances.items():
+        for (a, r, i), kept in self.instances.items():
+            instance = thaw(Instance, kept)
             yield a, r, i, instance.alias, _doc(instance)
 
     def _rows_flows(self) -> Iterator[tuple[Any, ...]]:
-        for (a, r, instance_id, i), flow in self.flows.items():
+        for (a, r, instance_id, i), kept in self.flows.items():
+            flow = thaw(ContactFlow, kept)
             yield a, r, instance_id, i, flow.name, flow.type, _doc(flow)
 
     def _rows_queues(self) -> Iterator[tuple[Any, ...]]:
-        for (a, r, instance_id, i), queue in self.queues.items():
+        for (a, r, instance_id, i), kept in self.queues.items():
+            queue = thaw(Queue, kept)
             yield a, r, instance_id, i, queue.name, queue.type, _doc(queue)
 
     def _rows_hours(self) -> Iterator[tuple[Any, ...]]:
-        for (a, r, instance_id, i), hours in self.hours.items():
+        for (a, r, instance_id, i), kept in self.hours.items():
+            hours = thaw(HoursOfOperation, kept)
             yield a, r, instance_id, i, hours.name, _doc(hours)
 
     def _rows_lambda_functions(self) -> Iterator[tuple[Any, ...]]:
-        for (a, r, instance_id, arn), function in self.lambda_functions.items():
-            yield a, r, instance_id, arn, _doc(function)
+        for (a, r, instance_id, arn), kept in self.lambda_functions.items():
+            yield a, r, instance_id, arn, _doc(thaw(LambdaFunction, kept))
 
     def _rows_contacts(self) -> Iterator[tuple[Any, ...]]:
         for a, r, i in self.by_rowid(self.contact_rowids, self.contacts):
-            c = self.contacts[(a, r, i)]
+            c = thaw(Contact, self.contacts[(a, r, i)])
             active, end, initiated = 0 if c.ended_at else 1, c.scheduled_end.timestamp(), c.initiated_at.timestamp()
             yield a, r, i, c.instance_id, c.chain_id, c.channel, active, end, initiated, _doc(c)
 
     def _rows_participants(self) -> Iterator[tuple[Any, ...]]:
         for a, r, i in self.by_rowid(self.participant_rowids, self.participant_rows):
-            participant = self.participant_rows[(a, r, i)]
+            participant = thaw(Participant, self.participant_rows[(a, r, i)])
             yield a, r, i, participant.contact_id, _doc(participant)
 
     def _rows_items(self) -> Iterator[tuple[Any, ...]]:
         for seq in sorted(self.items):
-            a, r, item = self.items[seq]
+            a, r, kept = self.items[seq]
+            item = thaw(Item, kept)
             yield seq, a, r, item.chain_id, item.id, item.type, int(item.persisted), _doc(item)
 
     def _rows_attachments(self) -> Iterator[tuple[Any, ...]]:
-        for (a, r, i), attachment in self.attachments.items():
+        for (a, r, i), kept in self.attachments.items():
+            attachment = thaw(Attachment, kept)
             yield a, r, i, attachment.contact_id, _doc(attachment), self.attachment_bytes.get((a, r, i))
 
     def _rows_views(self) -> Iterator[tuple[Any, ...]]:
-        for (a, r, token), view in self.views.items():
-            yield a, r, token, _doc(view)
+        for (a, r, token), kept in self.views.items():
+            yield a, r, token, _doc(thaw(View, kept))
 
     def _rows_flow_runs(self) -> Iterator[tuple[Any, ...]]:
         for a, r, contact_id in self.by_rowid(self.run_rowids, self.flow_runs):
-            record = self.flow_runs[(a, r, contact_id)]
+            record = thaw(FlowRecord, self.flow_runs[(a, r, contact_id)])
             yield a, r, contact_id, int(record.live), _doc(record)
 
     def _rows_queued(self) -> Iterator[tuple[Any, ...]]:
-        for (a, r, contact_id), q in self.queued.items():
-            yield a, r, contact_id, q.instance_id, q.queue_id, q.enqueued, q.scheduled_end
+        for (a, r, contact_id), queued in self.queued.items():
+            yield a, r, contact_id, *queued
 
     def _rows_streams(self) -> Iterator[tuple[Any, ...]]:
         for a, r, i in self.by_rowid(self.stream_rowids, self.streams):
@@ -189,7 +197,8 @@ class MemoryRecords(MemoryInventory):
     def _rows_stream_outbox(self) -> Iterator[tuple[Any, ...]]:
         for seq in sorted(self.outbox):
             o = self.outbox[seq]
-            yield seq, o.streaming_id, o.state, o.attempts, o.first_at, o.last_error, o.done_at, codec.dump(o.item)
+            item = codec.dump(thaw(Item, o.item))
+            yield seq, o.streaming_id, o.state, o.attempts, o.first_at, o.last_error, o.done_at, item
 
     # loading -----------------------------------------------------------------------------------------
     def load_records(self, tables: Mapping[str, list[Row]]) -> dict[str, int]:
@@ -234,8 +243,8 @@ class MemoryRecords(MemoryInventory):
         item.chain_id, item.persisted = row["chain_id"], bool(row["persisted"])
         old = self.items.get(item.seq)
         if old is not None:
-            self._discard(self.chain_item_seqs, (old[0], old[1], old[2].chain_id), item.seq)
-        self._put(self.items, item.seq, (scope.account, scope.region, item))
+            self._discard(self.chain_item_seqs, (old[0], old[1], old[2][ITEM_CHAIN]), item.seq)
+        self._put(self.items, item.seq, (scope.account, scope.region, freeze(item)))
         self._add(self.chain_item_seqs, (scope.account, scope.region, item.chain_id), item.seq)
         if item.seq > self.sequences["items"]:
             self._put(self.sequences, "items", item.seq)
@@ -251,10 +260,10 @@ class MemoryRecords(MemoryInventory):
 
     def _load_queued(self, scope: Scope, row: Row) -> None:
         key = (scope.account, scope.region, str(row["contact_id"]))
-        queued = Queued(row["instance_id"], row["queue_id"], float(row["enqueued"]), float(row["scheduled_end"]))
+        queued: Queued = (row["instance_id"], row["queue_id"], float(row["enqueued"]), float(row["scheduled_end"]))
         self.drop_queued(key)
         self._put(self.queued, key, queued)
-        self._add(self.queue_waiting, (key[0], key[1], queued.instance_id, queued.queue_id), key[2])
+        self._add(self.queue_waiting, (key[0], key[1], row["instance_id"], row["queue_id"]), key[2])
 
     def _load_stream(self, scope: Scope, row: Row) -> None:
         stream = _decoded(Stream, row["doc"])
@@ -277,7 +286,7 @@ class MemoryRecords(MemoryInventory):
         entry = OutboxRow(
             row["streaming_id"],
             row["state"],
-            item,
+            freeze(item),
             int(row.get("attempts") or 0),
             row.get("first_at"),
             row.get("last_error"),

@@ -1,8 +1,9 @@
 """The in-memory store's tables, its secondary indexes, and the undo journal that makes a unit atomic.
 
-A table is a dict keyed by the SQLite schema's primary key (schema.py), holding a private copy of the domain
-record (copies.py): no JSON on the hot path. An index maps a bucket (say, a contact's (account, region,
-chain_id)) to the ordered set (a dict of None) of its members' keys, maintained on every write.
+A table is a dict keyed by the SQLite schema's primary key (schema.py), holding the domain record as a
+frozen row (copies.py): no JSON on the hot path, nothing shared with a caller, nothing for the garbage
+collector to walk. An index maps a bucket (say, a contact's (account, region, chain_id)) to the ordered set
+(a dict of None) of its members' keys, maintained on every write.
 
 Every change goes through `_put`, `_drop`, `_add`, `_discard`, `_insort` or `_unsort`, which journal how to
 undo it; `rollback` replays the journal backwards, so a unit that raises leaves nothing behind. Units run
@@ -23,20 +24,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final, TypeVar
 
-from parley.chat.flow_record import FlowRecord
-from parley.chat.model import (
-    Attachment,
-    Contact,
-    ContactFlow,
-    HoursOfOperation,
-    Instance,
-    Item,
-    LambdaFunction,
-    Participant,
-    Queue,
-    Stream,
-    View,
-)
+from parley.chat.model import Stream
+from parley.store.memory.copies import Row
 
 V = TypeVar("V")
 Key = tuple[str, str, str]  # (account, region, id)
@@ -45,14 +34,9 @@ Index = dict[Any, dict[Any, None]]  # bucket -> ordered set of member keys
 MISSING: Final[Any] = object()
 
 
-@dataclass(frozen=True, slots=True)
-class Queued:
-    """A row of the `queued` index table: a contact waiting in a queue (kept by put_contact, as SQLite does)."""
-
-    instance_id: str
-    queue_id: str
-    enqueued: float
-    scheduled_end: float
+# A row of the `queued` index table, a contact waiting in a queue (kept by put_contact, as SQLite does):
+# (instance_id, queue_id, enqueued, scheduled_end), a plain tuple like every row kept per chat.
+Queued = tuple[str, str, float, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,18 +52,14 @@ class StreamRow:
 class OutboxRow:
     streaming_id: str
     state: str  # pending | dead | delivered
-    item: Item
+    item: Row  # the item's frozen row, shared by every stream's row for it
     attempts: int = 0
     first_at: float | None = None
     last_error: str | None = None
     done_at: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TokenRecord:
-    fingerprint: str
-    response: str
-    expires: float
+TokenRecord = tuple[str, str, float]  # a ClientToken record: fingerprint, stored response, expiry (a plain tuple)
 
 
 def _restore(table: dict[Any, Any], key: Hashable, old: Any) -> None:
@@ -101,19 +81,21 @@ class MemoryState:
 
     def __init__(self) -> None:
         self._journal: list[Callable[[], object]] = []
-        self.instances: dict[Key, Instance] = {}
-        self.flows: dict[Owned, ContactFlow] = {}
-        self.contacts: dict[Key, Contact] = {}
-        self.participant_rows: dict[Key, Participant] = {}
-        self.items: dict[int, tuple[str, str, Item]] = {}  # seq -> (account, region, item)
+        self._scopes: dict[tuple[str, str], tuple[str, str]] = {}
+        # records as frozen rows (copies.py): an Instance, a ContactFlow, a Contact, … by the table's key
+        self.instances: dict[Key, Row] = {}
+        self.flows: dict[Owned, Row] = {}
+        self.contacts: dict[Key, Row] = {}
+        self.participant_rows: dict[Key, Row] = {}
+        self.items: dict[int, tuple[str, str, Row]] = {}  # seq -> (account, region, the item's row)
         self.idempotency: dict[Key, TokenRecord] = {}
-        self.attachments: dict[Key, Attachment] = {}
+        self.attachments: dict[Key, Row] = {}
         self.attachment_bytes: dict[Key, bytes] = {}
-        self.views: dict[Key, View] = {}
-        self.flow_runs: dict[Key, FlowRecord] = {}
-        self.hours: dict[Owned, HoursOfOperation] = {}
-        self.queues: dict[Owned, Queue] = {}
-        self.lambda_functions: dict[Owned, LambdaFunction] = {}
+        self.views: dict[Key, Row] = {}
+        self.flow_runs: dict[Key, Row] = {}
+        self.hours: dict[Owned, Row] = {}
+        self.queues: dict[Owned, Row] = {}
+        self.lambda_functions: dict[Owned, Row] = {}
         self.queued: dict[Key, Queued] = {}
         self.streams: dict[Key, StreamRow] = {}
         self.outbox: dict[int, OutboxRow] = {}
@@ -205,6 +187,11 @@ class MemoryState:
         seq = self.sequences[table] + 1
         self._put(self.sequences, table, seq)
         return seq
+
+    def scope_key(self, account: str, region: str) -> tuple[str, str]:
+        """One (account, region) tuple per scope, shared by every index entry naming it: a set of them then
+        holds only untracked values, and the garbage collector stops walking it."""
+        return self._scopes.setdefault((account, region), (account, region))
 
     def members(self, index: Index, bucket: Hashable) -> list[Any]:
         """The bucket's members, in index order (a copy: callers may change the index while walking it)."""
