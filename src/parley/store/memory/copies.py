@@ -2,10 +2,11 @@
 
 The domain changes what it reads and then puts it back (chat/ mutates contacts, flow records, items), and a
 unit that raises half-way must leave nothing behind; so the store keeps its own copy of a record and hands out
-a new one on every read. It keeps that copy as a plain tuple of the record's field values, its lists frozen
-into tuples (and given back as lists, as JSON arrays come back from SQLite) and its dicts copied. A row costs
-CPython's garbage collector at most one tracked object (none when it holds no dict), where a dataclass with
-its lists costs three or more: a full collection walks every tracked object, and the store holds every chat.
+a new one on every read. It keeps that copy as a plain tuple of the record's field values with its lists and
+dicts frozen into tuples too (a list comes back as a list, as JSON arrays come back from SQLite). CPython's
+garbage collector stops tracking a tuple that holds only such values, so the chats the store holds add
+nothing to its full collections, which walk every tracked object (a dataclass with its lists and dicts would
+add three or more objects a record, and any dict keeps the tuple holding it tracked).
 """
 
 from __future__ import annotations
@@ -20,22 +21,27 @@ Row = tuple[Any, ...]  # a record's field values, in the dataclass's order, cont
 CONTAINER_HINTS = ("dict", "list", "Any")  # a field whose annotation names one of these may hold a container
 
 
+# A frozen dict is a tuple opening with this very object, then its (key, value) pairs. Compared by identity:
+# no string a caller gives can be this object, so no frozen list is ever mistaken for a dict.
+DICT = "\x00parley-frozen-dict"
+EMPTY_DICT = (DICT,)
+
+
 def _frozen(value: Any) -> Any:
     kind = type(value)
     if kind is dict:
-        return {key: _frozen(inner) for key, inner in value.items()} if value else {}
+        return (DICT, *[(key, _frozen(inner)) for key, inner in value.items()]) if value else EMPTY_DICT
     if kind is list or kind is tuple:
         return tuple([_frozen(inner) for inner in value]) if value else ()
     return value
 
 
 def _thawed(value: Any) -> Any:
-    kind = type(value)
-    if kind is dict:
-        return {key: _thawed(inner) for key, inner in value.items()} if value else {}
-    if kind is tuple:
-        return [_thawed(inner) for inner in value] if value else []
-    return value
+    if type(value) is not tuple:
+        return value
+    if value and value[0] is DICT:
+        return {key: _thawed(inner) for key, inner in value[1:]}
+    return [_thawed(inner) for inner in value] if value else []
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
