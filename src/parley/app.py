@@ -39,6 +39,7 @@ from parley.services.stream_views import StreamViews
 from parley.services.streams import Streamer
 from parley.services.upgrade import upgrade_stored_instances
 from parley.settings import Settings, SettingsError, effective, is_loopback_host
+from parley.store.memory.store import MemoryStore
 from parley.store.port import Store
 from parley.store.postgres import PostgresStore, StoreUnavailable
 from parley.store.sqlite import SqliteStore
@@ -59,8 +60,11 @@ log = logging.getLogger("parley")
 
 
 def _store(settings: Settings) -> Store:
-    """The store adapter the settings name: PostgreSQL (`--store`), else SQLite on disk or in memory."""
+    """The store adapter the settings name: PostgreSQL (`--store`), else SQLite on disk (`--data-dir`), else
+    the in-memory store."""
     if settings.store is None:
+        if settings.data_dir is None:
+            return MemoryStore()
         return SqliteStore(settings.data_dir, settings.sqlite_synchronous)
     if settings.data_dir is not None:
         raise SettingsError(

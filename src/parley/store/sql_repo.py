@@ -186,12 +186,14 @@ class SqlRepo(SqlStreams, SqlTables):
             )
 
     def count_active_contacts(self, scope: Scope, instance_id: str, channel: str, now: datetime, cap: int) -> int:
+        """Active contacts, counted no further than `cap` (the quota it is compared with): an index range of at
+        most `cap` entries, however many chats the instance holds."""
         row = self._db.execute(
             "SELECT COUNT(*) FROM (SELECT 1 FROM contacts WHERE account=? AND region=? AND instance_id=?"
             " AND channel=? AND active=1 AND scheduled_end>? LIMIT ?) AS capped",
             (scope.account, scope.region, instance_id, channel, now.timestamp(), cap),
         ).fetchone()
-        return int(row[0])
+        return max(0, min(cap, int(row[0] or 0)))
 
     def active_contacts(self, scope: Scope, instance_id: str) -> list[Contact]:
         rows = self._db.execute(
