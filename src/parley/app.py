@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from parley.bus.memory import MemoryBus
-from parley.chat.model import Scope
+from parley.chat.model import Scope, Selection
 from parley.chat.tokens import TokenSigner
 from parley.clock import Clock, SystemClock, VirtualClock
 from parley.ids import IdGenerator
@@ -20,12 +20,14 @@ from parley.protocol.routing import Router
 from parley.protocol.sigv4 import SigV4Verifier
 from parley.protocol.spec import error_shape, load_operations
 from parley.services.admin import AdminService
+from parley.services.cluster import Cluster, LocalControl
 from parley.services.connect import PARTICIPANT_SITUATIONS, ConnectService
 from parley.services.connections import ConnectionIssuer
 from parley.services.console import ConsoleService
 from parley.services.deps import ServiceDeps
 from parley.services.effects import Aftermath
 from parley.services.flows import FlowRunner, InvokerFunctions
+from parley.services.leases import NodeLeases, node_name
 from parley.services.participant import ParticipantService
 from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
@@ -128,6 +130,7 @@ class Parley:
     ids: IdGenerator
     streamer: Streamer  # delivers chat message streams (streaming.md §5)
     snapshots: SnapshotService
+    cluster: Cluster  # several nodes on one store: the sweep, the shared clock, announcements
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -149,10 +152,12 @@ class Parley:
                 if self.clock.virtual:
                     await self.deadlines.fire_due()
                 await self.streamer.start()
+                await self.cluster.start()
                 self.admin.ready = not self.preparing  # else startup.prepare says when, after --import/--init
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.admin.ready = False
+                await self.cluster.stop()
                 self.deadlines.cancel_all()
                 await self.streamer.stop()
                 await self.flows.aclose()
@@ -227,7 +232,9 @@ def build_app(
     feed = ConsoleFeed()
     callables = dict(sns_callables or {})
     stream_call = stream_lambda or InvokerLambdaCall(invoker)
-    streamer = Streamer(store, settings, Targets(settings, callables, stream_call), Captures(settings.sns_capture))
+    leases = NodeLeases(store, node_name(), settings.lease_ttl)
+    targets = Targets(settings, callables, stream_call)
+    streamer = Streamer(store, settings, targets, Captures(settings.sns_capture), leases)
     pusher = Pusher(FeedBus(FaultyBus(bus, faults), feed))
     pusher.observe(streamer.notify)  # committed items wake their chains' streams
     deadlines = Deadlines(clock)
@@ -235,7 +242,7 @@ def build_app(
     after = Aftermath(pusher, deadlines)
     deps = ServiceDeps(store, settings, ids, signer, pages, pusher, deadlines, issuer, after)
     functions = InvokerFunctions(invoker, store, settings.lambda_require_association)
-    flows = FlowRunner(store, settings, ids, clock, pusher, deadlines.channel(FLOW), functions)
+    flows = FlowRunner(store, settings, ids, clock, pusher, deadlines.channel(FLOW), leases, functions)
     after.bind_flows(flows)
     pusher.observe(flows.observe)
     deadlines.bind(flows.check, FLOW)
@@ -283,10 +290,52 @@ def build_app(
         snapshots=snapshots,
         config=effective(settings),
     )
+    cluster = _cluster(store, leases, clock, deadlines, flows, settings, actions, admin, streamer)
+    admin.cluster = cluster
     hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
     console = Console(ConsoleService(store, clock), feed) if settings.ui else None
     namespace = _admin_and_console(settings, admin, console)
     http = Cors(_by_path(namespace, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)
     return Parley(
-        settings, store, aws, admin, hosted, sockets, deadlines, clock, http, flows, invoker, ids, streamer, snapshots
+        settings,
+        store,
+        aws,
+        admin,
+        hosted,
+        sockets,
+        deadlines,
+        clock,
+        http,
+        flows,
+        invoker,
+        ids,
+        streamer,
+        snapshots,
+        cluster,
     )
+
+
+def _cluster(
+    store: SqliteStore,
+    leases: NodeLeases,
+    clock: Clock,
+    deadlines: Deadlines,
+    flows: FlowRunner,
+    settings: Settings,
+    actions: AdminService,
+    admin: Admin,
+    streamer: Streamer,
+) -> Cluster:
+    """What this node shares with the others on the same store: a durable store may be opened by several."""
+    cluster = Cluster(store, leases, clock, deadlines, flows, settings.policy, LocalControl(), store.durable)
+    cluster.on("reset", admin.forget_reset)
+    cluster.on("stream-opened", lambda message: streamer.learn(message["chain"], message["stream"]))
+
+    def reset(selection: Selection, contacts: list[tuple[Scope, str]]) -> None:
+        listed = [[scope.account, scope.region, contact_id] for scope, contact_id in contacts]
+        where = {"account": selection.account, "region": selection.region, "instance": selection.instance_id}
+        cluster.announce("reset", contacts=listed, **where)
+
+    actions.on_reset = reset
+    streamer.on_opened = lambda chain, stream: cluster.announce("stream-opened", chain=chain, stream=stream)
+    return cluster

@@ -91,6 +91,28 @@ def step(
     return out
 
 
+def wants_step(repo: Any, scope: Scope, contact_id: str, now: datetime, config: FlowConfig) -> bool:
+    """Whether a step would do something now (read only): a run to start, resume or close. Several nodes
+    sweep with it for runs whose node died (a run nobody holds that is due)."""
+    contact: Contact | None = repo.get_contact(scope, contact_id)
+    if contact is None or contact.channel != "CHAT":
+        return False
+    rec: FlowRecord | None = repo.get_flow_record(scope, contact.id)
+    if contact.ended(now):
+        return rec is not None and rec.live
+    if rec is None:
+        customer = next((p for p in repo.participants(scope, contact.id) if p.role == "CUSTOMER"), None)
+        return config.start == "start" or (customer is not None and customer.connected_at is not None)
+    if not rec.live:
+        return False
+    state = None if rec.run is None else fl.RunState.from_json(rec.run)
+    if state is None or state.status == "ended":
+        return bool(rec.pending)
+    if state.status != "waiting":
+        return True  # cut off mid-run
+    return _resume(repo, scope, contact, rec, state, Signal("restart"), now) is not None
+
+
 def _maybe_start(
     repo: Any,
     scope: Scope,
@@ -384,4 +406,4 @@ def _customer_message_after(repo: Any, scope: Scope, contact: Contact, seq: int)
     return min(later, key=lambda i: i.seq).content or "" if later else None
 
 
-__all__ = ["FlowConfig", "Signal", "Step", "accept", "step"]
+__all__ = ["FlowConfig", "Signal", "Step", "accept", "step", "wants_step"]

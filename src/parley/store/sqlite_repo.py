@@ -21,6 +21,7 @@ from parley.chat.model import (
     View,
 )
 from parley.store.codec import dump, load
+from parley.store.sql_leases import SqlLeases
 from parley.store.sqlite_streams import SqliteStreams
 from parley.store.sqlite_tables import SqliteTables
 
@@ -28,9 +29,9 @@ T = TypeVar("T")
 SWEEP_EVERY = 1024  # idempotency lookups between two deletions of expired records
 
 
-class SqliteRepo(SqliteStreams, SqliteTables):
-    """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory`, the streams' `Outbox`
-    and the snapshots' `Records` come from the bases."""
+class SqliteRepo(SqliteStreams, SqliteTables, SqlLeases):
+    """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory`, the streams' `Outbox`,
+    the snapshots' `Records` and the nodes' `Leases` come from the bases."""
 
     _lookups = 0  # idempotency lookups so far (per connection)
 

@@ -28,6 +28,7 @@ from parley.clock import Clock, VirtualClock, parse_duration, parse_instant
 from parley.outbound.lambdas import Invocation, LambdaInvoker
 from parley.protocol.restjson import iso_ms
 from parley.services.admin import ROLES, AdminService
+from parley.services.cluster import Cluster, Message
 from parley.services.snapshots import SnapshotError, SnapshotService
 from parley.timers import Deadlines
 from parley.transport.admin_input import BadInput, choose, known_keys, number, optional_text, whole
@@ -133,6 +134,7 @@ class Admin:
         snapshots: SnapshotService,
         config: Mapping[str, Any],
     ) -> None:
+        self.cluster: Cluster | None = None  # several nodes: the shared clock (app.py sets it)
         self._snapshots = snapshots
         self._config = config
         self._started = time.monotonic()
@@ -240,6 +242,16 @@ class Admin:
         if self._streams is not None:
             answer["removed"]["snsMessages"] = self._streams.reset(wanted)
         return 200, answer
+
+    def forget_reset(self, message: Message) -> None:
+        """Another node reset a selection: this node drops what it holds in memory for it (timers, sockets,
+        stream workers and captures, Lambda invocation records)."""
+        wanted = Selection(message.get("account"), message.get("region"), message.get("instance"))
+        self._actions.forget([(Scope(account, region), contact) for account, region, contact in message["contacts"]])
+        if self._lambdas is not None and wanted == Selection():
+            self._lambdas.clear_records()
+        if self._streams is not None:
+            self._streams.reset(wanted)
 
     async def _state(self, request: AdminRequest) -> Answer:
         wanted = selection(request.query, ("account", "region", "instance", "contact"), "state")
@@ -385,6 +397,8 @@ class Admin:
         return {"now": iso_ms(self._clock.now()), "virtual": self._clock.virtual}
 
     async def _read_clock(self, request: AdminRequest) -> Answer:
+        if self.cluster is not None:
+            await self.cluster.sync_clock()
         return 200, self._clock_state()
 
     async def _move_clock(self, request: AdminRequest) -> Answer:
@@ -393,6 +407,8 @@ class Admin:
             raise BadInput("The clock is real: start Parley with --clock virtual to move it")
         fields = request.json()
         known_keys(fields, ("advance", "set"), "clock")
+        if self.cluster is not None:
+            await self.cluster.sync_clock()  # another node may have moved it: a move starts from there
         advance, moment = fields.get("advance"), fields.get("set")
         if (advance is None) == (moment is None):
             raise BadInput('Give one of {"advance":"PT90S"} or {"set":"<ISO-8601 instant>"}')
@@ -405,6 +421,8 @@ class Admin:
                 self._clock.advance(parse_duration(str(advance)))
         except (ValueError, OverflowError) as error:
             raise BadInput(str(error)) from None
+        if self.cluster is not None:
+            await self.cluster.clock_moved()
         fired = await self._deadlines.fire_due()
         return 200, {**self._clock_state(), "fired": fired}
 
