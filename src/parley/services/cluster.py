@@ -130,19 +130,33 @@ class Cluster:
         task.add_done_callback(self._tasks.discard)
 
     # -- the virtual clock -------------------------------------------------------------------------
-    async def clock_moved(self) -> None:
-        """After this node moved its virtual clock: the store keeps the position, the others are told."""
+    async def move_clock(self, delta: timedelta | None, moment: datetime | None) -> None:
+        """Moves the virtual clock by `delta` or to `moment` from the cluster's position, in one unit of work
+        (two moves on two nodes at once both count), then tells the other nodes. ValueError: backwards."""
+        clock = self._clock
+        assert isinstance(clock, VirtualClock)
         if not self.shared:
+            if delta is not None:
+                clock.advance(delta)
+            elif moment is not None:
+                clock.set(moment)
             return
-        moment = self._clock.now()
 
-        def unit(repo: UnitOfWork) -> None:
+        def unit(repo: UnitOfWork) -> datetime:
             kept = repo.get_meta(CLOCK_KEY)
-            if kept is None or parse_instant(kept) < moment:
-                repo.put_meta(CLOCK_KEY, moment.isoformat())
+            base = max(parse_instant(kept), clock.now()) if kept is not None else clock.now()
+            target = base + delta if delta is not None else (moment or base)
+            if delta is not None and delta < timedelta(0):
+                raise ValueError("the clock cannot go backwards")
+            if target < base:
+                raise ValueError(f"the clock cannot go backwards (it is {base.isoformat()})")
+            repo.put_meta(CLOCK_KEY, target.isoformat())
+            return target
 
-        await self._store.run(unit)
-        self.announce("clock", now=moment.isoformat())
+        target = await self._store.run(unit)
+        if target > clock.now():
+            clock.set(target)
+        self.announce("clock", now=target.isoformat())
 
     async def sync_clock(self) -> bool:
         """Catches this node's virtual clock up with the store's (and fires what came due); True if it moved."""

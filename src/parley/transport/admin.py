@@ -407,22 +407,24 @@ class Admin:
             raise BadInput("The clock is real: start Parley with --clock virtual to move it")
         fields = request.json()
         known_keys(fields, ("advance", "set"), "clock")
-        if self.cluster is not None:
-            await self.cluster.sync_clock()  # another node may have moved it: a move starts from there
         advance, moment = fields.get("advance"), fields.get("set")
         if (advance is None) == (moment is None):
             raise BadInput('Give one of {"advance":"PT90S"} or {"set":"<ISO-8601 instant>"}')
         try:
             if moment is not None:
-                self._clock.set(parse_instant(str(moment)))
+                delta, instant = None, parse_instant(str(moment))
             elif isinstance(advance, int | float) and not isinstance(advance, bool):
-                self._clock.advance(timedelta(seconds=advance))
+                delta, instant = timedelta(seconds=advance), None
             else:
-                self._clock.advance(parse_duration(str(advance)))
+                delta, instant = parse_duration(str(advance)), None
+            if self.cluster is not None:
+                await self.cluster.move_clock(delta, instant)  # from the cluster's position, told to every node
+            elif instant is not None:
+                self._clock.set(instant)
+            else:
+                self._clock.advance(delta or timedelta(0))
         except (ValueError, OverflowError) as error:
             raise BadInput(str(error)) from None
-        if self.cluster is not None:
-            await self.cluster.clock_moved()
         fired = await self._deadlines.fire_due()
         return 200, {**self._clock_state(), "fired": fired}
 
