@@ -37,6 +37,8 @@ from parley.services.stream_views import StreamViews
 from parley.services.streams import Streamer
 from parley.services.upgrade import upgrade_stored_instances
 from parley.settings import Settings, SettingsError, effective, is_loopback_host
+from parley.store.port import Store
+from parley.store.postgres import PostgresStore
 from parley.store.sqlite import SqliteStore
 from parley.timers import FLOW, Deadlines
 from parley.transport.access_log import AccessLog
@@ -54,7 +56,24 @@ from parley.transport.websocket import ChatSockets
 log = logging.getLogger("parley")
 
 
-def _secret(settings: Settings, store: SqliteStore) -> bytes:
+def _store(settings: Settings) -> Store:
+    """The store adapter the settings name: PostgreSQL (`--store`), else SQLite on disk or in memory."""
+    if settings.store is None:
+        return SqliteStore(settings.data_dir, settings.sqlite_synchronous)
+    if settings.data_dir is not None:
+        raise SettingsError(
+            f"{settings.origin('store')} and {settings.origin('data_dir')} exclude each other: the state lives"
+            " either in PostgreSQL or in the data directory"
+        )
+    if settings.redis_url is None:
+        log.warning(
+            "--store is set without --redis-url: Parley assumes a single node. Several nodes on one database"
+            " need --redis-url, or items written on one node never reach the sockets held by another"
+        )
+    return PostgresStore(settings.store)
+
+
+def _secret(settings: Settings, store: Store) -> bytes:
     if settings.secret:
         try:
             return bytes.fromhex(settings.secret)
@@ -117,7 +136,7 @@ class Parley:
     """The ASGI application plus what must be closed when it stops."""
 
     settings: Settings
-    store: SqliteStore
+    store: Store
     aws: AwsHttp
     admin: Admin
     hosted: Hosted
@@ -145,7 +164,7 @@ class Parley:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                if "queues" in self.store.created_tables:  # a data directory from before queues (or a new one)
+                if "queues" in self.store.created_tables:  # a database from before queues (or a new one)
                     await upgrade_stored_instances(self.store, self.clock.now(), self.ids)
                 await self._rearm()
                 await self.flows.resume_all()
@@ -222,7 +241,7 @@ def build_app(
     clock = _clock(settings)
     lambda_ids = IdGenerator(None if settings.seed is None else settings.seed + 2)
     invoker = LambdaInvoker(settings, lambdas, clock=clock, ids=lambda_ids)  # before the store: imports may fail
-    store = SqliteStore(settings.data_dir, settings.sqlite_synchronous)
+    store = _store(settings)
     secret = _secret(settings, store)
     ids = IdGenerator(settings.seed)
     signer, pages = TokenSigner(secret), PageTokens(secret)
@@ -316,7 +335,7 @@ def build_app(
 
 
 def _cluster(
-    store: SqliteStore,
+    store: Store,
     leases: NodeLeases,
     clock: Clock,
     deadlines: Deadlines,

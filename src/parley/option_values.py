@@ -232,3 +232,18 @@ def lambda_timeout(text: str) -> float | None:
     if not 0 < seconds <= MAX_LAMBDA_TIMEOUT:
         raise SettingsError(f"expected flow or seconds above 0 and at most {MAX_LAMBDA_TIMEOUT:g}, got {text!r}")
     return seconds
+
+
+def postgres_url(text: str) -> str:
+    """A libpq connection URL: postgresql://[user[:password]@]host[:port]/database[?options]."""
+    url = text.strip()
+    if not url.startswith(("postgresql://", "postgres://")) or not url.split("://", 1)[1]:
+        raise SettingsError(f"expected a postgresql:// URL such as postgresql://parley@db:5432/parley, got {text!r}")
+    return url
+
+
+def redis_url(text: str) -> str:
+    url = text.strip()
+    if not url.startswith(("redis://", "rediss://", "unix://")) or not url.split("://", 1)[1]:
+        raise SettingsError(f"expected a redis:// URL such as redis://127.0.0.1:6379/0, got {text!r}")
+    return url

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from parley.chat.defaults import DEFAULT_FLOWS, V1_TYPES, sha256, v1_placeholder_content
 from parley.chat.model import Scope
+from parley.store.sqlite import SqliteStore
 from tests.conftest import RunningParley, account_key, client, key_of, make_instance, start_chat, start_parley
 from tests.contract.admin_helpers import admin, ok
 from tests.contract.chat_helpers import join, participant_client
@@ -422,7 +423,9 @@ def test_the_runner_hook_is_awaited_after_each_accept(local: InProcessParley) ->
 def connect_state(local: InProcessParley, scope: Scope, contact_id: str) -> bool:
     """Whether the accept had committed when the hook ran (read through the store, not the network)."""
     assert local.app is not None
-    contact = local.app.store._repo.get_contact(scope, contact_id)  # the hook runs on the server's loop
+    store = local.app.store
+    assert isinstance(store, SqliteStore)  # an in-memory server's store
+    contact = store._repo.get_contact(scope, contact_id)  # the hook runs on the server's loop
     return contact is not None and contact.accepted_at is not None
 
 

@@ -32,10 +32,15 @@ def imports_of(path: Path) -> set[str]:
     return names
 
 
-def offending(package: str, forbidden: tuple[str, ...]) -> list[str]:
+STORE_PORT = "parley.store.port"  # the store port: the one store module the rest of Parley may import
+
+
+def offending(package: str, forbidden: tuple[str, ...], allowed: tuple[str, ...] = ()) -> list[str]:
     found = []
     for path in sorted((SRC / package).rglob("*.py")):
         for name in imports_of(path):
+            if name in allowed:
+                continue
             if any(name == f or name.startswith(f + ".") for f in forbidden):
                 found.append(f"{path.relative_to(SRC)} imports {name}")
     return found
@@ -50,7 +55,28 @@ def test_the_wire_layer_knows_nothing_about_chat() -> None:
 
 
 def test_services_do_not_reach_the_edge_or_the_store() -> None:
-    assert offending("services", ("parley.transport", "parley.store", "parley.app", "sqlite3")) == []
+    forbidden = ("parley.transport", "parley.store", "parley.app", "sqlite3", "psycopg", "psycopg_pool")
+    assert offending("services", forbidden, allowed=(STORE_PORT,)) == []
+
+
+def test_transport_holds_the_store_port_never_an_adapter() -> None:
+    forbidden = ("parley.store", "sqlite3", "psycopg", "psycopg_pool")
+    assert offending("transport", forbidden, allowed=(STORE_PORT,)) == []
+
+
+def test_stores_reach_no_service_edge_or_app() -> None:
+    forbidden = ("parley.services", "parley.transport", "parley.app", "parley.protocol", "parley.bus")
+    assert offending("store", forbidden) == []
+
+
+def test_only_app_picks_a_store_adapter() -> None:
+    users = []
+    for path in sorted(SRC.rglob("*.py")):
+        if path.parent.name == "store" or path.name == "app.py":
+            continue
+        adapters = [n for n in imports_of(path) if n.startswith("parley.store.") and n != STORE_PORT]
+        users += [f"{path.relative_to(SRC)} imports {name}" for name in adapters]
+    assert users == []
 
 
 def test_only_settings_reads_the_environment() -> None:

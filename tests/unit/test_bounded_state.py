@@ -6,8 +6,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from parley.chat.model import Scope
+from parley.store.sql_repo import SWEEP_EVERY
 from parley.store.sqlite import SqliteStore
-from parley.store.sqlite_repo import SWEEP_EVERY
 from parley.transport.request_log import BODY_BUDGET, BODY_LIMIT, Entry, RequestFilter, RequestLog
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from parley.chat.errors import DomainError, IdempotencyMismatch, InvalidFlowContent
 from parley.chat.model import Scope
@@ -21,6 +21,7 @@ from parley.protocol.pagination import InvalidToken, PageTokens
 from parley.protocol.spec import OperationSpec
 from parley.services.effects import Aftermath, Committed
 from parley.settings import Settings
+from parley.store.port import Store as Store  # the one store port; services name it from here
 
 T = TypeVar("T")
 Output = dict[str, Any]
@@ -40,11 +41,6 @@ class RequestContext:
 
 Handler = Callable[[RequestContext, dict[str, Any]], Awaitable[Output]]
 Reveal = Callable[[Output], Output]  # a stored (secret-free) answer -> the answer with its credentials
-
-
-class Store(Protocol):
-    async def run(self, unit: Callable[[UnitOfWork], T]) -> T: ...
-    async def read(self, unit: Callable[[UnitOfWork], T]) -> T: ...
 
 
 def validation_code(op: OperationSpec, settings: Settings) -> str:

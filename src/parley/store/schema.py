@@ -88,7 +88,7 @@ STATEMENTS: tuple[str, ...] = (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, streaming_id TEXT NOT NULL, state TEXT NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0, first_at REAL, last_error TEXT, done_at REAL, item TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS stream_outbox_stream ON stream_outbox (streaming_id, state, seq)",
-    # expired ClientToken records are swept by expiry (sqlite_repo.SWEEP_EVERY)
+    # expired ClientToken records are swept by expiry (sql_repo.SWEEP_EVERY)
     "CREATE INDEX IF NOT EXISTS idempotency_expires ON idempotency (expires)",
     # several nodes: which node holds a flow run or a stream's delivery (`flow:<contact>`, `stream:<id>`) and
     # until when (epoch seconds, wall time even under a virtual clock: a node's death is measured in real time)

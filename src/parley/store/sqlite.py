@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from parley.chat.ports import UnitOfWork
 from parley.store import schema
-from parley.store.sqlite_repo import SqliteRepo
+from parley.store.sql_repo import SqlRepo
 
 T = TypeVar("T")
 Unit = Callable[[UnitOfWork], T]
@@ -58,7 +58,7 @@ def _migrate(conn: sqlite3.Connection) -> frozenset[str]:
     return frozenset(_tables(conn) - before)
 
 
-def _run_unit(conn: sqlite3.Connection, repo: SqliteRepo, unit: Unit[T]) -> T:
+def _run_unit(conn: sqlite3.Connection, repo: SqlRepo, unit: Unit[T]) -> T:
     """One unit inside the in-memory store's everlasting transaction: a SAVEPOINT, released or rolled back.
 
     An in-memory database has nothing to make durable, and SQLite's COMMIT on it costs time that grows
@@ -85,6 +85,8 @@ def _deliver(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None
 
 
 class SqliteStore:
+    """The `Store` port over SQLite (store/port.py)."""
+
     def __init__(self, data_dir: str | None, synchronous: str = "FULL") -> None:
         self.path = os.path.join(data_dir, "parley.sqlite3") if data_dir else ":memory:"
         self.durable = data_dir is not None
@@ -96,27 +98,33 @@ class SqliteStore:
         self.created_tables = _migrate(self._conn)
         if not self.durable:
             self._conn.execute("BEGIN")
-        self._repo = SqliteRepo(self._conn)
+        self._repo = SqlRepo(self._conn)
         self._queue: queue.SimpleQueue[tuple[Unit[Any], asyncio.Future[Any]] | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._reader: sqlite3.Connection | None = None
-        self._reader_repo: SqliteRepo | None = None
+        self._reader_repo: SqlRepo | None = None
         if self.durable:
             self._reader = _connect(self.path, synchronous)
-            self._reader_repo = SqliteRepo(self._reader)
+            self._reader_repo = SqlRepo(self._reader)
             self._writer = threading.Thread(target=self._write_loop, name="parley-sqlite-writer", daemon=True)
             self._writer.start()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def secret(self) -> bytes:
         """The server secret kept with the data, so tokens outlive a restart; created on first use."""
-        row = self._conn.execute("SELECT value FROM meta WHERE key='secret'").fetchone()
+        return bytes.fromhex(self._meta("secret", secrets.token_bytes(32).hex()))
+
+    def cluster_id(self) -> str:
+        """Kept with the data like the secret: in memory, one per store."""
+        return self._meta("cluster_id", secrets.token_hex(16))
+
+    def _meta(self, key: str, fresh: str) -> str:
+        """The meta value of `key`, set to `fresh` if it has none yet."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         if row:
-            return bytes.fromhex(row[0])
-        value = secrets.token_bytes(32)
-        self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?)", (value.hex(),))
-        row = self._conn.execute("SELECT value FROM meta WHERE key='secret'").fetchone()
-        return bytes.fromhex(row[0])
+            return str(row[0])
+        self._conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, fresh))
+        return str(self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()[0])
 
     def close(self) -> None:
         if self._writer is not None:

@@ -12,18 +12,18 @@ import pytest
 
 from parley.chat.model import Scope
 from parley.store import schema
-from parley.store.sqlite_repo import SqliteRepo
+from parley.store.sql_repo import SqlRepo
 
 SCOPE = Scope("111122223333", "us-east-1")
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def repo() -> SqliteRepo:
+def repo() -> SqlRepo:
     conn = sqlite3.connect(":memory:")
     for statement in schema.STATEMENTS:
         conn.execute(statement)
-    return SqliteRepo(conn)
+    return SqlRepo(conn)
 
 
 def sequential_ids() -> Callable[[], str]:

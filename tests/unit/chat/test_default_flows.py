@@ -14,7 +14,7 @@ from parley.chat.flowlang.interpreter import Advance, Resume, advance, start
 from parley.chat.flowlang.state import ContactData, FlowOptions, FlowRef, QueueRef
 from parley.chat.model import Contact
 from parley.chat.policy import Policy
-from parley.store.sqlite_repo import SqliteRepo
+from parley.store.sql_repo import SqlRepo
 from tests.unit.chat.conftest import NOW, SCOPE, sequential_ids
 
 POLICY = Policy(quota_active_chats=0)
@@ -24,7 +24,7 @@ POLICY = Policy(quota_active_chats=0)
 class StoreWorld:
     """The interpreter's World answered from the store, as the runner's is."""
 
-    repo: SqliteRepo
+    repo: SqlRepo
     contact_id: str
     now: datetime = NOW
 
@@ -60,7 +60,7 @@ class StoreWorld:
         return 50
 
 
-def run(repo: SqliteRepo, world: StoreWorld, flow: FlowRef, resume: Resume | None = None, state: Any = None) -> Advance:
+def run(repo: SqlRepo, world: StoreWorld, flow: FlowRef, resume: Resume | None = None, state: Any = None) -> Advance:
     """One advance, its effects applied through the domain (what the runner does in its unit of work)."""
     data = ContactData(contact_id=world.contact_id, instance_arn="arn:aws:connect:instance")
     done = advance(state or start(flow, data), data, world, FlowOptions(), world.now, resume)
@@ -75,7 +75,7 @@ def run(repo: SqliteRepo, world: StoreWorld, flow: FlowRef, resume: Resume | Non
     return done
 
 
-def setup(repo: SqliteRepo) -> tuple[str, dict[str, FlowRef], Contact]:
+def setup(repo: SqlRepo) -> tuple[str, dict[str, FlowRef], Contact]:
     ids = sequential_ids()
     spec = instances.NewInstance("CONNECT_MANAGED", True, True, alias="d")
     instance_id = instances.create_instance(repo, SCOPE, spec, NOW, ids, POLICY).id
@@ -89,7 +89,7 @@ def setup(repo: SqliteRepo) -> tuple[str, dict[str, FlowRef], Contact]:
     return instance_id, flows, chat.contact
 
 
-def test_an_unconfigured_chat_waits_in_basic_queue(repo: SqliteRepo) -> None:
+def test_an_unconfigured_chat_waits_in_basic_queue(repo: SqlRepo) -> None:
     instance_id, flows, chat = setup(repo)
     world = StoreWorld(repo, chat.id)
     done = run(repo, world, flows["Default inbound flow"])
@@ -105,7 +105,7 @@ def test_an_unconfigured_chat_waits_in_basic_queue(repo: SqliteRepo) -> None:
     assert queue_flow.state.outcome == "end" and queue_flow.effects == [] and world._contact().ended_at is None
 
 
-def test_a_full_basic_queue_ends_the_chat(repo: SqliteRepo) -> None:
+def test_a_full_basic_queue_ends_the_chat(repo: SqlRepo) -> None:
     instance_id, flows, chat = setup(repo)
     basic = repo.queue_by_name(SCOPE, instance_id, "BasicQueue")
     assert basic is not None
@@ -118,7 +118,7 @@ def test_a_full_basic_queue_ends_the_chat(repo: SqliteRepo) -> None:
     assert stored is not None and stored.ended_at is not None and stored.queue_id is None
 
 
-def test_the_disconnect_flow_queues_a_returning_customer_again(repo: SqliteRepo) -> None:
+def test_the_disconnect_flow_queues_a_returning_customer_again(repo: SqlRepo) -> None:
     _, flows, chat = setup(repo)
     world = StoreWorld(repo, chat.id)
     run(repo, world, flows["Default inbound flow"])

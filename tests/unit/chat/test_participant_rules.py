@@ -12,14 +12,14 @@ from parley.chat import contacts, instances, participants
 from parley.chat.errors import Invalid, NotFound, QuotaExceeded, StateConflict
 from parley.chat.model import Contact, Participant, Scope
 from parley.chat.policy import Policy
-from parley.store.sqlite_repo import SqliteRepo
+from parley.store.sql_repo import SqlRepo
 from tests.unit.chat.conftest import NOW, SCOPE, sequential_ids
 
 POLICY = Policy()
 BOT = participants.NewParticipant("CUSTOM_BOT", "Bot")
 
 
-def setup_chat(repo: SqliteRepo, ids: Any) -> Contact:
+def setup_chat(repo: SqlRepo, ids: Any) -> Contact:
     instance = instances.create_instance(
         repo, SCOPE, instances.NewInstance("CONNECT_MANAGED", True, True, alias="x"), NOW, ids, POLICY
     )
@@ -28,18 +28,18 @@ def setup_chat(repo: SqliteRepo, ids: Any) -> Contact:
     return started.contact
 
 
-def add(repo: SqliteRepo, contact: Contact, ids: Any, spec: participants.NewParticipant = BOT, **kw: Any) -> Any:
+def add(repo: SqlRepo, contact: Contact, ids: Any, spec: participants.NewParticipant = BOT, **kw: Any) -> Any:
     return participants.add_participant(
         repo, SCOPE, contact.instance_id, contact.id, spec, kw.get("now", NOW), ids, kw.get("policy", POLICY)
     )
 
 
-def join(repo: SqliteRepo, contact: Contact, role: str, ident: str) -> None:
+def join(repo: SqlRepo, contact: Contact, role: str, ident: str) -> None:
     repo.put_participant(SCOPE, Participant(ident, contact.id, contact.instance_id, role, role.title(), NOW))
 
 
 @pytest.mark.parametrize("role", ["AGENT", "LEX_BOT"])
-def test_a_bot_cannot_join_while_an_agent_or_lex_is_present(repo: SqliteRepo, role: str) -> None:
+def test_a_bot_cannot_join_while_an_agent_or_lex_is_present(repo: SqlRepo, role: str) -> None:
     ids = sequential_ids()
     contact = setup_chat(repo, ids)
     join(repo, contact, role, "00000000-0000-4000-8000-0000000000aa")
@@ -47,7 +47,7 @@ def test_a_bot_cannot_join_while_an_agent_or_lex_is_present(repo: SqliteRepo, ro
         add(repo, contact, ids)
 
 
-def test_a_bot_that_left_frees_the_slot(repo: SqliteRepo) -> None:
+def test_a_bot_that_left_frees_the_slot(repo: SqlRepo) -> None:
     ids = sequential_ids()
     contact = setup_chat(repo, ids)
     first = add(repo, contact, ids).participant
@@ -56,7 +56,7 @@ def test_a_bot_that_left_frees_the_slot(repo: SqliteRepo) -> None:
     assert add(repo, contact, ids).participant.id != first.id
 
 
-def test_second_bot_exceeds_quota(repo: SqliteRepo) -> None:
+def test_second_bot_exceeds_quota(repo: SqlRepo) -> None:
     ids = sequential_ids()
     contact = setup_chat(repo, ids)
     add(repo, contact, ids)
@@ -64,7 +64,7 @@ def test_second_bot_exceeds_quota(repo: SqliteRepo) -> None:
         add(repo, contact, ids)
 
 
-def test_expired_chat_is_ended_by_the_clock(repo: SqliteRepo) -> None:
+def test_expired_chat_is_ended_by_the_clock(repo: SqlRepo) -> None:
     ids = sequential_ids()
     contact = setup_chat(repo, ids)
     later = contact.scheduled_end + timedelta(seconds=1)
@@ -76,7 +76,7 @@ def test_expired_chat_is_ended_by_the_clock(repo: SqliteRepo) -> None:
     assert add(repo, contact, ids, now=contact.scheduled_end - timedelta(seconds=1)).participant
 
 
-def test_capabilities_on_a_chat_can_be_rejected(repo: SqliteRepo) -> None:
+def test_capabilities_on_a_chat_can_be_rejected(repo: SqlRepo) -> None:
     ids = sequential_ids()
     contact = setup_chat(repo, ids)
     spec = participants.NewParticipant("CUSTOM_BOT", "Bot", {"Video": "SEND"})
@@ -85,7 +85,7 @@ def test_capabilities_on_a_chat_can_be_rejected(repo: SqliteRepo) -> None:
     assert add(repo, contact, ids, spec).participant.capabilities == {}
 
 
-def voice_contact(repo: SqliteRepo, ids: Any, allowed: dict[str, dict[str, str]] | None = None) -> Contact:
+def voice_contact(repo: SqlRepo, ids: Any, allowed: dict[str, dict[str, str]] | None = None) -> Contact:
     chat = setup_chat(repo, ids)
     contact = Contact(
         id=ids(),
@@ -104,7 +104,7 @@ def voice_contact(repo: SqliteRepo, ids: Any, allowed: dict[str, dict[str, str]]
 CUSTOMER = participants.NewParticipant("CUSTOMER", "Guest")
 
 
-def test_voice_accepts_only_customers_once_an_agent_is_connected(repo: SqliteRepo) -> None:
+def test_voice_accepts_only_customers_once_an_agent_is_connected(repo: SqlRepo) -> None:
     ids = sequential_ids()
     call = voice_contact(repo, ids)
     with pytest.raises(Invalid, match="CUSTOMER"):
@@ -115,7 +115,7 @@ def test_voice_accepts_only_customers_once_an_agent_is_connected(repo: SqliteRep
     assert add(repo, call, ids, CUSTOMER).participant.role == "CUSTOMER"
 
 
-def test_voice_capabilities_must_be_allowed(repo: SqliteRepo) -> None:
+def test_voice_capabilities_must_be_allowed(repo: SqlRepo) -> None:
     ids = sequential_ids()
     call = voice_contact(repo, ids)
     join(repo, call, "AGENT", "00000000-0000-4000-8000-0000000000ac")
@@ -125,7 +125,7 @@ def test_voice_capabilities_must_be_allowed(repo: SqliteRepo) -> None:
     assert video.participant.capabilities == {"Video": "SEND"}
 
 
-def test_voice_participant_cap(repo: SqliteRepo) -> None:
+def test_voice_participant_cap(repo: SqlRepo) -> None:
     ids = sequential_ids()
     call = voice_contact(repo, ids)
     join(repo, call, "AGENT", "00000000-0000-4000-8000-0000000000ad")
@@ -135,7 +135,7 @@ def test_voice_participant_cap(repo: SqliteRepo) -> None:
         add(repo, call, ids, CUSTOMER)
 
 
-def test_voice_requires_the_initial_contact(repo: SqliteRepo) -> None:
+def test_voice_requires_the_initial_contact(repo: SqlRepo) -> None:
     ids = sequential_ids()
     call = voice_contact(repo, ids)
     call.initial_contact_id = "00000000-0000-4000-8000-0000000000ff"
@@ -144,7 +144,7 @@ def test_voice_requires_the_initial_contact(repo: SqliteRepo) -> None:
         add(repo, call, ids, CUSTOMER)
 
 
-def test_other_scopes_see_nothing(repo: SqliteRepo) -> None:
+def test_other_scopes_see_nothing(repo: SqlRepo) -> None:
     ids = sequential_ids()
     contact = setup_chat(repo, ids)
     with pytest.raises(NotFound):

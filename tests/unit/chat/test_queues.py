@@ -14,30 +14,30 @@ from parley.chat.errors import AlreadyQueued, Duplicate, NotFound, NotQueued, Qu
 from parley.chat.model import Contact, Queue
 from parley.chat.policy import Policy
 from parley.store.codec import dump, load
-from parley.store.sqlite_repo import SqliteRepo
+from parley.store.sql_repo import SqlRepo
 from tests.unit.chat.conftest import NOW, SCOPE, sequential_ids
 
 POLICY = Policy(quota_active_chats=0)
 
 
-def new_instance(repo: SqliteRepo, ids: Any) -> str:
+def new_instance(repo: SqlRepo, ids: Any) -> str:
     spec = instances.NewInstance("CONNECT_MANAGED", True, True, alias="q")
     return instances.create_instance(repo, SCOPE, spec, NOW, ids, POLICY).id
 
 
-def basic_queue(repo: SqliteRepo, instance_id: str) -> Queue:
+def basic_queue(repo: SqlRepo, instance_id: str) -> Queue:
     queue = repo.queue_by_name(SCOPE, instance_id, "BasicQueue")
     assert queue is not None
     return queue
 
 
-def new_chat(repo: SqliteRepo, instance_id: str, ids: Any, now: Any = NOW) -> Contact:
+def new_chat(repo: SqlRepo, instance_id: str, ids: Any, now: Any = NOW) -> Contact:
     flow = repo.list_flows(SCOPE, instance_id, frozenset({"CONTACT_FLOW"}), None, 1).items[0]
     spec = contacts.NewChat(instance_id, flow.id, "Customer")
     return contacts.start_chat(repo, SCOPE, spec, now, ids, POLICY).contact
 
 
-def test_a_new_instance_has_basic_hours_basic_queue_and_flows_that_name_them(repo: SqliteRepo) -> None:
+def test_a_new_instance_has_basic_hours_basic_queue_and_flows_that_name_them(repo: SqlRepo) -> None:
     ids = sequential_ids()
     instance_id = new_instance(repo, ids)
     queue = basic_queue(repo, instance_id)
@@ -71,7 +71,7 @@ def test_a_new_instance_has_basic_hours_basic_queue_and_flows_that_name_them(rep
             assert {t for t in targets if t} <= names, (flow.name, action["Identifier"])
 
 
-def test_create_queue_rules(repo: SqliteRepo) -> None:
+def test_create_queue_rules(repo: SqlRepo) -> None:
     ids = sequential_ids()
     instance_id = new_instance(repo, ids)
     hours_id = basic_queue(repo, instance_id).hours_id
@@ -86,7 +86,7 @@ def test_create_queue_rules(repo: SqliteRepo) -> None:
         queues.create_queue(repo, SCOPE, instance_id, spec, NOW, ids)
 
 
-def test_enqueue_sets_queue_info_and_lists_the_longest_waiting_first(repo: SqliteRepo) -> None:
+def test_enqueue_sets_queue_info_and_lists_the_longest_waiting_first(repo: SqlRepo) -> None:
     ids = sequential_ids()
     instance_id = new_instance(repo, ids)
     queue = basic_queue(repo, instance_id)
@@ -102,7 +102,7 @@ def test_enqueue_sets_queue_info_and_lists_the_longest_waiting_first(repo: Sqlit
         queues.enqueue(repo, SCOPE, first, queue.id, later)
 
 
-def test_a_full_queue_refuses_and_frees_a_place_when_a_contact_leaves_it(repo: SqliteRepo) -> None:
+def test_a_full_queue_refuses_and_frees_a_place_when_a_contact_leaves_it(repo: SqlRepo) -> None:
     ids = sequential_ids()
     instance_id = new_instance(repo, ids)
     spec = queues.NewQueue("Small", basic_queue(repo, instance_id).hours_id, max_contacts=1)
@@ -119,7 +119,7 @@ def test_a_full_queue_refuses_and_frees_a_place_when_a_contact_leaves_it(repo: S
         queues.enqueue(repo, SCOPE, new_chat(repo, instance_id, ids), "no-such-queue", NOW)
 
 
-def test_an_ended_chat_is_neither_queued_nor_waiting(repo: SqliteRepo) -> None:
+def test_an_ended_chat_is_neither_queued_nor_waiting(repo: SqlRepo) -> None:
     ids = sequential_ids()
     instance_id = new_instance(repo, ids)
     queue = basic_queue(repo, instance_id)
@@ -138,7 +138,7 @@ def test_an_ended_chat_is_neither_queued_nor_waiting(repo: SqliteRepo) -> None:
     assert repo.count_waiting(SCOPE, instance_id, queue.id, expired.scheduled_end) == 0
 
 
-def test_accept_disconnects_the_bot_joins_the_agent_and_sets_agent_info(repo: SqliteRepo) -> None:
+def test_accept_disconnects_the_bot_joins_the_agent_and_sets_agent_info(repo: SqlRepo) -> None:
     ids = sequential_ids()
     instance_id = new_instance(repo, ids)
     chat = new_chat(repo, instance_id, ids)
@@ -167,7 +167,7 @@ def test_accept_disconnects_the_bot_joins_the_agent_and_sets_agent_info(repo: Sq
         queues.accept(repo, SCOPE, "no-such-contact", "Bob", None, at, ids)
 
 
-def test_set_target_queue_takes_an_id_or_an_arn(repo: SqliteRepo) -> None:
+def test_set_target_queue_takes_an_id_or_an_arn(repo: SqlRepo) -> None:
     ids = sequential_ids()
     instance_id = new_instance(repo, ids)
     queue = basic_queue(repo, instance_id)
@@ -177,7 +177,7 @@ def test_set_target_queue_takes_an_id_or_an_arn(repo: SqliteRepo) -> None:
         queues.set_target_queue(repo, SCOPE, chat, "arn:aws:connect:us-east-1:1:instance/x/queue/none", NOW)
 
 
-def test_a_contact_document_stored_by_v1_loads_without_the_queue_fields(repo: SqliteRepo) -> None:
+def test_a_contact_document_stored_by_v1_loads_without_the_queue_fields(repo: SqlRepo) -> None:
     ids = sequential_ids()
     chat = new_chat(repo, new_instance(repo, ids), ids)
     document = json.loads(dump(chat))
@@ -187,7 +187,7 @@ def test_a_contact_document_stored_by_v1_loads_without_the_queue_fields(repo: Sq
     assert old.queue_id is None and old.agent_id is None and not old.waiting_in_queue(NOW)
 
 
-def test_upgrade_replaces_only_v1_placeholders_and_adds_the_missing_queue(repo: SqliteRepo) -> None:
+def test_upgrade_replaces_only_v1_placeholders_and_adds_the_missing_queue(repo: SqlRepo) -> None:
     ids = sequential_ids()
     instance_id = new_instance(repo, ids)
     instance = repo.get_instance(SCOPE, instance_id)

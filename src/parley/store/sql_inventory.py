@@ -1,4 +1,4 @@
-"""The `Inventory` port over SQLite: the admin API's view across scopes, and removing a selection.
+"""The `Inventory` port over SQL: the admin API's view across scopes, and removing a selection.
 
 A `Selection` becomes one WHERE clause per table; rows hang off contacts by (account, region, id)
 and transcripts by (account, region, chain_id), so a removal is a handful of set-based DELETEs in the
@@ -6,8 +6,6 @@ caller's transaction. The `meta` table (the token secret) is never touched.
 """
 
 from __future__ import annotations
-
-import sqlite3
 
 from parley.chat.model import (
     Contact,
@@ -23,6 +21,7 @@ from parley.chat.model import (
     Selection,
 )
 from parley.store.codec import load
+from parley.store.dialect import Db, Dialect, SqliteDialect
 
 
 def where(selection: Selection, instance: str, contact: str | None = None) -> tuple[str, list[object]]:
@@ -34,7 +33,7 @@ def where(selection: Selection, instance: str, contact: str | None = None) -> tu
         (contact, selection.contact_id),
     )
     used = [(column, value) for column, value in pairs if column and value is not None]
-    return " AND ".join(f"{column}=?" for column, _ in used) or "1", [value for _, value in used]
+    return " AND ".join(f"{column}=?" for column, _ in used) or "1=1", [value for _, value in used]
 
 
 def _of_contacts(selection: Selection, key: str) -> tuple[str, list[object]]:
@@ -51,9 +50,11 @@ TABLES = {
 }  # count -> table
 
 
-class SqliteInventory:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._db = conn
+class SqlInventory:
+    def __init__(self, db: Db, dialect: Dialect | None = None) -> None:
+        """`dialect` defaults to SQLite's, for which `db` must then be a sqlite3 connection."""
+        self._db = db
+        self._dialect: Dialect = dialect if dialect is not None else SqliteDialect(db)  # type: ignore[arg-type]
 
     def select_instances(self, selection: Selection) -> list[tuple[Scope, Instance]]:
         sql, args = where(selection, "id")
@@ -151,7 +152,7 @@ class SqliteInventory:
             counts[table] = self._db.execute(f"DELETE FROM {TABLES.get(table, table)} WHERE {sql}", args).rowcount
         del counts["queued"]  # an index of the contacts, not something a user created
         if selection == Selection():  # everything: arrival numbers restart too, as on a fresh server
-            self._db.execute("DELETE FROM sqlite_sequence WHERE name='items'")
+            self._dialect.restart_item_numbers()
         return Removed(counts, contacts)
 
     def _contact_keys(self, selection: Selection) -> list[tuple[str, str, str]]:
@@ -170,6 +171,7 @@ class SqliteInventory:
         ).rowcount
         sql, args = where(Selection(selection.account, selection.region), "-")
         if selection.instance_id is not None:
-            sql += " AND (instr(key, ?) > 0 OR instr(response, ?) > 0)"
+            # `replace(text, part, '') <> text`: "text contains part", said alike on SQLite and PostgreSQL
+            sql += " AND (replace(key, ?, '') <> key OR replace(response, ?, '') <> response)"
             args += [f"\x1f{selection.instance_id}\x1f", selection.instance_id]
         return owned + self._db.execute(f"DELETE FROM idempotency WHERE {sql}", args).rowcount

@@ -1,4 +1,8 @@
-"""The `Repo` and `Idempotency` ports over one sqlite3 connection, inside a transaction the caller holds."""
+"""The `Repo` and `Idempotency` ports over one SQL connection, inside a transaction the caller holds.
+
+The statements run unchanged on SQLite and PostgreSQL (dialect.py): a record is written with
+`INSERT … ON CONFLICT (key) DO UPDATE`, which keeps the row (and its place in insertion order), and a new
+item learns its number through `RETURNING seq`."""
 
 from __future__ import annotations
 
@@ -22,14 +26,14 @@ from parley.chat.model import (
 )
 from parley.store.codec import dump, load
 from parley.store.sql_leases import SqlLeases
-from parley.store.sqlite_streams import SqliteStreams
-from parley.store.sqlite_tables import SqliteTables
+from parley.store.sql_streams import SqlStreams
+from parley.store.sql_tables import SqlTables
 
 T = TypeVar("T")
 SWEEP_EVERY = 1024  # idempotency lookups between two deletions of expired records
 
 
-class SqliteRepo(SqliteStreams, SqliteTables, SqlLeases):
+class SqlRepo(SqlStreams, SqlTables, SqlLeases):
     """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory`, the streams' `Outbox`,
     the snapshots' `Records` and the nodes' `Leases` come from the bases."""
 
@@ -45,7 +49,8 @@ class SqliteRepo(SqliteStreams, SqliteTables, SqlLeases):
 
     def put_instance(self, scope: Scope, instance: Instance) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO instances (account, region, id, alias, doc) VALUES (?,?,?,?,?)",
+            "INSERT INTO instances (account, region, id, alias, doc) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (account, region, id) DO UPDATE SET alias=excluded.alias, doc=excluded.doc",
             (scope.account, scope.region, instance.id, instance.alias, dump(instance)),
         )
 
@@ -85,7 +90,9 @@ class SqliteRepo(SqliteStreams, SqliteTables, SqlLeases):
 
     def put_flow(self, scope: Scope, flow: ContactFlow) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO flows (account, region, instance_id, id, name, type, doc) VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO flows (account, region, instance_id, id, name, type, doc) VALUES (?,?,?,?,?,?,?)"
+            " ON CONFLICT (account, region, instance_id, id) DO UPDATE SET name=excluded.name, type=excluded.type,"
+            " doc=excluded.doc",
             (scope.account, scope.region, flow.instance_id, flow.id, flow.name, flow.type, dump(flow)),
         )
 
@@ -117,8 +124,11 @@ class SqliteRepo(SqliteStreams, SqliteTables, SqlLeases):
 
     def put_contact(self, scope: Scope, contact: Contact) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO contacts (account, region, id, instance_id, chain_id, channel, active,"
-            " scheduled_end, initiated, doc) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO contacts (account, region, id, instance_id, chain_id, channel, active,"
+            " scheduled_end, initiated, doc) VALUES (?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT (account, region, id) DO UPDATE SET instance_id=excluded.instance_id,"
+            " chain_id=excluded.chain_id, channel=excluded.channel, active=excluded.active,"
+            " scheduled_end=excluded.scheduled_end, initiated=excluded.initiated, doc=excluded.doc",
             (
                 scope.account,
                 scope.region,
@@ -139,8 +149,10 @@ class SqliteRepo(SqliteStreams, SqliteTables, SqlLeases):
         if contact.accepted_at is None and contact.ended_at is None and contact.queue_id is not None:
             enqueued = contact.enqueued_at.timestamp() if contact.enqueued_at else 0.0
             self._db.execute(
-                "INSERT OR REPLACE INTO queued (account, region, contact_id, instance_id, queue_id, enqueued,"
-                " scheduled_end) VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO queued (account, region, contact_id, instance_id, queue_id, enqueued,"
+                " scheduled_end) VALUES (?,?,?,?,?,?,?)"
+                " ON CONFLICT (account, region, contact_id) DO UPDATE SET instance_id=excluded.instance_id,"
+                " queue_id=excluded.queue_id, enqueued=excluded.enqueued, scheduled_end=excluded.scheduled_end",
                 (
                     scope.account,
                     scope.region,
@@ -160,14 +172,15 @@ class SqliteRepo(SqliteStreams, SqliteTables, SqlLeases):
     def count_active_contacts(self, scope: Scope, instance_id: str, channel: str, now: datetime, cap: int) -> int:
         row = self._db.execute(
             "SELECT COUNT(*) FROM (SELECT 1 FROM contacts WHERE account=? AND region=? AND instance_id=?"
-            " AND channel=? AND active=1 AND scheduled_end>? LIMIT ?)",
+            " AND channel=? AND active=1 AND scheduled_end>? LIMIT ?) AS capped",
             (scope.account, scope.region, instance_id, channel, now.timestamp(), cap),
         ).fetchone()
         return int(row[0])
 
     def active_contacts(self, scope: Scope, instance_id: str) -> list[Contact]:
         rows = self._db.execute(
-            "SELECT doc FROM contacts WHERE account=? AND region=? AND instance_id=? AND active=1",
+            "SELECT doc FROM contacts WHERE account=? AND region=? AND instance_id=? AND active=1"
+            " ORDER BY initiated, id",
             (scope.account, scope.region, instance_id),
         ).fetchall()
         return [load(Contact, r[0]) for r in rows]
@@ -182,14 +195,15 @@ class SqliteRepo(SqliteStreams, SqliteTables, SqlLeases):
     # participants ----------------------------------------------------------------------------
     def participants(self, scope: Scope, contact_id: str) -> list[Participant]:
         rows = self._db.execute(
-            "SELECT doc FROM participants WHERE account=? AND region=? AND contact_id=?",
+            "SELECT doc FROM participants WHERE account=? AND region=? AND contact_id=? ORDER BY rowid",
             (scope.account, scope.region, contact_id),
         ).fetchall()
         return [load(Participant, r[0]) for r in rows]
 
     def put_participant(self, scope: Scope, participant: Participant) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO participants (account, region, id, contact_id, doc) VALUES (?,?,?,?,?)",
+            "INSERT INTO participants (account, region, id, contact_id, doc) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (account, region, id) DO UPDATE SET contact_id=excluded.contact_id, doc=excluded.doc",
             (scope.account, scope.region, participant.id, participant.contact_id, dump(participant)),
         )
 
@@ -199,11 +213,12 @@ class SqliteRepo(SqliteStreams, SqliteTables, SqlLeases):
 
     # items -----------------------------------------------------------------------------------
     def append_item(self, scope: Scope, item: Item) -> Item:
-        cursor = self._db.execute(
-            "INSERT INTO items (account, region, chain_id, id, type, persisted, doc) VALUES (?,?,?,?,?,?,?)",
+        row = self._db.execute(
+            "INSERT INTO items (account, region, chain_id, id, type, persisted, doc) VALUES (?,?,?,?,?,?,?)"
+            " RETURNING seq",
             (scope.account, scope.region, item.chain_id, item.id, item.type, int(item.persisted), dump(item)),
-        )
-        item.seq = int(cursor.lastrowid or 0)
+        ).fetchone()
+        item.seq = int(row[0])
         return item
 
     def update_item(self, scope: Scope, item: Item) -> None:
@@ -268,7 +283,8 @@ class SqliteRepo(SqliteStreams, SqliteTables, SqlLeases):
     # views -----------------------------------------------------------------------------------
     def put_view(self, scope: Scope, view: View) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO views (account, region, token, doc) VALUES (?,?,?,?)",
+            "INSERT INTO views (account, region, token, doc) VALUES (?,?,?,?)"
+            " ON CONFLICT (account, region, token) DO UPDATE SET doc=excluded.doc",
             (scope.account, scope.region, view.token, dump(view)),
         )
 
@@ -296,7 +312,8 @@ class SqliteRepo(SqliteStreams, SqliteTables, SqlLeases):
 
     def put_flow_record(self, scope: Scope, record: FlowRecord) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO flow_runs (account, region, contact_id, live, doc) VALUES (?,?,?,?,?)",
+            "INSERT INTO flow_runs (account, region, contact_id, live, doc) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (account, region, contact_id) DO UPDATE SET live=excluded.live, doc=excluded.doc",
             (scope.account, scope.region, record.contact_id, int(record.live), dump(record)),
         )
 
@@ -321,7 +338,9 @@ class SqliteRepo(SqliteStreams, SqliteTables, SqlLeases):
 
     def put_queue(self, scope: Scope, queue: Queue) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO queues (account, region, instance_id, id, name, type, doc) VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO queues (account, region, instance_id, id, name, type, doc) VALUES (?,?,?,?,?,?,?)"
+            " ON CONFLICT (account, region, instance_id, id) DO UPDATE SET name=excluded.name, type=excluded.type,"
+            " doc=excluded.doc",
             (scope.account, scope.region, queue.instance_id, queue.id, queue.name, queue.type, dump(queue)),
         )
 
@@ -369,7 +388,8 @@ class SqliteRepo(SqliteStreams, SqliteTables, SqlLeases):
 
     def put_hours(self, scope: Scope, hours: HoursOfOperation) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO hours (account, region, instance_id, id, name, doc) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO hours (account, region, instance_id, id, name, doc) VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT (account, region, instance_id, id) DO UPDATE SET name=excluded.name, doc=excluded.doc",
             (scope.account, scope.region, hours.instance_id, hours.id, hours.name, dump(hours)),
         )
 
@@ -389,7 +409,8 @@ class SqliteRepo(SqliteStreams, SqliteTables, SqlLeases):
 
     def put_lambda_function(self, scope: Scope, function: LambdaFunction) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO lambda_functions (account, region, instance_id, arn, doc) VALUES (?,?,?,?,?)",
+            "INSERT INTO lambda_functions (account, region, instance_id, arn, doc) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (account, region, instance_id, arn) DO UPDATE SET doc=excluded.doc",
             (scope.account, scope.region, function.instance_id, function.arn, dump(function)),
         )
 
@@ -425,8 +446,10 @@ class SqliteRepo(SqliteStreams, SqliteTables, SqlLeases):
 
     def put_idempotent(self, scope: Scope, key: str, fingerprint: str, response: str, expires: datetime) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO idempotency (account, region, key, fingerprint, response, expires)"
-            " VALUES (?,?,?,?,?,?)",
+            "INSERT INTO idempotency (account, region, key, fingerprint, response, expires)"
+            " VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT (account, region, key) DO UPDATE SET fingerprint=excluded.fingerprint,"
+            " response=excluded.response, expires=excluded.expires",
             (scope.account, scope.region, key, fingerprint, response, expires.timestamp()),
         )
 

@@ -1,4 +1,4 @@
-"""Streams and their outbox over SQLite (the `Repo` stream methods and the `Outbox` port).
+"""Streams and their outbox over SQL (the `Repo` stream methods and the `Outbox` port).
 
 `stream_item` runs inside the unit of work that records an item, so the item and its outbox rows commit
 together. An outbox row's `seq` is the stream's delivery order. Delivered rows are kept only as the last
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from parley.chat.model import ACTIVE, Item, OutboxEntry, Removed, Scope, Selection, Stream, StreamCounts
 from parley.store.codec import dump, load
-from parley.store.sqlite_inventory import SqliteInventory, where
+from parley.store.sql_inventory import SqlInventory, where
 
 TRIM_EVERY = 16
 ENTRY = "SELECT seq, streaming_id, item, state, attempts, first_at, last_error, done_at FROM stream_outbox"
@@ -20,7 +20,7 @@ def _entry(row: tuple[int, str, str, str, int, float | None, str | None, float |
     return OutboxEntry(row[0], row[1], item, row[3], row[4], row[5], row[6], row[7])
 
 
-class SqliteStreams(SqliteInventory):
+class SqlStreams(SqlInventory):
     # the domain's side ----------------------------------------------------------------------
     def put_stream(self, scope: Scope, stream: Stream) -> None:
         self._db.execute(
@@ -138,9 +138,10 @@ class SqliteStreams(SqliteInventory):
         """Past `max_pending`, the oldest pending messages go to the dead list (reason `overflow`)."""
         return int(
             self._db.execute(
-                "UPDATE stream_outbox SET state='dead', last_error='overflow' WHERE seq IN (SELECT seq FROM"
-                " stream_outbox WHERE streaming_id=? AND state='pending' ORDER BY seq DESC LIMIT -1 OFFSET ?)",
-                (streaming_id, max_pending),
+                "UPDATE stream_outbox SET state='dead', last_error='overflow' WHERE streaming_id=? AND state='pending'"
+                " AND seq <= (SELECT seq FROM stream_outbox WHERE streaming_id=? AND state='pending'"
+                " ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                (streaming_id, streaming_id, max_pending),
             ).rowcount
         )
 
@@ -148,7 +149,8 @@ class SqliteStreams(SqliteInventory):
         by_state = {
             state: (count, retrying)
             for state, count, retrying in self._db.execute(
-                "SELECT state, COUNT(*), SUM(attempts > 0) FROM stream_outbox WHERE streaming_id=? GROUP BY state",
+                "SELECT state, COUNT(*), SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END) FROM stream_outbox"
+                " WHERE streaming_id=? GROUP BY state",
                 (streaming_id,),
             ).fetchall()
         }
