@@ -2,8 +2,9 @@
 SIGKILLed, keeping order; a chat's expiry and a custom bot's connect deadline fire once with both nodes alive,
 and a dead node's timers fire on the other; a virtual-clock move on one node is seen on the other.
 
-The shared store is one SQLite data directory (two processes on one file: the writers take turns with
-BEGIN IMMEDIATE); leases last one second here (--lease-ttl 1), so a takeover comes within about 1.5 s."""
+Each runs on two shared stores: one SQLite data directory (two processes on one file: the writers take turns
+with BEGIN IMMEDIATE), and one PostgreSQL database (--store; SERIALIZABLE units). Leases last one second here
+(--lease-ttl 1), so a takeover comes within about 1.5 s."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from tests.contract.admin_helpers import admin, ok
 from tests.contract.chat_helpers import join, participant_client
 from tests.contract.stream_helpers import TOPIC, Receiver, iter_unique, wait_for
 from tests.flows.test_flow_runs import END, HOLD, chat_on, document, say, texts, wait
+from tests.pg_database import own_database
 
 LEASE = ("--lease-ttl", "1")
 KEY = "123456789012"  # one account on both nodes
@@ -30,18 +32,28 @@ LAMBDA = ("--lambda", "sleeps=tests.contract.lambda_handlers:sleeps")
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:sleeps"
 
 
-def two_nodes(data: Path, *args: str) -> tuple[RunningParley, RunningParley]:
-    first = start_parley("--data-dir", str(data), *LEASE, *args)
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, ...]]:
+    """What makes two nodes share a store: one SQLite data directory, or one PostgreSQL database."""
+    if request.param == "sqlite":
+        yield ("--data-dir", str(tmp_path))
+        return
+    with own_database() as url:
+        yield ("--store", url)
+
+
+def two_nodes(shared: tuple[str, ...], *args: str) -> tuple[RunningParley, RunningParley]:
+    first = start_parley(*shared, *LEASE, *args)
     try:
-        return first, start_parley("--data-dir", str(data), *LEASE, *args)
+        return first, start_parley(*shared, *LEASE, *args)
     except BaseException:
         first.stop()
         raise
 
 
 @pytest.fixture
-def nodes(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[RunningParley, RunningParley]]:
-    a, b = two_nodes(tmp_path, *getattr(request, "param", ()))
+def nodes(shared: tuple[str, ...], request: pytest.FixtureRequest) -> Iterator[tuple[RunningParley, RunningParley]]:
+    a, b = two_nodes(shared, *getattr(request, "param", ()))
     yield a, b
     a.stop()
     b.stop()
@@ -170,10 +182,10 @@ def state(node: RunningParley, contact_id: str) -> dict[str, Any]:
     return found
 
 
-def test_a_stream_goes_on_in_order_on_the_other_node_after_its_node_is_killed(tmp_path: Path) -> None:
+def test_a_stream_goes_on_in_order_on_the_other_node_after_its_node_is_killed(shared: tuple[str, ...]) -> None:
     healthy = threading.Event()
     receiver = Receiver(answer=lambda _: 200 if healthy.is_set() else 503).start()
-    a, b = two_nodes(tmp_path, "--sns", f"{TOPIC}={receiver.url}", "--stream-max-attempts", "1000")
+    a, b = two_nodes(shared, "--sns", f"{TOPIC}={receiver.url}", "--stream-max-attempts", "1000")
     try:
         connect = client("connect", a.url)
         setup = make_instance(connect)

@@ -4,6 +4,7 @@ lapsed lease, renewal, release, and the service that keeps a lease while work ru
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -11,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from parley.services.leases import NodeLeases
+from parley.store.port import Store
+from parley.store.postgres import PostgresStore
 from parley.store.sqlite import SqliteStore
+from tests.pg_database import own_database
 
 
 def in_loop(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
@@ -22,19 +26,25 @@ def in_loop(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
     return run
 
 
-@pytest.fixture
-def store() -> Iterator[SqliteStore]:
-    opened = SqliteStore(None)
-    yield opened
-    opened.close()
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    if request.param == "sqlite":
+        opened: Store = SqliteStore(None)
+        yield opened
+        opened.close()
+        return
+    with own_database() as url:
+        opened = PostgresStore(url)
+        yield opened
+        opened.close()
 
 
-async def claim(store: SqliteStore, name: str, holder: str, now: float, ttl: float = 10.0) -> bool:
+async def claim(store: Store, name: str, holder: str, now: float, ttl: float = 10.0) -> bool:
     return await store.run(lambda repo: repo.claim_lease(name, holder, now, ttl))
 
 
 @in_loop
-async def test_a_free_lease_is_taken_and_a_held_one_is_refused(store: SqliteStore) -> None:
+async def test_a_free_lease_is_taken_and_a_held_one_is_refused(store: Store) -> None:
     assert await claim(store, "flow:c1", "a", 100.0)
     assert not await claim(store, "flow:c1", "b", 105.0)
     assert await claim(store, "flow:c2", "b", 105.0)  # another name is another lease
@@ -42,7 +52,7 @@ async def test_a_free_lease_is_taken_and_a_held_one_is_refused(store: SqliteStor
 
 
 @in_loop
-async def test_the_holder_renews_and_the_lease_lasts_from_the_renewal(store: SqliteStore) -> None:
+async def test_the_holder_renews_and_the_lease_lasts_from_the_renewal(store: Store) -> None:
     assert await claim(store, "flow:c1", "a", 100.0)
     assert await claim(store, "flow:c1", "a", 108.0)
     assert not await claim(store, "flow:c1", "b", 115.0)  # lapsed at 110 without the renewal; now at 118
@@ -50,7 +60,7 @@ async def test_the_holder_renews_and_the_lease_lasts_from_the_renewal(store: Sql
 
 
 @in_loop
-async def test_a_lapsed_lease_is_taken_over(store: SqliteStore) -> None:
+async def test_a_lapsed_lease_is_taken_over(store: Store) -> None:
     assert await claim(store, "stream:s1", "a", 100.0)
     assert await claim(store, "stream:s1", "b", 110.5)
     assert not await claim(store, "stream:s1", "a", 111.0)  # the old holder cannot take it back
@@ -58,7 +68,7 @@ async def test_a_lapsed_lease_is_taken_over(store: SqliteStore) -> None:
 
 
 @in_loop
-async def test_release_frees_only_the_holders_lease(store: SqliteStore) -> None:
+async def test_release_frees_only_the_holders_lease(store: Store) -> None:
     assert await claim(store, "flow:c1", "a", 100.0)
     await store.run(lambda repo: repo.release_lease("flow:c1", "b"))
     assert not await claim(store, "flow:c1", "b", 101.0)
@@ -67,30 +77,43 @@ async def test_release_frees_only_the_holders_lease(store: SqliteStore) -> None:
 
 
 @in_loop
-async def test_held_leases_are_the_unexpired_ones_under_a_prefix(store: SqliteStore) -> None:
+async def test_held_leases_are_the_unexpired_ones_under_a_prefix(store: Store) -> None:
     for name, now in (("flow:c1", 100.0), ("flow:c2", 80.0), ("stream:s1", 100.0), ("flowx", 100.0)):
         assert await claim(store, name, "a", now)
     assert await store.read(lambda repo: repo.held_leases("flow:", 95.0)) == {"flow:c1": "a"}
 
 
-@in_loop
-async def test_two_stores_on_one_file_never_both_hold_a_lease(tmp_path: Path) -> None:
-    """Two processes' worth of stores (each its own writer and connections) claim the same names at once."""
-    first, second = SqliteStore(str(tmp_path)), SqliteStore(str(tmp_path))
-    try:
+@contextlib.contextmanager
+def two_stores(backend: str, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
+    """Two processes' worth of stores on one database: each its own writer (SQLite) or pool (PostgreSQL)."""
+    with contextlib.ExitStack() as stack:
+        if backend == "sqlite":
+            first: Store = SqliteStore(str(tmp_path))
+            second: Store = SqliteStore(str(tmp_path))
+        else:
+            url = stack.enter_context(own_database())
+            first, second = PostgresStore(url), PostgresStore(url)
+        stack.callback(first.close)
+        stack.callback(second.close)
+        yield first, second
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_two_stores_on_one_database_never_both_hold_a_lease(backend: str, tmp_path: Path) -> None:
+    async def race(first: Store, second: Store) -> None:
         for round_ in range(40):
             name = f"flow:c{round_}"
             won = await asyncio.gather(claim(first, name, "a", 100.0), claim(second, name, "b", 100.0))
             assert sorted(won) == [False, True]
             holders = await first.read(lambda repo: repo.held_leases("flow:", 100.0))
             assert holders[name] == ("a" if won[0] else "b")
-    finally:
-        first.close()
-        second.close()
+
+    with two_stores(backend, tmp_path) as (first, second):
+        asyncio.run(race(first, second))
 
 
 @in_loop
-async def test_a_renewed_lease_stays_and_a_taken_one_is_reported_lost(store: SqliteStore) -> None:
+async def test_a_renewed_lease_stays_and_a_taken_one_is_reported_lost(store: Store) -> None:
     clock = [100.0]
     mine = NodeLeases(store, "a", 0.3, wall=lambda: clock[0])
     theirs = NodeLeases(store, "b", 0.3, wall=lambda: clock[0])
