@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from parley.bus.memory import MemoryBus
+from parley.bus.port import Bus
+from parley.bus.redis import RedisBus
 from parley.chat.model import Scope, Selection
 from parley.chat.tokens import TokenSigner
 from parley.clock import Clock, SystemClock, VirtualClock
@@ -20,18 +22,20 @@ from parley.protocol.routing import Router
 from parley.protocol.sigv4 import SigV4Verifier
 from parley.protocol.spec import error_shape, load_operations
 from parley.services.admin import AdminService
-from parley.services.cluster import Cluster, LocalControl
+from parley.services.cluster import Cluster
 from parley.services.connect import PARTICIPANT_SITUATIONS, ConnectService
 from parley.services.connections import ConnectionIssuer
 from parley.services.console import ConsoleService
 from parley.services.deps import ServiceDeps
 from parley.services.effects import Aftermath
 from parley.services.flows import FlowRunner, InvokerFunctions
+from parley.services.hosted import HostedService
 from parley.services.leases import NodeLeases, node_name
 from parley.services.participant import ParticipantService
 from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
 from parley.services.snapshots import SnapshotService
+from parley.services.sockets import SocketAdmission
 from parley.services.stream_routes import Captures, InvokerLambdaCall, Routes, SnsCallable, Targets
 from parley.services.stream_views import StreamViews
 from parley.services.streams import Streamer
@@ -123,6 +127,16 @@ def _check_sns_endpoint(settings: Settings) -> None:
         raise SettingsError(f"--sns-endpoint {endpoint} is this Parley's own address; messages would loop")
 
 
+def _bus(settings: Settings, secret: bytes) -> Bus:
+    """Redis when --redis-url names one, else this process alone. The channels' prefix must be the same on
+    every node of a cluster and differ between clusters sharing a Redis: until the store names its cluster,
+    it is derived from the secret, which every node of a cluster shares (conventions.md §2)."""
+    if not settings.redis_url:
+        return MemoryBus()
+    cluster = hashlib.sha256(b"parley-bus:" + secret).hexdigest()[:16]
+    return RedisBus(settings.redis_url, f"parley:{cluster}:")
+
+
 def _clock(settings: Settings) -> Clock:
     if settings.clock == "virtual":
         return VirtualClock(settings.clock_start)
@@ -149,6 +163,7 @@ class Parley:
     ids: IdGenerator
     streamer: Streamer  # delivers chat message streams (streaming.md §5)
     snapshots: SnapshotService
+    bus: Bus  # started before the server is ready, closed at shutdown
     cluster: Cluster  # several nodes on one store: the sweep, the shared clock, announcements
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -171,6 +186,7 @@ class Parley:
                 if self.clock.virtual:
                     await self.deadlines.fire_due()
                 await self.streamer.start()
+                await self.bus.start()
                 await self.cluster.start()
                 self.admin.ready = not self.preparing  # else startup.prepare says when, after --import/--init
                 await send({"type": "lifespan.startup.complete"})
@@ -181,6 +197,7 @@ class Parley:
                 await self.streamer.stop()
                 await self.flows.aclose()
                 await self.lambdas.aclose()
+                await self.bus.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -245,7 +262,7 @@ def build_app(
     secret = _secret(settings, store)
     ids = IdGenerator(settings.seed)
     signer, pages = TokenSigner(secret), PageTokens(secret)
-    bus = MemoryBus()
+    bus = _bus(settings, secret)
     operations = {service: load_operations(service) for service in ("connect", "connectparticipant")}
     faults = Faults(operations, bus)
     feed = ConsoleFeed()
@@ -283,7 +300,8 @@ def build_app(
     aws = AwsHttp(
         router, handlers, settings, clock, log_lines, faults, requests, request_ids, signer.bearer_owner, verifier
     )
-    sockets = ChatSockets(signer, store, bus, clock, log_lines, settings.ws_outbox, settings.limits)
+    admission = SocketAdmission(signer, store, clock)
+    sockets = ChatSockets(admission, bus, log_lines, settings.ws_outbox, settings.limits)
 
     def reseed(seed: int) -> None:
         ids.reseed(seed)
@@ -309,9 +327,10 @@ def build_app(
         snapshots=snapshots,
         config=effective(settings),
     )
-    cluster = _cluster(store, leases, clock, deadlines, flows, settings, actions, admin, streamer)
+    cluster = _cluster(store, bus, leases, clock, deadlines, flows, settings, actions, admin, streamer)
     admin.cluster = cluster
-    hosted = Hosted(store, urls, clock, ids, pusher, settings.policy.attachment_max_bytes)
+    hosted_service = HostedService(store, clock, ids, pusher)
+    hosted = Hosted(hosted_service, urls, clock, settings.policy.attachment_max_bytes)
     console = Console(ConsoleService(store, clock), feed) if settings.ui else None
     namespace = _admin_and_console(settings, admin, console)
     http = Cors(_by_path(namespace, hosted, aws), OriginPolicy(settings.cors_origins), log_lines)
@@ -330,12 +349,14 @@ def build_app(
         ids,
         streamer,
         snapshots,
+        bus,
         cluster,
     )
 
 
 def _cluster(
     store: Store,
+    bus: Bus,
     leases: NodeLeases,
     clock: Clock,
     deadlines: Deadlines,
@@ -346,7 +367,7 @@ def _cluster(
     streamer: Streamer,
 ) -> Cluster:
     """What this node shares with the others on the same store: a durable store may be opened by several."""
-    cluster = Cluster(store, leases, clock, deadlines, flows, settings.policy, LocalControl(), store.durable)
+    cluster = Cluster(store, leases, clock, deadlines, flows, settings.policy, bus, store.durable)
     cluster.on("reset", admin.forget_reset)
     cluster.on("stream-opened", lambda message: streamer.learn(message["chain"], message["stream"]))
 

@@ -50,7 +50,7 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
         "--redis-url",
         "PARLEY_REDIS_URL",
         redis_url,
-        "redis://… URL: live fan-out across the nodes of one --store",
+        "Redis carrying WebSocket fan-out between the nodes of a cluster (default: this process only)",
     ),
     (
         "log_level",

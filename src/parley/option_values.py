@@ -221,6 +221,14 @@ def http_url(text: str) -> str:
     return url.rstrip("/")
 
 
+def redis_url(text: str) -> str:
+    """A Redis server's URL, as redis-py reads it: redis://, rediss:// (TLS) or unix://."""
+    url = text.strip()
+    if not url.startswith(("redis://", "rediss://", "unix://")) or not url.split("://", 1)[1]:
+        raise SettingsError(f"expected a redis://, rediss:// or unix:// URL (redis://127.0.0.1:6379), got {text!r}")
+    return url
+
+
 def lambda_timeout(text: str) -> float | None:
     """`flow` (the action's InvocationTimeLimitSeconds) or seconds, 0 < s <= 900."""
     if text.strip() == "flow":
@@ -239,11 +247,4 @@ def postgres_url(text: str) -> str:
     url = text.strip()
     if not url.startswith(("postgresql://", "postgres://")) or not url.split("://", 1)[1]:
         raise SettingsError(f"expected a postgresql:// URL such as postgresql://parley@db:5432/parley, got {text!r}")
-    return url
-
-
-def redis_url(text: str) -> str:
-    url = text.strip()
-    if not url.startswith(("redis://", "rediss://", "unix://")) or not url.split("://", 1)[1]:
-        raise SettingsError(f"expected a redis:// URL such as redis://127.0.0.1:6379/0, got {text!r}")
     return url

@@ -2,9 +2,10 @@
 SIGKILLed, keeping order; a chat's expiry and a custom bot's connect deadline fire once with both nodes alive,
 and a dead node's timers fire on the other; a virtual-clock move on one node is seen on the other.
 
-Each runs on two shared stores: one SQLite data directory (two processes on one file: the writers take turns
-with BEGIN IMMEDIATE), and one PostgreSQL database (--store; SERIALIZABLE units). Leases last one second here
-(--lease-ttl 1), so a takeover comes within about 1.5 s."""
+Each runs twice: on one SQLite data directory (two processes on one file, their writers taking turns with
+BEGIN IMMEDIATE; no bus between them, so the sweep alone carries the clock), and on one PostgreSQL database
+with one Redis (--store, --redis-url: SERIALIZABLE units, clock moves and resets announced on the bus).
+Leases last one second here (--lease-ttl 1), so a takeover comes within about 1.5 s."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.backing import redis_url
 from tests.conftest import RunningParley, client, make_instance, start_chat, start_parley
 from tests.contract.admin_helpers import admin, ok
 from tests.contract.chat_helpers import join, participant_client
@@ -34,12 +36,13 @@ ARN = "arn:aws:lambda:us-east-1:123456789012:function:sleeps"
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, ...]]:
-    """What makes two nodes share a store: one SQLite data directory, or one PostgreSQL database."""
+    """What makes two nodes one cluster: one SQLite data directory (and no bus between them), or one PostgreSQL
+    database and one Redis (its channels named after the database's secret, so no other test shares them)."""
     if request.param == "sqlite":
         yield ("--data-dir", str(tmp_path))
         return
     with own_database() as url:
-        yield ("--store", url)
+        yield ("--store", url, "--redis-url", redis_url())
 
 
 def two_nodes(shared: tuple[str, ...], *args: str) -> tuple[RunningParley, RunningParley]:

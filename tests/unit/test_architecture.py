@@ -18,7 +18,12 @@ FORBIDDEN_IN_CHAT = (
     "starlette",
     "psycopg",
     "redis",
+    "parley.bus.memory",
+    "parley.bus.redis",
+    "parley.bus.local",
 )
+BUS_ADAPTERS = ("parley.bus.memory", "parley.bus.redis", "parley.bus.local")
+PORTS = ("parley.bus.port", "parley.store.port")  # what may be named outside the adapters' own packages
 
 
 def imports_of(path: Path) -> set[str]:
@@ -55,12 +60,13 @@ def test_the_wire_layer_knows_nothing_about_chat() -> None:
 
 
 def test_services_do_not_reach_the_edge_or_the_store() -> None:
-    forbidden = ("parley.transport", "parley.store", "parley.app", "sqlite3", "psycopg", "psycopg_pool")
+    forbidden = ("parley.transport", "parley.store", "parley.app", "sqlite3", *BUS_ADAPTERS, "redis", "psycopg")
     assert offending("services", forbidden, allowed=(STORE_PORT,)) == []
 
 
-def test_transport_holds_the_store_port_never_an_adapter() -> None:
-    forbidden = ("parley.store", "sqlite3", "psycopg", "psycopg_pool")
+def test_transport_goes_through_services_and_the_ports() -> None:
+    """The edge runs no unit of work and names no concrete bus or store: app.py hands it services and ports."""
+    forbidden = ("parley.store", *BUS_ADAPTERS, "redis", "psycopg", "psycopg_pool", "sqlite3")
     assert offending("transport", forbidden, allowed=(STORE_PORT,)) == []
 
 
@@ -69,14 +75,18 @@ def test_stores_reach_no_service_edge_or_app() -> None:
     assert offending("store", forbidden) == []
 
 
-def test_only_app_picks_a_store_adapter() -> None:
-    users = []
+def test_only_app_picks_the_adapters() -> None:
+    """Outside their own packages, the store and the bus are named by their ports alone, except in app.py."""
+    found = []
     for path in sorted(SRC.rglob("*.py")):
-        if path.parent.name == "store" or path.name == "app.py":
+        where = path.relative_to(SRC)
+        if where.parts[0] in ("store", "bus") or where == Path("app.py"):
             continue
-        adapters = [n for n in imports_of(path) if n.startswith("parley.store.") and n != STORE_PORT]
-        users += [f"{path.relative_to(SRC)} imports {name}" for name in adapters]
-    assert users == []
+        for name in imports_of(path):
+            adapter = name.startswith(("parley.store", "parley.bus")) and not name.startswith(PORTS)
+            if adapter or name in ("parley.store", "parley.bus"):
+                found.append(f"{where} imports {name}")
+    assert found == []
 
 
 def test_only_settings_reads_the_environment() -> None:

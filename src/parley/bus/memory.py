@@ -1,69 +1,62 @@
-"""One node's fan-out: contact id -> the subscribed sockets, each with its own bounded queue.
+"""One node's bus: fan-out within this process, for a Parley that runs alone (no --redis-url).
 
-A frame is serialized once and handed to every subscriber; a subscriber whose queue is full is
-dropped (and its socket closed) rather than slowing the others.
+Everything is applied at once to this node's sockets (`LocalSockets`); an announcement goes to this
+process's listeners only, since there is no other node to tell.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from typing import Any
+
+from parley.bus.local import LocalSockets
+from parley.bus.port import Listener, Subscriber
 
 log = logging.getLogger("parley.bus")
 
 
-class Subscriber(Protocol):
-    participant_id: str
-
-    def offer(self, frame: str) -> bool:
-        """Queue a frame; False when the subscriber cannot keep up."""
-        ...
-
-    def close_soon(self, grace: float, code: int) -> None: ...
-
-
 class MemoryBus:
     def __init__(self) -> None:
-        self._topics: dict[str, set[Subscriber]] = {}
+        self._local = LocalSockets()
+        self._listeners: list[Listener] = []
 
-    def subscribe(self, contact_id: str, subscriber: Subscriber) -> None:
-        self._topics.setdefault(contact_id, set()).add(subscriber)
+    @property
+    def connected(self) -> bool:
+        return True
+
+    async def start(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+    async def subscribe(self, contact_id: str, subscriber: Subscriber) -> None:
+        self._local.subscribe(contact_id, subscriber)
 
     def unsubscribe(self, contact_id: str, subscriber: Subscriber) -> None:
-        subscribers = self._topics.get(contact_id)
-        if subscribers is not None:
-            subscribers.discard(subscriber)
-            if not subscribers:
-                del self._topics[contact_id]
+        self._local.unsubscribe(contact_id, subscriber)
 
     def publish(self, contact_id: str, frame: str) -> None:
-        for subscriber in tuple(self._topics.get(contact_id, ())):
-            if not subscriber.offer(frame):
-                log.warning("dropping a socket of contact %s: it does not keep up", contact_id)
-                self.unsubscribe(contact_id, subscriber)
-                subscriber.close_soon(0, 1008)
+        self._local.publish(contact_id, frame)
 
     def end(self, contact_id: str, grace: float) -> None:
-        """The chat ended: every socket of the contact closes (1000) after `grace` seconds."""
-        for subscriber in self._topics.pop(contact_id, ()):
-            subscriber.close_soon(grace, 1000)
+        self._local.end(contact_id, grace)
 
     def drop(self, contact_id: str, code: int, participant_id: str | None = None) -> int:
-        """Fault injection: every subscribed socket of the contact (or of one participant in it) closes
-        now with `code`, after the frames already queued for it, as if the network had dropped.
-        Returns how many were closed."""
-        dropped = [s for s in tuple(self._topics.get(contact_id, ())) if participant_id in (None, s.participant_id)]
-        for subscriber in dropped:
-            self.unsubscribe(contact_id, subscriber)
-            subscriber.close_soon(0, code)
-        return len(dropped)
+        return self._local.drop(contact_id, code, participant_id)
 
     def leave(self, contact_id: str, participant_id: str, grace: float) -> None:
-        """A participant left: its sockets stop receiving now and close (1000) after `grace` seconds."""
-        for subscriber in tuple(self._topics.get(contact_id, ())):
-            if subscriber.participant_id == participant_id:
-                self.unsubscribe(contact_id, subscriber)
-                subscriber.close_soon(grace, 1000)
+        self._local.leave(contact_id, participant_id, grace)
 
     def subscribers(self, contact_id: str) -> int:
-        return len(self._topics.get(contact_id, ()))
+        return self._local.subscribers(contact_id)
+
+    async def announce(self, message: dict[str, Any]) -> None:
+        for listener in tuple(self._listeners):
+            try:
+                await listener(message)
+            except Exception:  # one listener's failure must not keep the message from the others
+                log.exception("a bus listener failed on %r", message)
+
+    def listen(self, callback: Listener) -> None:
+        self._listeners.append(callback)

@@ -9,7 +9,8 @@
 - A reset is announced, so every node drops the timers, sockets and stream workers of what was removed.
 
 With a store no other process can open (in memory) there is nobody to share with: no sweep runs and nothing
-is announced, so one node behaves exactly as before.
+is announced, so one node behaves exactly as before. Without a shared bus (the memory bus, several processes
+on one SQLite data directory) announcements reach no other node, and the sweep alone carries the clock.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -35,20 +36,11 @@ CLOCK_KEY = "clock"  # meta: the virtual clock's position, ISO-8601
 
 
 class Control(Protocol):
-    """The bus's cluster-wide control channel: a message announced on one node reaches every node."""
+    """The bus's cluster-wide control channel: a message announced on one node reaches every node's listeners
+    (this node's too), in order."""
 
-    def announce(self, message: Message) -> None: ...
-    def listen(self, callback: Callable[[Message], None]) -> None: ...
-
-
-class LocalControl:
-    """One node, or nodes without a shared bus: there is nobody to tell (the sweep reads what it must)."""
-
-    def announce(self, message: Message) -> None:
-        return None
-
-    def listen(self, callback: Callable[[Message], None]) -> None:
-        return None
+    async def announce(self, message: Message) -> None: ...
+    def listen(self, callback: Callable[[Message], Awaitable[None]]) -> None: ...
 
 
 class Deadlines(Protocol):
@@ -83,6 +75,7 @@ class Cluster:
         self._handlers: dict[str, Callable[[Message], None]] = {}
         self._task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def node(self) -> str:
@@ -92,6 +85,7 @@ class Cluster:
     async def start(self) -> None:
         if not self.shared:
             return
+        self._loop = asyncio.get_running_loop()
         self._control.listen(self._heard)
         self.on("clock", lambda message: self._spawn(self.sync_clock()))
         await self.sync_clock()
@@ -110,10 +104,21 @@ class Cluster:
         self._handlers[kind] = handler
 
     def announce(self, kind: str, **fields: Any) -> None:
-        if self.shared:
-            self._control.announce({"kind": kind, "node": self.node, **fields})
+        """Tells the other nodes, without waiting for the bus (a lost announcement is made up by the sweep).
+        Callable from any thread (a unit of work runs on the store's)."""
+        loop = self._loop
+        if not self.shared or loop is None:
+            return
+        message = {"kind": kind, "node": self.node, **fields}
+        loop.call_soon_threadsafe(lambda: self._spawn(self._send(message)))
 
-    def _heard(self, message: Message) -> None:
+    async def _send(self, message: Message) -> None:
+        try:
+            await self._control.announce(message)
+        except Exception as error:  # the bus is down: the other nodes' sweeps read the store meanwhile
+            log.warning("cluster.announce %s not sent: %s", message["kind"], error)
+
+    async def _heard(self, message: Message) -> None:
         if message.get("node") == self.node:
             return
         handler = self._handlers.get(str(message.get("kind")))
@@ -124,7 +129,7 @@ class Cluster:
         except Exception:
             log.exception("cluster message %s failed", message.get("kind"))
 
-    def _spawn(self, work: Any) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -156,7 +161,7 @@ class Cluster:
         target = await self._store.run(unit)
         if target > clock.now():
             clock.set(target)
-        self.announce("clock", now=target.isoformat())
+        await self._send({"kind": "clock", "node": self.node, "now": target.isoformat()})
 
     async def sync_clock(self) -> bool:
         """Catches this node's virtual clock up with the store's (and fires what came due); True if it moved."""

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from parley import __version__
-from parley.bus.memory import MemoryBus
+from parley.bus.port import Bus
 from parley.chat import injected
 from parley.chat.errors import DomainError, NotFound
 from parley.chat.model import Scope, Selection
@@ -120,7 +120,7 @@ class Admin:
     def __init__(
         self,
         actions: AdminService,
-        bus: MemoryBus,
+        bus: Bus,
         faults: Faults,
         requests: RequestLog,
         default_scope: Scope,
@@ -228,7 +228,8 @@ class Admin:
         return 200, answer
 
     async def _ready(self, request: AdminRequest) -> Answer:
-        return (200 if self.ready else 503), {"ready": self.ready}
+        ready = self.ready and self._bus.connected  # conventions.md §4: storage and bus ready
+        return (200 if ready else 503), {"ready": ready}
 
     # -- state ---------------------------------------------------------------------------------------
     async def _reset(self, request: AdminRequest) -> Answer:

@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from parley.bus.memory import MemoryBus
+from parley.bus.port import DROP_CODE as DROP_CODE  # re-exported: the admin API names it here
+from parley.bus.port import Bus
 from parley.protocol.errors import COMMON_ERRORS, ServiceError, injected, may_answer, status_of
 from parley.protocol.spec import OperationSpec
 from parley.transport.admin_input import BadInput, choose, known_keys, number, optional_text, text, whole
 
-DROP_CODE = 4000  # application-defined close code: Parley's admin API dropped the socket
 MAX_LATENCY_MS = 600_000
 DEFAULT_MESSAGES = {"ThrottlingException": "Rate exceeded"}
 Operations = Mapping[str, Mapping[str, OperationSpec]]  # service -> operation name -> spec
@@ -87,7 +87,7 @@ class Faults:
     removed, so a test can check how often each one fired."""
 
     operations: Operations
-    bus: MemoryBus
+    bus: Bus
     rng: random.Random = field(default_factory=random.Random)
     requests: dict[str, RequestRule] = field(default_factory=dict)
     sockets: dict[str, SocketRule] = field(default_factory=dict)
@@ -170,7 +170,7 @@ class FaultyBus:
     """The bus the Pusher publishes through: each pushed frame counts towards the socket drop rules.
     The drop comes after the frame, since a socket closes only once its queued frames are written."""
 
-    def __init__(self, bus: MemoryBus, faults: Faults) -> None:
+    def __init__(self, bus: Bus, faults: Faults) -> None:
         self._bus = bus
         self._faults = faults
 

@@ -12,13 +12,9 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 from xml.sax.saxutils import escape
 
-from parley.chat import attachments, authentication
-from parley.chat.errors import DomainError, Invalid
-from parley.chat.model import Item
-from parley.chat.policy import IdSource
+from parley.chat.errors import DomainError
 from parley.clock import Clock
-from parley.services.base import Store
-from parley.services.push import Pusher
+from parley.services.hosted import HostedService
 from parley.services.signed_urls import Grant, SignedUrls
 from parley.transport.http import Receive, Send, declared_length, read_body
 
@@ -52,14 +48,10 @@ def _header(scope: dict[str, Any], name: bytes) -> str | None:
 
 
 class Hosted:
-    def __init__(
-        self, store: Store, urls: SignedUrls, clock: Clock, ids: IdSource, pusher: Pusher, max_bytes: int
-    ) -> None:
-        self._store = store
+    def __init__(self, service: HostedService, urls: SignedUrls, clock: Clock, max_bytes: int) -> None:
+        self._service = service
         self._urls = urls
         self._clock = clock
-        self._ids = ids
-        self._pusher = pusher
         self._max_bytes = max_bytes
 
     @staticmethod
@@ -99,11 +91,8 @@ class Hosted:
         if data is None:
             await _s3_error(send, 403, "AccessDenied", f"The upload is larger than {self._max_bytes} bytes")
             return
-        content_type, now = _header(scope, b"content-type"), self._clock.now()
         try:
-            await self._store.run(
-                lambda repo: attachments.accept_upload(repo, grant.attachment_id, data, content_type, now)
-            )
+            await self._service.accept_upload(grant.attachment_id, data, _header(scope, b"content-type"))
         except DomainError as error:
             await _s3_error(send, 403, "AccessDenied", error.message)
             return
@@ -111,7 +100,7 @@ class Hosted:
 
     async def _download(self, send: Send, grant: Grant, head: bool) -> None:
         try:
-            attachment, data = await self._store.read(lambda repo: attachments.download(repo, grant.attachment_id))
+            attachment, data = await self._service.download(grant.attachment_id)
         except DomainError as error:
             await _s3_error(send, 403, "AccessDenied", error.message)
             return
@@ -132,21 +121,9 @@ class Hosted:
         if not redirect or not self._urls.verify_sign_in(session_id, query.get("sig", "")):
             await _send(send, 403, [(b"content-type", b"text/plain")], b"This sign-in link is not valid\n")
             return
-        now, pending = self._clock.now(), list[Item]()
-
-        def unit(repo: Any) -> None:
-            found = repo.find_contact_any(contact_id)
-            if found is None:
-                raise Invalid(f"No contact {contact_id}")
-            scope_, contact = found
-            pending.extend(
-                authentication.finish(repo, scope_, contact, session_id, authentication.SUCCEEDED, now, self._ids)
-            )
-
         try:
-            await self._store.run(unit)
+            await self._service.finish_sign_in(contact_id, session_id)
         except DomainError as error:
             await _send(send, 400, [(b"content-type", b"text/plain")], f"{error.message}\n".encode())
             return
-        self._pusher.push(pending)
         await _send(send, 302, [(b"location", redirect.encode("latin-1", "replace"))], b"")

@@ -16,18 +16,13 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
-from parley.bus.memory import MemoryBus
-from parley.chat.conversation import Caller, resolve
-from parley.chat.errors import AccessDenied
-from parley.chat.tokens import WEBSOCKET, TokenSigner
-from parley.clock import Clock
+from parley.bus.port import Bus
+from parley.chat.conversation import Caller
 from parley.limits import Limits
-from parley.services.base import Store
-from parley.services.connections import WEBSOCKET_URL_SECONDS
+from parley.services.sockets import SocketAdmission
 from parley.transport.access_log import AccessLog
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -153,10 +148,8 @@ class ChatSocket:
 class ChatSockets:
     def __init__(
         self,
-        signer: TokenSigner,
-        store: Store,
-        bus: MemoryBus,
-        clock: Clock,
+        admission: SocketAdmission,
+        bus: Bus,
         access_log: AccessLog,
         outbox_limit: int = OUTBOX_LIMIT,
         limits: Limits | None = None,
@@ -164,26 +157,15 @@ class ChatSockets:
         self._outbox_limit = outbox_limit
         self._limits = limits or Limits()
         self._open: dict[str, list[ChatSocket]] = {}  # participant id -> open sockets, oldest first
-        self._signer = signer
-        self._store = store
+        self._admission = admission
         self._bus = bus
-        self._clock = clock
         self._log = access_log
 
     async def _authorise(self, scope: dict[str, Any]) -> Caller | None:
         if scope["path"] != "/ws/chat":
             return None
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        stamped = self._signer.read_stamped(WEBSOCKET, (query.get("auth") or [""])[0])
-        if stamped is None:
-            return None
-        if (datetime.now(UTC) - stamped.moment).total_seconds() > WEBSOCKET_URL_SECONDS:
-            return None
-        now = self._clock.now()
-        try:
-            return await self._store.read(lambda repo: resolve(repo, stamped.participant_id, now))
-        except AccessDenied:
-            return None
+        return await self._admission.caller((query.get("auth") or [""])[0])
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         message = await receive()
@@ -259,7 +241,7 @@ class ChatSockets:
                 continue
             topic = frame.get("topic")
             if topic == "aws/subscribe":
-                self._bus.subscribe(contact_id, socket)
+                await self._bus.subscribe(contact_id, socket)
                 socket.offer(SUBSCRIBE_ACK)
                 self._log.event("ws.subscribe", f" contact={contact_id}", debug=False)
             elif topic == "aws/unsubscribe":
