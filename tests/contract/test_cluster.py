@@ -223,3 +223,32 @@ def test_a_stream_goes_on_in_order_on_the_other_node_after_its_node_is_killed(sh
         a.stop()
         b.stop()
         receiver.stop()
+
+
+@pytest.mark.parametrize("nodes", [("--sns", f"{TOPIC}=capture")], indirect=True)
+def test_a_reset_on_one_node_covers_the_shared_store_and_what_every_node_holds(
+    nodes: tuple[RunningParley, RunningParley], shared: tuple[str, ...]
+) -> None:
+    a, b = nodes
+    connect = client("connect", a.url, KEY)
+    setup = make_instance(connect)
+    started = connect.start_chat_contact(
+        InstanceId=setup.instance_id,
+        ContactFlowId=setup.flow_id,
+        ParticipantDetails={"DisplayName": "Jane"},
+        ChatStreamingConfiguration={"StreamingEndpointArn": TOPIC},
+    )
+    customer = join(participant_client(a.url), started["ParticipantToken"], started["ParticipantId"], False)
+    participant_client(b.url).send_message(
+        ConnectionToken=customer.connection_token, ContentType="text/plain", Content="x"
+    )
+
+    def captured(node: RunningParley) -> int:
+        return len(ok(node.url, "GET", "sns/messages")["messages"])
+
+    wait_for(lambda: captured(a) >= 1, what="A capturing the stream it delivers")
+    ok(b.url, "POST", "reset", {})
+    assert ok(a.url, "GET", "state")["contacts"] == []
+    if "--redis-url" in shared:  # announced: A drops its captures too (without a bus, each node keeps its own)
+        wait_for(lambda: captured(a) == 0, timeout=5, what="A forgetting its captures")
+    assert captured(b) == 0
