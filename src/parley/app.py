@@ -196,6 +196,7 @@ class Parley:
                 self.deadlines.cancel_all()
                 await self.streamer.stop()
                 await self.flows.aclose()
+                await self.cluster.leave()
                 await self.lambdas.aclose()
                 await self.bus.aclose()
                 await send({"type": "lifespan.shutdown.complete"})

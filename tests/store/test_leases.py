@@ -77,6 +77,14 @@ async def test_release_frees_only_the_holders_lease(store: Store) -> None:
 
 
 @in_loop
+async def test_a_stopping_node_gives_up_every_lease_it_holds(store: Store) -> None:
+    for name, holder in (("flow:c1", "a"), ("stream:s1", "a"), ("flow:c2", "b")):
+        assert await claim(store, name, holder, 100.0)
+    assert await store.run(lambda repo: repo.release_leases("a")) == 2
+    assert await store.read(lambda repo: repo.held_leases("", 100.0)) == {"flow:c2": "b"}
+
+
+@in_loop
 async def test_held_leases_are_the_unexpired_ones_under_a_prefix(store: Store) -> None:
     for name, now in (("flow:c1", 100.0), ("flow:c2", 80.0), ("stream:s1", 100.0), ("flowx", 100.0)):
         assert await claim(store, name, "a", now)

@@ -74,6 +74,10 @@ class NodeLeases:
     async def release(self, name: str) -> None:
         await self._store.run(lambda repo: self.release_in(repo, name))
 
+    async def release_all(self) -> int:
+        """A node stopping gives its work up at once rather than at its leases' lapse."""
+        return await self._store.run(lambda repo: repo.release_leases(self.node))
+
     async def held(self, prefix: str) -> dict[str, str]:
         return await self._store.read(lambda repo: self.held_in(repo, prefix))
 

@@ -31,6 +31,10 @@ class SqlLeases:
         """Gives the lease up, if `holder` still holds it (a lease taken over meanwhile stays with its taker)."""
         self._db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
 
+    def release_leases(self, holder: str) -> int:
+        """Gives up every lease `holder` holds (a node stopping); answers how many."""
+        return int(self._db.execute("DELETE FROM leases WHERE holder = ?", (holder,)).rowcount)
+
     def held_leases(self, prefix: str, now: float) -> dict[str, str]:
         """The unexpired leases whose names start with `prefix`: name -> holder."""
         rows = self._db.execute(
