@@ -164,6 +164,35 @@ def test_expiry_and_a_bots_connect_deadline_fire_once_with_both_nodes_alive(
 
 
 @pytest.mark.parametrize("nodes", [("--flows", "off", *VIRTUAL)], indirect=True)
+def test_the_customers_connect_deadline_ends_the_chat_once_with_both_nodes_checking(
+    nodes: tuple[RunningParley, RunningParley],
+) -> None:
+    a, b = nodes
+    connect_a, connect_b = client("connect", a.url, KEY), client("connect", b.url, KEY)
+    setup = make_instance(connect_a)
+    contact_id = start_chat(connect_a, setup)["ContactId"]  # A arms the customer's 5 minutes
+    bot = connect_b.create_participant(
+        InstanceId=setup.instance_id,
+        ContactId=contact_id,
+        ParticipantDetails={"ParticipantRole": "CUSTOM_BOT", "DisplayName": "Bot"},
+    )
+    token = bot["ParticipantCredentials"]["ParticipantToken"]
+    join(participant_client(b.url), token, bot["ParticipantId"], websocket=False, bot=True)  # B: the 5 minutes
+    moves = [threading.Thread(target=ok, args=(n.url, "POST", "clock", {"set": "2030-01-01T00:05:01Z"})) for n in nodes]
+    for move in moves:
+        move.start()
+    for move in moves:
+        move.join()
+    ok(a.url, "GET", "clock")
+    ok(b.url, "GET", "clock")
+    time.sleep(1.0)  # two sweeps of both nodes
+    events = [i["contentType"] for i in state(b, contact_id)["transcript"] if i["type"] == "EVENT"]
+    assert events.count("application/vnd.amazonaws.connect.event.chat.ended") == 1
+    described = connect_a.describe_contact(InstanceId=setup.instance_id, ContactId=contact_id)["Contact"]
+    assert described["DisconnectReason"] == "OTHER"
+
+
+@pytest.mark.parametrize("nodes", [("--flows", "off", *VIRTUAL)], indirect=True)
 def test_the_timers_of_a_killed_node_fire_on_the_other_and_a_clock_move_is_seen_there(
     nodes: tuple[RunningParley, RunningParley],
 ) -> None:
