@@ -97,6 +97,35 @@ def test_a_waiting_run_whose_node_was_killed_resumes_on_the_other_node_at_its_de
     assert texts(cp, customer.connection_token) == ["one", "two"]  # once each, in order
 
 
+ECHO = document(
+    "listen",
+    wait("listen", 3600, ["CustomerReturned"], {"WaitCompleted": "end", "CustomerReturned": "heard"}),
+    say("heard", "heard you", "listen"),
+    END,
+)
+
+
+def test_customer_messages_on_both_nodes_each_resume_the_run_once(
+    nodes: tuple[RunningParley, RunningParley],
+) -> None:
+    """Each message is sent once the run listens again (a wait hears what comes after it began), alternately
+    through A and B, so both nodes take the run in turn."""
+    a, b = nodes
+    chat = chat_on(a, ECHO)
+    customer = chat.customer()
+    cps = [participant_client(a.url), participant_client(b.url)]
+
+    def said() -> list[str]:
+        return texts(cps[1], customer.connection_token)
+
+    for n in range(8):
+        wait_for(lambda: run_of(a, chat.contact_id).get("state") == "waiting", what="the run listening")
+        cps[n % 2].send_message(ConnectionToken=customer.connection_token, ContentType="text/plain", Content=f"m{n}")
+        wait_for(lambda: said().count("heard you") == n + 1, timeout=10, what=f"answer {n + 1}")  # noqa: B023
+    time.sleep(0.5)
+    assert said() == [text for n in range(8) for text in (f"m{n}", "heard you")]  # once each, in order
+
+
 CALLING = document(
     "hello",
     say("hello", "calling", "call"),
