@@ -88,6 +88,7 @@ def test_a_waiting_run_whose_node_was_killed_resumes_on_the_other_node_at_its_de
     nodes: tuple[RunningParley, RunningParley],
 ) -> None:
     a, b = nodes
+    assert ok(a.url, "GET", "health")["node"] != ok(b.url, "GET", "health")["node"]
     chat = chat_on(a, PAUSED)
     customer = chat.customer()
     assert ok(a.url, "GET", f"contacts/{chat.contact_id}/flow?wait=idle&timeout=10")["action"] == "gap"

@@ -274,7 +274,11 @@ class Streamer:
     async def _flush(self) -> None:
         done, self._delivered = self._delivered, []
         if done:
-            await self._store.run(self._recording(done))
+            try:
+                await self._store.run(self._recording(done))
+            except BaseException:
+                self._delivered[:0] = done  # not recorded: the next flush tries them again
+                raise
 
     def _recording(self, done: list[tuple[OutboxEntry, bool, float]]) -> Callable[[UnitOfWork], None]:
         history = self._settings.stream_history
@@ -300,7 +304,11 @@ class Streamer:
                 self._leases.release_in(repo, lease)
                 return True
 
-            let_go = await self._store.run(unit)
+            try:
+                let_go = await self._store.run(unit)
+            except BaseException:
+                self._delivered[:0] = done
+                raise
         if not let_go:
             self._cursor.pop(streaming_id, None)  # recorded above: read on from the oldest pending message
         return let_go

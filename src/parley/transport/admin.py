@@ -222,7 +222,13 @@ class Admin:
 
     # -- health ------------------------------------------------------------------------------------
     async def _health(self, request: AdminRequest) -> Answer:
-        answer = {"status": "ok", "version": __version__, "uptime": round(time.monotonic() - self._started, 3)}
+        answer: dict[str, Any] = {
+            "status": "ok",
+            "version": __version__,
+            "uptime": round(time.monotonic() - self._started, 3),
+        }
+        if self.cluster is not None:
+            answer["node"] = self.cluster.node  # the name this node holds leases under
         if self._streams is not None:
             answer["streams"] = await self._streams.health()
         return 200, answer
