@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 
 from parley.bus.memory import MemoryBus
 from parley.bus.port import Bus
@@ -127,13 +128,14 @@ def _check_sns_endpoint(settings: Settings) -> None:
         raise SettingsError(f"--sns-endpoint {endpoint} is this Parley's own address; messages would loop")
 
 
-def _bus(settings: Settings, secret: bytes) -> Bus:
+def _bus(settings: Settings, secret: bytes, shared_store: bool) -> Bus:
     """Redis when --redis-url names one, else this process alone. The channels' prefix must be the same on
     every node of a cluster and differ between clusters sharing a Redis: until the store names its cluster,
-    it is derived from the secret, which every node of a cluster shares (conventions.md §2)."""
+    a store other nodes can share gives the secret's digest (every node of a cluster has the secret,
+    conventions.md §2); a store in memory is nobody else's, so its channels are too."""
     if not settings.redis_url:
         return MemoryBus()
-    cluster = hashlib.sha256(b"parley-bus:" + secret).hexdigest()[:16]
+    cluster = hashlib.sha256(b"parley-bus:" + secret).hexdigest()[:16] if shared_store else uuid4().hex
     return RedisBus(settings.redis_url, f"parley:{cluster}:")
 
 
@@ -263,7 +265,7 @@ def build_app(
     secret = _secret(settings, store)
     ids = IdGenerator(settings.seed)
     signer, pages = TokenSigner(secret), PageTokens(secret)
-    bus = _bus(settings, secret)
+    bus = _bus(settings, secret, store.durable)
     operations = {service: load_operations(service) for service in ("connect", "connectparticipant")}
     faults = Faults(operations, bus)
     feed = ConsoleFeed()

@@ -15,7 +15,9 @@ from redis.asyncio import Redis
 from parley.bus.memory import MemoryBus
 from parley.bus.port import DROP_CODE, Bus, BusUnavailable
 from parley.bus.redis import RedisBus
+from parley.settings import SettingsError, effective, load
 from tests.backing import redis_url
+from tests.bus.relay import Outage
 
 KINDS = ["memory", pytest.param("redis", marks=pytest.mark.services)]
 
@@ -119,6 +121,35 @@ def test_publishes_from_two_nodes_reach_every_socket_in_one_order(kind: str) -> 
         await settle()
         assert sockets[0].frames == sockets[1].frames
         assert sorted(sockets[0].frames) == sorted(f"frame {n}" for n in range(100))
+
+    run(kind, test)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_sockets_joining_mid_stream_get_their_greeting_first_then_every_later_frame(kind: str) -> None:
+    async def test(a: Bus, b: Bus) -> None:
+        published: list[str] = []
+        joined = asyncio.Event()
+
+        async def stream() -> None:
+            for n in range(2000):
+                published.append(f"{n}")
+                a.publish("c1", f"{n}")
+                await asyncio.sleep(0)
+                if joined.is_set() and n % 50 == 0:
+                    return
+
+        first, second = FakeSocket(), FakeSocket("p2")
+        streaming = asyncio.get_running_loop().create_task(stream())
+        await asyncio.sleep(0.01)
+        await asyncio.gather(b.subscribe("c1", first, "hello"), b.subscribe("c1", second, "hello"))
+        joined.set()
+        await streaming
+        await eventually(lambda: first.frames[-1:] == [published[-1]] and second.frames[-1:] == [published[-1]])
+        for socket in (first, second):
+            assert socket.frames[0] == "hello" and len(socket.frames) > 1
+            tail = socket.frames[1:]
+            assert tail == published[published.index(tail[0]) :]  # unbroken from where it joined
 
     run(kind, test)
 
@@ -280,43 +311,6 @@ def test_a_killed_pubsub_connection_closes_the_node_s_sockets_and_the_node_links
     asyncio.run(main())
 
 
-class Outage:
-    """A TCP relay in front of Redis that can be cut (Redis down for one node) and restored on the same port."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self._target = target
-        self._server: asyncio.Server | None = None
-        self._pipes: set[asyncio.StreamWriter] = set()
-        self.port = 0
-
-    async def up(self) -> None:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def down(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in tuple(self._pipes):
-            writer.close()
-        await self._server.wait_closed()
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection(*self._target)
-        self._pipes |= {writer, upstream_writer}
-        await asyncio.gather(
-            self._pump(reader, upstream_writer), self._pump(upstream_reader, writer), return_exceptions=True
-        )
-
-    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        finally:
-            self._pipes.discard(writer)
-            writer.close()
-
-
 @pytest.mark.services
 def test_while_redis_is_down_for_a_node_publishing_does_not_fail_and_missed_sockets_are_dropped() -> None:
     async def main() -> None:
@@ -337,6 +331,9 @@ def test_while_redis_is_down_for_a_node_publishing_does_not_fail_and_missed_sock
             await eventually(lambda: not a.connected)
             assert on_a.closed == (0, DROP_CODE)
             a.publish("c1", "lost")  # committed while Redis is unreachable: must not raise
+            latecomer = FakeSocket()
+            await a.subscribe("c1", latecomer)  # nothing could reach it: its client is told to come back
+            assert latecomer.closed == (0, DROP_CODE) and a.subscribers("c1") == 0
             with pytest.raises(BusUnavailable):
                 await a.announce({"clock": 1})
             await outage.up()
@@ -355,3 +352,16 @@ def test_while_redis_is_down_for_a_node_publishing_does_not_fail_and_missed_sock
             await outage.down()
 
     asyncio.run(main())
+
+
+def test_redis_url_is_a_flag_with_an_environment_twin_and_is_checked() -> None:
+    assert load({"redis_url": "redis://127.0.0.1:6379/0"}, environ={}).redis_url == "redis://127.0.0.1:6379/0"
+    from_env = load({}, environ={"PARLEY_REDIS_URL": "rediss://user:pw@cache:6380"})
+    assert effective(from_env)["redis_url"] == {
+        "value": "rediss://user:***@cache:6380",
+        "source": "env",
+        "flag": "--redis-url",
+        "env": "PARLEY_REDIS_URL",
+    }
+    with pytest.raises(SettingsError, match="PARLEY_REDIS_URL: expected a redis://"):
+        load({}, environ={"PARLEY_REDIS_URL": "http://127.0.0.1:6379"})

@@ -30,8 +30,10 @@ class MemoryBus:
     async def aclose(self) -> None:
         return None
 
-    async def subscribe(self, contact_id: str, subscriber: Subscriber) -> None:
+    async def subscribe(self, contact_id: str, subscriber: Subscriber, greeting: str | None = None) -> None:
         self._local.subscribe(contact_id, subscriber)
+        if greeting is not None:
+            subscriber.offer(greeting)
 
     def unsubscribe(self, contact_id: str, subscriber: Subscriber) -> None:
         self._local.unsubscribe(contact_id, subscriber)

@@ -47,8 +47,9 @@ class Bus(Protocol):
 
     async def aclose(self) -> None: ...
 
-    async def subscribe(self, contact_id: str, subscriber: Subscriber) -> None:
-        """Returns once every frame published after it reaches the subscriber."""
+    async def subscribe(self, contact_id: str, subscriber: Subscriber, greeting: str | None = None) -> None:
+        """The subscriber receives `greeting` (if any), then every frame published from then on; this returns
+        once that holds. A bus that cannot deliver closes the subscriber with DROP_CODE instead."""
         ...
 
     def unsubscribe(self, contact_id: str, subscriber: Subscriber) -> None: ...
@@ -78,5 +79,6 @@ class Bus(Protocol):
         ...
 
     def listen(self, callback: Listener) -> None:
-        """`callback` is awaited with every announced message, one at a time."""
+        """`callback` is awaited with every announced message, one at a time (so it must not await
+        `announce` itself: that waits for the callbacks)."""
         ...

@@ -14,8 +14,9 @@ How, and why this way:
 - **Per-contact channels, SUBSCRIBEd on one pub/sub connection while this node holds a subscribed socket
   of that contact** (UNSUBSCRIBEd when the last one goes): each node receives only the chats it serves
   (a pattern subscription would send every frame to every node), and each message once per node, so
-  once per socket. `subscribe` returns when Redis has confirmed the SUBSCRIBE, so the socket's
-  `aws/subscribe` ack is sent only once nothing published after it can be missed.
+  once per socket. A socket starts receiving when Redis has confirmed the channel's SUBSCRIBE, with its
+  greeting (the `aws/subscribe` ack) first: nothing published after the ack can miss it, and no frame
+  comes before it.
 - **Redis pub/sub is at-most-once, so a lost link closes sockets.** When the pub/sub or the publishing
   connection fails (Redis restarted, the connection killed), every local socket is closed with
   `DROP_CODE`, as a dropped socket is: its client reconnects and refetches the transcript. The link is
@@ -94,6 +95,7 @@ class RedisBus:
         self._listeners: list[Listener] = []
         self._channels: dict[str, asyncio.Future[None]] = {}  # contact -> its SUBSCRIBE's confirmation
         self._confirming: dict[bytes, deque[asyncio.Future[None]]] = {}  # channel -> SUBSCRIBEs in flight
+        self._joining: dict[str, list[tuple[Subscriber, str | None]]] = {}  # contact -> waiting for its channel
         self._commands: asyncio.Queue[tuple[str, bytes]] | None = None  # for the pub/sub connection
         self._outgoing: list[Outgoing] = []
         self._wake = asyncio.Event()
@@ -122,16 +124,21 @@ class RedisBus:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        self._linked.clear()
+        self._fail_announced("the bus is closed")
         await self._pool.disconnect()
 
     # -- the port ------------------------------------------------------------------------------------
-    async def subscribe(self, contact_id: str, subscriber: Subscriber) -> None:
+    async def subscribe(self, contact_id: str, subscriber: Subscriber, greeting: str | None = None) -> None:
         commands = self._commands
         if commands is None or not self.connected:
             subscriber.close_soon(0, DROP_CODE)  # nothing can reach it: its client retries later
             return
-        self._local.subscribe(contact_id, subscriber)
         ready = self._channels.get(contact_id)
+        if ready is not None and ready.done():
+            self._admit(contact_id, subscriber, greeting)
+            return
+        self._joining.setdefault(contact_id, []).append((subscriber, greeting))
         if ready is None:
             ready = asyncio.get_running_loop().create_future()
             channel = self._contact_prefix + contact_id.encode()
@@ -142,6 +149,11 @@ class RedisBus:
 
     def unsubscribe(self, contact_id: str, subscriber: Subscriber) -> None:
         self._local.unsubscribe(contact_id, subscriber)
+        joining = self._joining.get(contact_id)
+        if joining is not None:
+            joining[:] = [entry for entry in joining if entry[0] is not subscriber]
+            if not joining:
+                del self._joining[contact_id]
         self._release_if_idle(contact_id)
 
     def publish(self, contact_id: str, frame: str) -> None:
@@ -158,7 +170,7 @@ class RedisBus:
         return len(self._local.matching(contact_id, participant_id))
 
     def subscribers(self, contact_id: str) -> int:
-        return self._local.subscribers(contact_id)
+        return self._local.subscribers(contact_id) + len(self._joining.get(contact_id, ()))
 
     async def announce(self, message: dict[str, Any]) -> None:
         if not self.connected:
@@ -248,18 +260,29 @@ class RedisBus:
         self._release_if_idle(contact_id)
 
     def _confirmed(self, channel: bytes) -> None:
+        """Redis confirmed a SUBSCRIBE: if it is the channel's current one, the sockets waiting for it start
+        receiving now, before the reader takes the channel's next message, each greeted first."""
         waiting = self._confirming.get(channel)
         if not waiting:
             return
         ready = waiting.popleft()
         if not waiting:
             del self._confirming[channel]
+        contact_id = channel[len(self._contact_prefix) :].decode()
+        if self._channels.get(contact_id) is ready:
+            for subscriber, greeting in self._joining.pop(contact_id, ()):
+                self._admit(contact_id, subscriber, greeting)
         if not ready.done():
             ready.set_result(None)
 
+    def _admit(self, contact_id: str, subscriber: Subscriber, greeting: str | None) -> None:
+        self._local.subscribe(contact_id, subscriber)
+        if greeting is not None:
+            subscriber.offer(greeting)
+
     def _release_if_idle(self, contact_id: str) -> None:
         """The last local socket of the contact went: this node stops receiving its channel."""
-        if self._local.subscribers(contact_id) or contact_id not in self._channels:
+        if self.subscribers(contact_id) or contact_id not in self._channels:
             return
         del self._channels[contact_id]
         if self._commands is not None:
@@ -349,16 +372,23 @@ class RedisBus:
         closed = self._local.drop_all(DROP_CODE)
         if was_up:
             log.warning("bus unlinked from Redis at %s: closed %d sockets", self._where, closed)
+        for joining in self._joining.values():
+            for subscriber, _ in joining:
+                subscriber.close_soon(0, DROP_CODE)
+        self._joining.clear()
         self._channels.clear()
         for waiting in self._confirming.values():
             for ready in waiting:
                 if not ready.done():
                     ready.set_result(None)
         self._confirming.clear()
-        for done in self._announced.values():
-            if not done.done():
-                done.set_exception(BusUnavailable(f"the link to Redis at {self._where} was lost"))
-        self._announced.clear()
+        self._fail_announced(f"the link to Redis at {self._where} was lost")
         self._missed.update(contact_id for _, _, contact_id in self._outgoing if contact_id is not None)
         self._outgoing.clear()
         return was_up
+
+    def _fail_announced(self, reason: str) -> None:
+        for done in self._announced.values():
+            if not done.done():
+                done.set_exception(BusUnavailable(reason))
+        self._announced.clear()

@@ -3,6 +3,9 @@
 CONNECTING --(URL credential fresh, participant still in a live chat)--> OPEN --(aws/subscribe)--> SUBSCRIBED
 Any state --(client close, chat ended + grace, slow consumer, shutdown)--> CLOSED.
 
+The `aws/subscribe` ack is the bus's greeting: it comes when the subscription holds (on Redis, once Redis
+confirmed it), before any frame, so nothing published after the ack can miss the socket.
+
 Each socket has a bounded outbox drained by its own writer task, so a stuck client is dropped
 (close 1008) instead of slowing the others. What a client sends is bounded too (limits.py): a frame
 nested too deeply or a flood of frames closes the socket with 1008, and a participant's sockets
@@ -241,8 +244,7 @@ class ChatSockets:
                 continue
             topic = frame.get("topic")
             if topic == "aws/subscribe":
-                await self._bus.subscribe(contact_id, socket)
-                socket.offer(SUBSCRIBE_ACK)
+                await self._bus.subscribe(contact_id, socket, SUBSCRIBE_ACK)
                 self._log.event("ws.subscribe", f" contact={contact_id}", debug=False)
             elif topic == "aws/unsubscribe":
                 self._bus.unsubscribe(contact_id, socket)
