@@ -371,6 +371,7 @@ def _cluster(
 ) -> Cluster:
     """What this node shares with the others on the same store: a durable store may be opened by several."""
     cluster = Cluster(store, leases, clock, deadlines, flows, settings.policy, bus, store.durable)
+    flows.shared = store.durable
     cluster.on("reset", admin.forget_reset)
     cluster.on("stream-opened", lambda message: streamer.learn(message["chain"], message["stream"]))
 

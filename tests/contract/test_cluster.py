@@ -106,11 +106,12 @@ ECHO = document(
 )
 
 
+@pytest.mark.parametrize("nodes", [("--lease-ttl", "60")], indirect=True)  # no sweep comes to the rescue
 def test_customer_messages_on_both_nodes_each_resume_the_run_once(
     nodes: tuple[RunningParley, RunningParley],
 ) -> None:
     """Each message is sent once the run listens again (a wait hears what comes after it began), alternately
-    through A and B, so both nodes take the run in turn."""
+    through A and B, so both nodes take the run in turn, woken by the message they committed."""
     a, b = nodes
     chat = chat_on(a, ECHO)
     customer = chat.customer()
@@ -122,7 +123,7 @@ def test_customer_messages_on_both_nodes_each_resume_the_run_once(
     for n in range(8):
         wait_for(lambda: run_of(a, chat.contact_id).get("state") == "waiting", what="the run listening")
         cps[n % 2].send_message(ConnectionToken=customer.connection_token, ContentType="text/plain", Content=f"m{n}")
-        wait_for(lambda: said().count("heard you") == n + 1, timeout=10, what=f"answer {n + 1}")  # noqa: B023
+        wait_for(lambda: said().count("heard you") == n + 1, timeout=5, what=f"answer {n + 1}")  # noqa: B023
     time.sleep(0.5)
     assert said() == [text for n in range(8) for text in (f"m{n}", "heard you")]  # once each, in order
 

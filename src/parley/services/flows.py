@@ -101,6 +101,7 @@ class FlowRunner:
         self._timers = timers
         self._functions = functions
         self.enabled = settings.flows == "run"
+        self.shared = False  # several nodes may share the store: runs this node never stepped may be live
         self._config = flow_runs.FlowConfig(
             options=options(settings),
             draw=random.Random(settings.seed),
@@ -128,15 +129,31 @@ class FlowRunner:
     def observe(self, items: list[Item]) -> None:
         """Pushed items that may resume a waiting run: a customer's message, someone leaving, the end."""
         for item in items:
-            scope = self._live.get(item.contact_id)
-            if scope is None:
+            reason = _wake_reason(item)
+            if reason is None:
                 continue
-            if item.content_type == events.LEFT and item.role in ("AGENT", "SUPERVISOR"):
-                self.kick(scope, item.contact_id, "agent-left")
-            elif item.content_type in (events.LEFT, events.ENDED) or (
-                item.type == "MESSAGE" and item.role == "CUSTOMER"
-            ):
-                self.kick(scope, item.contact_id, "item")
+            scope = self._live.get(item.contact_id)
+            if scope is not None:
+                self.kick(scope, item.contact_id, reason)
+            elif self.shared and self.enabled:
+                self._spawn(self._kick_unknown(item.contact_id, reason))
+
+    async def _kick_unknown(self, contact_id: str, reason: str) -> None:
+        """Several nodes: a run another node stepped is live without this node knowing; the store says whether
+        the item concerns it (an agent leaving always does: the store cannot show that later)."""
+        now, config = self._clock.now(), self._config
+
+        def unit(repo: Any) -> Scope | None:
+            found = repo.find_contact_any(contact_id)
+            rec = None if found is None else repo.get_flow_record(found[0], contact_id)
+            if found is None or rec is None or not rec.live:
+                return None
+            due = reason == "agent-left" or flow_runs.wants_step(repo, found[0], contact_id, now, config)
+            return found[0] if due else None
+
+        scope = await self._store.read(unit)
+        if scope is not None:
+            self.kick(scope, contact_id, reason)
 
     async def check(self, scope: Scope, contact_id: str, now: datetime) -> datetime | None:
         """The flow channel's timer: a wait's deadline has come."""
@@ -318,6 +335,14 @@ def _lambda_trail(rec: FlowRecord | None, detail: str) -> tuple[str, str, str, s
     flow = state.flow_name if state is not None else "-"
     action = (state.action or "-") if state is not None else "-"
     return (flow, action, "InvokeLambdaFunction", None, f"lambda {detail}")
+
+
+def _wake_reason(item: Item) -> str | None:
+    if item.content_type == events.LEFT and item.role in ("AGENT", "SUPERVISOR"):
+        return "agent-left"
+    if item.content_type in (events.LEFT, events.ENDED) or (item.type == "MESSAGE" and item.role == "CUSTOMER"):
+        return "item"
+    return None
 
 
 def _associated(repo: Any, scope: Scope, contact_id: str, arn: str) -> bool:
