@@ -75,11 +75,13 @@ class AdminService:
             self._reseed(restart)
         return {"removed": removed.counts, **({"seed": restart} if restart is not None else {})}
 
-    def forget(self, contacts: list[tuple[Scope, str]]) -> None:
-        """Removed chats: their timers stop and their sockets on this node close."""
+    def forget(self, contacts: list[tuple[Scope, str]], close_sockets: bool = True) -> None:
+        """Removed chats: their timers on this node stop and their sockets close (on every node: the bus carries
+        a drop, so a node told of another's reset leaves the sockets alone)."""
         for scope, contact_id in contacts:
             self._timers.arm(scope, contact_id, None)
-            self._sockets.drop(contact_id, RESET_CLOSE)
+            if close_sockets:
+                self._sockets.drop(contact_id, RESET_CLOSE)
 
     async def state(self, selection: Selection) -> dict[str, Any]:
         snap = await self._store.read(lambda repo: state.snapshot(repo, selection))

@@ -251,10 +251,11 @@ class Admin:
         return 200, answer
 
     def forget_reset(self, message: Message) -> None:
-        """Another node reset a selection: this node drops what it holds in memory for it (timers, sockets,
-        stream workers and captures, Lambda invocation records)."""
+        """Another node reset a selection: this node drops what it holds in memory for it (timers, stream workers
+        and captures, Lambda invocation records; the sockets were closed through the bus)."""
         wanted = Selection(message.get("account"), message.get("region"), message.get("instance"))
-        self._actions.forget([(Scope(account, region), contact) for account, region, contact in message["contacts"]])
+        contacts = [(Scope(account, region), contact) for account, region, contact in message["contacts"]]
+        self._actions.forget(contacts, close_sockets=False)
         if self._lambdas is not None and wanted == Selection():
             self._lambdas.clear_records()
         if self._streams is not None:
