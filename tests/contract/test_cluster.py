@@ -312,3 +312,36 @@ def test_a_reset_on_one_node_covers_the_shared_store_and_what_every_node_holds(
     if "--redis-url" in shared:  # announced: A drops its captures too (without a bus, each node keeps its own)
         wait_for(lambda: captured(a) == 0, timeout=5, what="A forgetting its captures")
     assert captured(b) == 0
+
+
+def test_a_stream_fed_through_both_nodes_delivers_each_message_once_in_order(shared: tuple[str, ...]) -> None:
+    receiver = Receiver().start()
+    a, b = two_nodes(shared, "--sns", f"{TOPIC}={receiver.url}")
+    try:
+        connect = client("connect", a.url)
+        setup = make_instance(connect)
+        started = connect.start_chat_contact(
+            InstanceId=setup.instance_id,
+            ContactFlowId=setup.flow_id,
+            ParticipantDetails={"DisplayName": "Jane"},
+            ChatStreamingConfiguration={"StreamingEndpointArn": TOPIC},
+        )
+        cps = [participant_client(a.url), participant_client(b.url)]
+        customer = join(cps[0], started["ParticipantToken"], started["ParticipantId"], websocket=False)
+        sent = [
+            cps[n % 2].send_message(
+                ConnectionToken=customer.connection_token, ContentType="text/plain", Content=f"{n}"
+            )["Id"]
+            for n in range(30)
+        ]
+
+        def delivered() -> list[str]:
+            return [i for i in (json.loads(r.body["Message"])["Id"] for r in receiver.accepted) if i in set(sent)]
+
+        wait_for(lambda: len(delivered()) >= len(sent), timeout=30, what="every message delivered")
+        time.sleep(1.0)  # a second node delivering too would show as duplicates by now
+        assert delivered() == sent
+    finally:
+        a.stop()
+        b.stop()
+        receiver.stop()
