@@ -128,6 +128,38 @@ def test_customer_messages_on_both_nodes_each_resume_the_run_once(
     assert said() == [text for n in range(8) for text in (f"m{n}", "heard you")]  # once each, in order
 
 
+TWO_WAITS = document(
+    "first",
+    wait("first", 60, ["CustomerReturned"], {"WaitCompleted": "late", "CustomerReturned": "back"}),
+    say("back", "back", "second"),
+    wait("second", 60, ["CustomerReturned"], {"WaitCompleted": "late", "CustomerReturned": "second"}),
+    say("late", "timed out", "hold"),
+    HOLD,
+    END,
+)
+
+
+@pytest.mark.parametrize("nodes", [VIRTUAL], indirect=True)
+def test_a_flow_wait_armed_on_both_nodes_fires_once(nodes: tuple[RunningParley, RunningParley]) -> None:
+    a, b = nodes
+    chat = chat_on(a, TWO_WAITS)
+    customer = chat.customer()  # A starts the run: the first wait's timer is A's
+    wait_for(lambda: run_of(a, chat.contact_id).get("action") == "first", what="the first wait")
+    ok(a.url, "POST", "clock", {"advance": "PT10S"})  # the second wait will end at 00:01:10, the first at 00:01:00
+    ok(b.url, "GET", "clock")  # B is told (without a bus it would catch up at its next sweep)
+    cp_b = participant_client(b.url)
+    cp_b.send_message(ConnectionToken=customer.connection_token, ContentType="text/plain", Content="hi")
+    wait_for(lambda: run_of(b, chat.contact_id).get("action") == "second", what="B taking the run to its second wait")
+    moves = [threading.Thread(target=ok, args=(n.url, "POST", "clock", {"set": "2030-01-01T00:01:11Z"})) for n in nodes]
+    for move in moves:
+        move.start()
+    for move in moves:
+        move.join()  # A's stale timer and B's fire together: the run takes the timeout once
+    wait_for(lambda: run_of(a, chat.contact_id).get("action") == "hold", what="the timeout taken")
+    time.sleep(1.0)
+    assert texts(cp_b, customer.connection_token) == ["hi", "back", "timed out"]
+
+
 CALLING = document(
     "hello",
     say("hello", "calling", "call"),
