@@ -172,7 +172,7 @@ def _advance(
         _note(rec, done, now, out)
         _apply_all(repo, scope, contact, rec, done, now, ids, config, out)
         rec.run = done.state.to_json()
-        _park(repo, scope, contact, rec, done.state, now)
+        _park(repo, scope, contact, rec, done.state, now, resumed=resume is not None)
         if contact.ended(now) or done.state.status == "waiting":
             out.waiting_lambda = done.state.waiting == "lambda"
             return
@@ -200,13 +200,17 @@ def _resume(
     return fl.WaitEvent("WaitCompleted") if _due(rec, now) else None
 
 
-def _park(repo: Any, scope: Scope, contact: Contact, rec: FlowRecord, state: fl.RunState, now: datetime) -> None:
-    """Notes what a wait that just began must compare against later; a run that moved on clears it."""
+def _park(
+    repo: Any, scope: Scope, contact: Contact, rec: FlowRecord, state: fl.RunState, now: datetime, resumed: bool
+) -> None:
+    """Notes what a wait that just began must compare against later; a run that moved on clears it. A wait
+    begun by a run that was just resumed is a new one even with the deadline of the one before (a virtual
+    clock that did not move): it hears only the messages after it."""
     if state.status != "waiting" or state.waiting == "lambda":
         rec.deadline, rec.bot_id = None, None
         rec.phase = "queued" if contact.waiting_in_queue(now) and state.status == "ended" else state.status
         return
-    if rec.phase != "waiting" or rec.deadline != state.deadline:
+    if resumed or rec.phase != "waiting" or rec.deadline != state.deadline:
         rec.watermark = _newest_customer_message(repo, scope, contact)
         bots = [p for p in repo.participants(scope, contact.id) if p.present and p.role == "CUSTOM_BOT"]
         rec.bot_id = bots[0].id if bots else None
