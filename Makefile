@@ -10,7 +10,7 @@ node_stamp = $(1)/node_modules/.installed-$(shell cat $(1)/package-lock.json | c
 NODE_STAMPS := $(foreach suite,$(NODE_SUITES),$(call node_stamp,$(suite)))
 LINTED := src tests $(wildcard bench)
 
-.PHONY: serve test lint chromium haproxy bench bench-throughput bench-latency bench-flows bench-streams bench-startup format clean
+.PHONY: serve test lint chromium haproxy bench bench-throughput bench-latency bench-flows bench-streams bench-startup bench-sockets format clean
 
 $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -54,15 +54,19 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix $(LINTED)
 
 # The benchmarks, see BENCHMARKS.md: CreateParticipant throughput (wrk), SendMessage-to-socket latency, flows.
-bench: bench-throughput bench-latency bench-flows
+bench: bench-throughput bench-latency bench-flows bench-sockets bench-startup
 
 bench-throughput: $(STAMP)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py
 
-# Launch to the first 200 of /_parley/health, 20 runs each of `python -m parley` and `parley`; fails over 0.5 s.
+# Launch to the first 200 of /_parley/health, median of 20 runs each of `python -m parley` and `parley`; fails over 0.25 s.
 bench-startup: $(STAMP)
 	$(BIN)/python bench/startup.py
+
+# Idle subscribed WebSockets (10,000 and 50,000, offering permessage-deflate or not): the server's RSS per socket.
+bench-sockets: $(STAMP)
+	$(BIN)/python bench/sockets.py
 
 bench-latency: $(STAMP)
 	$(BIN)/python bench/latency.py

@@ -6,7 +6,7 @@ warm-up run per command fills the OS page cache and writes the .pyc files. Exits
 median is over the limit; the maximum is reported, not gated, since on a shared 2-core machine it mostly
 measures the other processes (the CPU column is what Parley itself spent).
 
-    .venv/bin/python bench/startup.py [--runs 20] [--limit 0.5]
+    .venv/bin/python bench/startup.py [--runs 20] [--limit 0.25]
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def summary(runs: list[Run]) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--limit", type=float, default=0.5, help="seconds allowed for the median")
+    parser.add_argument("--limit", type=float, default=0.25, help="seconds allowed for the median")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
     report: dict[str, object] = {"machine": machine(), "runs": args.runs, "limit_s": args.limit, "commands": {}}

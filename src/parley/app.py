@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from uuid import uuid4
 
 from parley.bus.memory import MemoryBus
 from parley.bus.port import Bus
@@ -43,7 +42,7 @@ from parley.services.streams import Streamer
 from parley.services.upgrade import upgrade_stored_instances
 from parley.settings import Settings, SettingsError, effective, is_loopback_host
 from parley.store.port import Store
-from parley.store.postgres import PostgresStore
+from parley.store.postgres import PostgresStore, StoreUnavailable
 from parley.store.sqlite import SqliteStore
 from parley.timers import FLOW, Deadlines
 from parley.transport.access_log import AccessLog
@@ -75,7 +74,10 @@ def _store(settings: Settings) -> Store:
             "--store is set without --redis-url: Parley assumes a single node. Several nodes on one database"
             " need --redis-url, or items written on one node never reach the sockets held by another"
         )
-    return PostgresStore(settings.store)
+    try:
+        return PostgresStore(settings.store)
+    except StoreUnavailable as error:
+        raise SettingsError(f"{settings.origin('store')}: cannot open the database: {error}") from None
 
 
 def _secret(settings: Settings, store: Store) -> bytes:
@@ -128,15 +130,12 @@ def _check_sns_endpoint(settings: Settings) -> None:
         raise SettingsError(f"--sns-endpoint {endpoint} is this Parley's own address; messages would loop")
 
 
-def _bus(settings: Settings, secret: bytes, shared_store: bool) -> Bus:
-    """Redis when --redis-url names one, else this process alone. The channels' prefix must be the same on
-    every node of a cluster and differ between clusters sharing a Redis: until the store names its cluster,
-    a store other nodes can share gives the secret's digest (every node of a cluster has the secret,
-    conventions.md §2); a store in memory is nobody else's, so its channels are too."""
+def _bus(settings: Settings, store: Store) -> Bus:
+    """Redis when --redis-url names one, else this process alone. The channels' prefix is the store's cluster
+    id: the same on every node of one database, different between clusters sharing a Redis."""
     if not settings.redis_url:
         return MemoryBus()
-    cluster = hashlib.sha256(b"parley-bus:" + secret).hexdigest()[:16] if shared_store else uuid4().hex
-    return RedisBus(settings.redis_url, f"parley:{cluster}:")
+    return RedisBus(settings.redis_url, f"parley:{store.cluster_id()}:")
 
 
 def _clock(settings: Settings) -> Clock:
@@ -265,7 +264,7 @@ def build_app(
     secret = _secret(settings, store)
     ids = IdGenerator(settings.seed)
     signer, pages = TokenSigner(secret), PageTokens(secret)
-    bus = _bus(settings, secret, store.durable)
+    bus = _bus(settings, store)
     operations = {service: load_operations(service) for service in ("connect", "connectparticipant")}
     faults = Faults(operations, bus)
     feed = ConsoleFeed()

@@ -5,6 +5,7 @@ Imported only by those two subcommands: the admin subcommands stay quick to star
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -169,6 +170,8 @@ def main(flags: dict[str, Any], command_line: list[str] | None) -> int:
     """`parley serve` (`command_line` None) or `parley exec … -- command_line`; the exit status."""
     executing = command_line is not None
     started = _start(flags, {"port": 0} if executing else {}, sys.stderr if executing else None)
+    gc.freeze()  # what start-up made lives as long as the server: later collections need not scan it
+    gc.enable()  # the CLI disabled it for start-up
     if isinstance(started, int):
         return started
     app, sock = started

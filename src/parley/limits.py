@@ -22,4 +22,7 @@ class Limits:
     ws_messages_per_second: float = 20.0  # PARLEY_WS_RATE: client messages per socket, burst of twice that
     ws_idle_timeout: float = 300.0  # PARLEY_WS_IDLE_TIMEOUT: no byte from the client (pings count); 0 = off
     ws_close_timeout: float = 10.0  # a closed socket's last frames get this long to drain, then it is cut
+    # PARLEY_WS_COMPRESSION: "on" accepts a client's permessage-deflate offer with a fresh zlib context per
+    # message both ways (no context takeover), so an idle socket holds no compression state; "off" declines it.
+    ws_compression: str = "on"
     max_sockets_per_participant: int = 20  # PARLEY_MAX_SOCKETS_PER_PARTICIPANT: the oldest is closed; 0 = no cap

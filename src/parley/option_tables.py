@@ -395,6 +395,13 @@ LIMIT_OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
     ("ws_messages_per_second", "--ws-rate", "PARLEY_WS_RATE", seconds, "client frames per second per socket"),
     ("ws_idle_timeout", "--ws-idle-timeout", "PARLEY_WS_IDLE_TIMEOUT", seconds, "seconds a silent socket lives"),
     (
+        "ws_compression",
+        "--ws-compression",
+        "PARLEY_WS_COMPRESSION",
+        choice("on", "off"),
+        "accept permessage-deflate (per-message contexts, no context takeover): on | off",
+    ),
+    (
         "max_sockets_per_participant",
         "--max-sockets-per-participant",
         "PARLEY_MAX_SOCKETS_PER_PARTICIPANT",

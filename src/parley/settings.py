@@ -40,7 +40,7 @@ class Settings:
     port: int = 4599
     data_dir: str | None = None
     store: str | None = None  # PARLEY_STORE: postgresql://… (excludes data_dir)
-    redis_url: str | None = None  # PARLEY_REDIS_URL: fan-out between nodes through Redis; None = MemoryBus
+    redis_url: str | None = None  # PARLEY_REDIS_URL: fan-out between nodes through Redis; None = one node's bus
     log_level: str = "info"
     strict: bool = False
     strict_auth: bool = False  # PARLEY_STRICT_AUTH: verify SigV4 on Connect calls against `credentials`

@@ -132,12 +132,15 @@ def test_sockets_joining_mid_stream_get_their_greeting_first_then_every_later_fr
         joined = asyncio.Event()
 
         async def stream() -> None:
-            for n in range(2000):
+            """Publishes until both sockets have joined, then 50 frames more (never runs out before they join)."""
+            n, last = 0, None
+            while last is None or n < last:
                 published.append(f"{n}")
                 a.publish("c1", f"{n}")
                 await asyncio.sleep(0)
-                if joined.is_set() and n % 50 == 0:
-                    return
+                n += 1
+                if last is None and joined.is_set():
+                    last = n + 50
 
         first, second = FakeSocket(), FakeSocket("p2")
         streaming = asyncio.get_running_loop().create_task(stream())

@@ -7,6 +7,7 @@ import base64
 import json
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,11 +166,18 @@ def test_import_at_start(server: RunningParley, tmp_path: Path) -> None:
     assert cli(server.url, "export", str(snapshot)).returncode == 0
     started = start_parley("--import", str(snapshot))
     try:
+        wait_ready(started.url)  # the import runs once the server listens, before it reports ready
         contacts = ok(started.url, "GET", "state")["contacts"]
         assert [c["id"] for c in contacts] == [chat.contact_id]
-        assert ok(started.url, "GET", "ready") == {"ready": True}
     finally:
         started.stop()
+
+
+def wait_ready(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while admin(url, "GET", "ready") != (200, {"ready": True}):
+        assert time.monotonic() < deadline, "the server never reported ready"
+        time.sleep(0.05)
 
 
 def run_serve(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -64,15 +64,16 @@ def test_services_do_not_reach_the_edge_or_the_store() -> None:
     assert offending("services", forbidden, allowed=(STORE_PORT,)) == []
 
 
-def test_transport_goes_through_services_and_the_ports() -> None:
-    """The edge runs no unit of work and names no concrete bus or store: app.py hands it services and ports."""
-    forbidden = ("parley.store", *BUS_ADAPTERS, "redis", "psycopg", "psycopg_pool", "sqlite3")
-    assert offending("transport", forbidden, allowed=(STORE_PORT,)) == []
-
-
-def test_stores_reach_no_service_edge_or_app() -> None:
-    forbidden = ("parley.services", "parley.transport", "parley.app", "parley.protocol", "parley.bus")
-    assert offending("store", forbidden) == []
+def test_transport_goes_through_services_and_the_bus_port() -> None:
+    """The edge runs no unit of work and names no concrete bus: app.py hands it services and the port. It
+    holds services, never a store (port or adapter)."""
+    assert offending("transport", ("parley.store", *BUS_ADAPTERS, "redis", "psycopg", "sqlite3")) == []
+    holders = []
+    for path in sorted((SRC / "transport").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and any(alias.name == "Store" for alias in node.names):
+                holders.append(f"{path.relative_to(SRC)} imports Store from {node.module}")
+    assert holders == []
 
 
 def test_only_app_picks_the_adapters() -> None:
@@ -89,14 +90,25 @@ def test_only_app_picks_the_adapters() -> None:
     assert found == []
 
 
+def test_the_bus_knows_nothing_above_it() -> None:
+    forbidden = ("parley.transport", "parley.services", "parley.store", "parley.app", "parley.protocol")
+    assert offending("bus", forbidden) == []
+
+
+def test_stores_reach_no_service_edge_or_app() -> None:
+    forbidden = ("parley.services", "parley.transport", "parley.app", "parley.protocol", "parley.bus")
+    assert offending("store", forbidden) == []
+
+
 def test_only_settings_reads_the_environment() -> None:
     readers = [p for p in SRC.rglob("*.py") if "os.environ" in p.read_text() and p.name != "settings.py"]
     assert readers == []
 
 
-def test_only_spec_imports_botocore_model() -> None:
-    users = [p.name for p in SRC.rglob("*.py") if "botocore.model" in p.read_text()]
-    assert users == ["spec.py"]
+def test_only_the_model_modules_import_botocore_model() -> None:
+    """spec.py (for types only) and botocore_models.py (tests, the generator): serving reads the generated models."""
+    users = sorted(p.name for p in SRC.rglob("*.py") if "botocore.model" in p.read_text())
+    assert users == ["botocore_models.py", "spec.py"]
 
 
 def test_outbound_adapters_reach_no_service_edge_or_store() -> None:

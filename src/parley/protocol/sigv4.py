@@ -10,6 +10,7 @@ any operation runs). This module owns no settings and knows nothing about chat: 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import time
@@ -17,14 +18,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, unquote
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest, HTTPHeaders
-from botocore.credentials import Credentials
-
 from parley.protocol.errors import ServiceError
+
+if TYPE_CHECKING:
+    from botocore.awsrequest import HTTPHeaders
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 SKEW_SECONDS = 15 * 60
@@ -131,19 +131,37 @@ def canonical_query(raw_query: str) -> str:
     return "&".join(f"{name}={value}" for name, value in sorted(pairs))
 
 
-class _Canonicalizer(SigV4Auth):  # type: ignore[misc]
-    """botocore's SigV4 signer, told which headers were signed and what the query was."""
+class _Botocore(NamedTuple):
+    """botocore's signing parts, imported only when a verifier is made (--strict-auth): serving without it
+    never imports botocore (start-up, BENCHMARKS.md)."""
 
-    def __init__(self, credentials: Credentials, auth: Authorization, signed: HTTPHeaders, query: str) -> None:
-        super().__init__(credentials, auth.service, auth.region)
-        self._signed = signed
-        self._query = query
+    canonicalizer: Any
+    request: Any
+    credentials: Any
+    headers: Any
 
-    def headers_to_sign(self, request: Any) -> HTTPHeaders:
-        return self._signed
 
-    def canonical_query_string(self, request: Any) -> str:
-        return self._query
+@functools.cache
+def _botocore() -> _Botocore:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest, HTTPHeaders
+    from botocore.credentials import Credentials
+
+    class Canonicalizer(SigV4Auth):  # type: ignore[misc]
+        """botocore's SigV4 signer, told which headers were signed and what the query was."""
+
+        def __init__(self, credentials: Credentials, auth: Authorization, signed: HTTPHeaders, query: str) -> None:
+            super().__init__(credentials, auth.service, auth.region)
+            self._signed = signed
+            self._query = query
+
+        def headers_to_sign(self, request: Any) -> HTTPHeaders:
+            return self._signed
+
+        def canonical_query_string(self, request: Any) -> str:
+            return self._query
+
+    return _Botocore(Canonicalizer, AWSRequest, Credentials, HTTPHeaders)
 
 
 class SigV4Verifier:
@@ -157,6 +175,7 @@ class SigV4Verifier:
         skew_seconds: int = SKEW_SECONDS,
     ) -> None:
         self._keys = dict(credentials)
+        self._botocore = _botocore()
         self._service = service
         self._now = wall_clock  # the host's real clock: SDKs sign with it, even under --clock virtual
         self._skew = skew_seconds
@@ -214,7 +233,7 @@ class SigV4Verifier:
             raise refusal(
                 "IncompleteSignature", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
             )
-        signed = HTTPHeaders()
+        signed = self._botocore.headers()
         for name, value in request.headers:
             if name in names:
                 signed[name] = value
@@ -239,11 +258,12 @@ class SigV4Verifier:
     def _signature(
         self, request: SignedRequest, auth: Authorization, secret: str, signed: HTTPHeaders, stamp: str
     ) -> str:
-        canonicalizer = _Canonicalizer(
-            Credentials(auth.access_key, secret), auth, signed, canonical_query(request.raw_query)
-        )
+        botocore = self._botocore
+        credentials = botocore.credentials(auth.access_key, secret)
+        canonicalizer = botocore.canonicalizer(credentials, auth, signed, canonical_query(request.raw_query))
         # No headers on the AWSRequest: botocore then hashes the body it is given instead of trusting a header.
-        aws = AWSRequest(method=request.method, url=f"http://parley{request.raw_path}", headers={}, data=request.body)
+        url = f"http://parley{request.raw_path}"
+        aws = botocore.request(method=request.method, url=url, headers={}, data=request.body)
         aws.context["timestamp"] = stamp
         canonical = canonicalizer.canonical_request(aws)
         return str(canonicalizer.signature(canonicalizer.string_to_sign(aws, canonical), aws))

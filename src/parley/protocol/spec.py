@@ -1,25 +1,204 @@
-"""Loads the `connect` and `connectparticipant` service models through botocore's Loader.
+"""The `connect` and `connectparticipant` service models, read from protocol/models/ (generated from botocore's
+by protocol/generate_models.py and checked against them by a test), so serving imports no botocore.
 
-This is the only module that imports botocore.model. It turns each operation into an
-`OperationSpec`: where every input member lives on the wire, which member is the
-idempotency token, which error a validation failure becomes. Nothing here knows about chat.
+It turns each operation into an `OperationSpec`: where every input member lives on the wire, which member
+is the idempotency token, which error a validation failure becomes. `Shape` answers what Parley reads of
+botocore's shapes, computed as botocore computes it. Nothing here knows about chat.
 """
 
 from __future__ import annotations
 
 import functools
-import gzip
 import json
-import os
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from botocore.loaders import JSONFileLoader, Loader
-from botocore.model import OperationModel, ServiceModel, Shape
+if TYPE_CHECKING:
+    from botocore.model import OperationModel, ServiceModel
 
 API_VERSIONS: dict[str, str] = {"connect": "2017-08-08", "connectparticipant": "2018-09-07"}
+MODELS = Path(__file__).with_name("models")
 
-__all__ = ["API_VERSIONS", "Member", "OperationSpec", "Shape", "load_operations", "service_model"]
+__all__ = ["API_VERSIONS", "Member", "OperationSpec", "Shape", "load_operations", "service_model", "shape_named"]
+
+# The keys botocore copies from a shape's model (and a member reference's traits) into `serialization` and
+# `metadata` (botocore.model.Shape.SERIALIZED_ATTRS / METADATA_ATTRS).
+SERIALIZED = (
+    "locationName",
+    "queryName",
+    "flattened",
+    "location",
+    "payload",
+    "streaming",
+    "timestampFormat",
+    "xmlNamespace",
+    "resultWrapper",
+    "xmlAttribute",
+    "eventstream",
+    "event",
+    "eventheader",
+    "eventpayload",
+    "jsonvalue",
+    "hostLabel",
+)
+METADATA = (
+    "required",
+    "min",
+    "max",
+    "pattern",
+    "sensitive",
+    "enum",
+    "idempotencyToken",
+    "error",
+    "exception",
+    "endpointdiscoveryid",
+    "retryable",
+    "document",
+    "union",
+    "contextParam",
+    "clientContextParams",
+    "requiresLength",
+)
+SERIALIZED_KEYS, METADATA_KEYS = frozenset(SERIALIZED), frozenset(METADATA)
+
+
+class Shape:
+    """One shape as botocore resolves it (a member reference's traits merged over the named shape's model):
+    name, type_name, serialization, metadata, members / required_members (structure), member (list),
+    key and value (map), enum (string). Members are resolved on first use."""
+
+    __slots__ = (
+        "_key",
+        "_member",
+        "_members",
+        "_model",
+        "_shapes",
+        "_value",
+        "metadata",
+        "name",
+        "serialization",
+        "type_name",
+    )
+
+    def __init__(self, name: str, model: dict[str, Any], shapes: Shapes) -> None:
+        self.name = name
+        self.type_name: str = model["type"]
+        self._model = model
+        self._shapes = shapes
+        self.serialization = _picked(model, SERIALIZED, SERIALIZED_KEYS)
+        if "locationName" in self.serialization:
+            self.serialization["name"] = self.serialization.pop("locationName")
+        self.metadata = _picked(model, METADATA, METADATA_KEYS)
+        self._members: dict[str, Shape] | None = None
+        self._member: Shape | None = None
+        self._key: Shape | None = None
+        self._value: Shape | None = None
+
+    def __repr__(self) -> str:
+        return f"<Shape({self.name})>"
+
+    @property
+    def required_members(self) -> list[str]:
+        required: list[str] = self.metadata.get("required", [])
+        return required
+
+    @property
+    def members(self) -> dict[str, Shape]:
+        if self._members is None:
+            refs = self._model.get("members", {})
+            self._members = {name: self._shapes.resolve(ref) for name, ref in refs.items()}
+        return self._members
+
+    @property
+    def member(self) -> Shape:
+        if self._member is None:
+            self._member = self._shapes.resolve(self._model["member"])
+        return self._member
+
+    @property
+    def key(self) -> Shape:
+        if self._key is None:
+            self._key = self._shapes.resolve(self._model["key"])
+        return self._key
+
+    @property
+    def value(self) -> Shape:
+        if self._value is None:
+            self._value = self._shapes.resolve(self._model["value"])
+        return self._value
+
+    @property
+    def enum(self) -> list[str]:
+        values: list[str] = self.metadata.get("enum", [])
+        return values
+
+    @property
+    def is_document_type(self) -> bool:
+        return bool(self.metadata.get("document", False))
+
+    @property
+    def is_tagged_union(self) -> bool:
+        return bool(self.metadata.get("union", False))
+
+
+def _picked(model: dict[str, Any], ordered: tuple[str, ...], wanted: frozenset[str]) -> dict[str, Any]:
+    """`model`'s values for the keys in `wanted`, in botocore's order (most shapes have none: no loop then)."""
+    if wanted.isdisjoint(model):
+        return {}
+    return {key: model[key] for key in ordered if key in model}
+
+
+class Shapes:
+    """One service's shapes by name; a reference with traits gets its own Shape, as in botocore."""
+
+    def __init__(self, models: dict[str, dict[str, Any]]) -> None:
+        self._models = models
+        self._plain: dict[str, Shape] = {}
+
+    def named(self, name: str) -> Shape:
+        """The shape called `name`; KeyError when the model has none."""
+        shape = self._plain.get(name)
+        if shape is None:
+            shape = self._plain[name] = Shape(name, self._models[name], self)
+        return shape
+
+    def resolve(self, ref: dict[str, Any]) -> Shape:
+        if len(ref) == 1:
+            return self.named(ref["shape"])
+        name = ref["shape"]
+        model = {**self._models[name], **{key: value for key, value in ref.items() if key != "shape"}}
+        return Shape(name, model, self)
+
+
+@functools.cache
+def _description(service: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((MODELS / f"{service}.json").read_bytes())
+    return data
+
+
+@functools.cache
+def _shapes(service: str) -> Shapes:
+    return Shapes(_description(service)["shapes"])
+
+
+def shape_named(service: str, name: str) -> Shape:
+    """The model's shape called `name` (KeyError when there is none)."""
+    return _shapes(service).named(name)
+
+
+def service_description(service: str) -> dict[str, Any]:
+    """botocore's JSON of the model (documentation included); imports botocore: for tests and the generator."""
+    from parley.protocol import botocore_models
+
+    return botocore_models.service_description(service)
+
+
+def service_model(service: str) -> ServiceModel:
+    """botocore's own ServiceModel; imports botocore: for tests and tools, never on the serving path."""
+    from parley.protocol import botocore_models
+
+    return botocore_models.service_model(service)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,48 +224,19 @@ class OperationSpec:
     idempotency_member: str | None
     validation_error: str
     error_codes: frozenset[str]
-    model: OperationModel
     bearer_header: str | None = None  # the (lower-case) header carrying the caller's token, if any
 
     @property
     def qualified_name(self) -> str:
         return f"{self.service}.{self.name}"
 
+    @property
+    def model(self) -> OperationModel:
+        """botocore's OperationModel (imports botocore): for tests that serialize with botocore."""
+        return service_model(self.service).operation_model(self.name)
+
     def members_at(self, location: str) -> tuple[Member, ...]:
         return tuple(m for m in self.input_members if m.location == location)
-
-
-class PlainJSONFileLoader(JSONFileLoader):  # type: ignore[misc]
-    """botocore's file loader parses into OrderedDicts, about 2.5x slower than plain dicts, which keep
-    their order too: this halves the cost of loading the models at startup (bench/startup.py)."""
-
-    OPENERS = ((".json", open), (".json.gz", gzip.open))
-
-    def load_file(self, file_path: str) -> Any:
-        for extension, opener in self.OPENERS:
-            if os.path.isfile(file_path + extension):
-                with opener(file_path + extension, "rb") as stream:
-                    return json.loads(stream.read())
-        return None
-
-
-@functools.cache
-def _loader() -> Loader:
-    """One Loader for both services: it lists botocore's data directories once, not once per service."""
-    return Loader(file_loader=PlainJSONFileLoader())
-
-
-@functools.cache
-def service_description(service: str) -> dict[str, Any]:
-    """The model's JSON as botocore's Loader finds it (search paths, sdk-extras), at the pinned API version."""
-    data: dict[str, Any] = _loader().load_service_model(service, "service-2", api_version=API_VERSIONS[service])
-    return data
-
-
-@functools.cache
-def service_model(service: str) -> ServiceModel:
-    """The botocore ServiceModel for one of the two services, at the pinned API version."""
-    return ServiceModel(service_description(service), service_name=service)
 
 
 def _members(shape: Shape | None) -> tuple[Member, ...]:
@@ -124,39 +274,39 @@ def _bearer_header(members: tuple[Member, ...]) -> str | None:
     return BEARER if any(m.location == "header" and m.wire_name.lower() == BEARER for m in members) else None
 
 
-def _operation(service: str, model: ServiceModel, name: str) -> OperationSpec:
-    op = model.operation_model(name)
-    # The error shapes' names, read from the JSON: resolving `op.error_shapes` costs 30 ms at startup.
-    codes = frozenset(ref["shape"] for ref in service_description(service)["operations"][name].get("errors", ()))
+def _operation(service: str, name: str) -> OperationSpec:
+    raw = _description(service)["operations"][name]
+    shapes = _shapes(service)
+    input_shape = shapes.resolve(raw["input"]) if "input" in raw else None
+    output_shape = shapes.resolve(raw["output"]) if "output" in raw else None
+    codes = frozenset(ref["shape"] for ref in raw.get("errors", ()))
+    input_members = _members(input_shape)
     return OperationSpec(
         service=service,
         name=name,
-        method=op.http["method"],
-        uri=op.http["requestUri"],
-        input_shape=op.input_shape,
-        output_shape=op.output_shape,
-        input_members=_members(op.input_shape),
-        output_members=_members(op.output_shape),
-        idempotency_member=_idempotency_member(op.input_shape),
+        method=raw["http"]["method"],
+        uri=raw["http"]["requestUri"],
+        input_shape=input_shape,
+        output_shape=output_shape,
+        input_members=input_members,
+        output_members=_members(output_shape),
+        idempotency_member=_idempotency_member(input_shape),
         validation_error=_validation_error(codes, service),
         error_codes=codes,
-        model=op,
-        bearer_header=_bearer_header(_members(op.input_shape)),
+        bearer_header=_bearer_header(input_members),
     )
 
 
 @functools.cache
 def load_operations(service: str) -> dict[str, OperationSpec]:
     """Every operation of `service`, keyed by operation name."""
-    model = service_model(service)
-    return {name: _operation(service, model, name) for name in model.operation_names}
+    return {name: _operation(service, name) for name in _description(service)["operations"]}
 
 
-def error_shape(service: str, code: str) -> Any:
+def error_shape(service: str, code: str) -> Shape | None:
     """The model's error shape called `code`, or None when the model has no such shape."""
-    model = service_model(service)
     try:
-        shape = model.shape_for(code)
-    except Exception:  # botocore raises NoShapeFoundError
+        shape = shape_named(service, code)
+    except KeyError:
         return None
     return shape if shape.metadata.get("exception") else None

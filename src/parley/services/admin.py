@@ -100,6 +100,8 @@ class AdminService:
         accepted: list[Scope] = []
 
         def unit(repo: Any) -> Participant:
+            pending.clear()  # a store may run a unit again after it lost a race
+            accepted.clear()  # a store may run a unit again after it lost a race
             scope, contact = self._find(repo, contact_id)
             if kind == "agent" and contact.waiting_in_queue(now):
                 taken = queues.accept(repo, scope, contact.id, display_name, None, now, self._ids)
@@ -121,6 +123,8 @@ class AdminService:
         accepted: list[Scope] = []
 
         def unit(repo: Any) -> Participant:
+            pending.clear()  # a store may run a unit again after it lost a race
+            accepted.clear()  # a store may run a unit again after it lost a race
             scope, contact = self._find(repo, contact_id)
             taken = queues.accept(repo, scope, contact.id, display_name, agent_id, now, self._ids)
             accepted.append(scope)
@@ -152,6 +156,7 @@ class AdminService:
         pending: list[Item] = []
 
         def unit(repo: Any) -> None:
+            pending.clear()  # a store may run a unit again after it lost a race
             scope, contact = self._find(repo, contact_id)
             found = repo.find_participant(participant_id)
             if found is None or found[1].contact_id != contact.id or not found[1].present:
@@ -170,6 +175,7 @@ class AdminService:
         pending: list[Item] = []
 
         def unit(repo: Any) -> None:
+            pending.clear()  # a store may run a unit again after it lost a race
             scope, contact = self._find(repo, contact_id)
             pending.extend(
                 injected.inject(repo, scope, contact, suffix, participant_id, content, now, self._ids, policy)
@@ -185,6 +191,7 @@ class AdminService:
         pending: list[Item] = []
 
         def unit(repo: Any) -> str:
+            pending.clear()  # a store may run a unit again after it lost a race
             scope, contact = self._find(repo, contact_id)
             session_id, items = authentication.open_session(repo, scope, contact, now, self._ids)
             pending.extend(items)
@@ -199,6 +206,7 @@ class AdminService:
         pending: list[Item] = []
 
         def unit(repo: Any) -> None:
+            pending.clear()  # a store may run a unit again after it lost a race
             scope, contact = self._find(repo, contact_id)
             pending.extend(
                 authentication.finish(repo, scope, contact, session_id, authentication.FAILED, now, self._ids)

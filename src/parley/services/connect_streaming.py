@@ -53,7 +53,7 @@ class StreamingOperations:
             )
 
         def present(stream: Stream) -> Output:
-            opened.append(stream)
+            opened[:] = [stream]  # present runs inside the unit, which a store may run again after a lost race
             return {"StreamingId": stream.id}
 
         output = await self._units.write(ctx, req, unit, present)

@@ -33,6 +33,7 @@ class HostedService:
         now, pending = self._clock.now(), list[Item]()
 
         def unit(repo: UnitOfWork) -> None:
+            pending.clear()  # a store may run a unit again after it lost a race
             found = repo.find_contact_any(contact_id)
             if found is None:
                 raise Invalid(f"No contact {contact_id}")

@@ -9,9 +9,9 @@ from typing import Any, Protocol
 from parley.chat import events
 from parley.chat.model import Item
 from parley.protocol.restjson import compile_output
-from parley.protocol.spec import service_model
+from parley.protocol.spec import shape_named
 
-_item = compile_output("connectparticipant", service_model("connectparticipant").shape_for("Item"))
+_item = compile_output("connectparticipant", shape_named("connectparticipant", "Item"))
 WIRE_ROLES = {"LEX_BOT": "SYSTEM"}
 
 

@@ -5,6 +5,11 @@ A store runs the domain's units of work: synchronous functions `unit(repo)` over
 chat/ports.py. `run` executes a writing unit as one atomic transaction and answers only once it is
 committed (durably, when the store is durable); `read` executes a read-only unit on a consistent
 snapshot. A unit that raises leaves nothing behind.
+
+A store may run a unit more than once: PostgreSQL runs a writing unit again when it lost a race with
+another node (only the last run commits). So a unit keeps its results in what it returns, or resets what
+it collects outside itself when it starts; it performs no effect beyond the repository (pushes, timers,
+calls out happen after `run` returns).
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ deadlock, or 23505 unique violation from a concurrent insert of the same key) is
 again from the start, up to MAX_ATTEMPTS times with a jittered backoff; the rerun sees the winner's
 committed rows. This is what makes one ClientToken sent to two nodes at once create one participant, and
 a timer checked by two nodes at once end a chat once. Read-only units run READ ONLY at REPEATABLE READ: one
-consistent snapshot, never a serialization failure. A response is sent only after COMMIT returned.
+consistent snapshot, never a serialization failure. A response is sent only after COMMIT returned. A unit
+whose pooled connection turns out lost at BEGIN (PostgreSQL restarted, a proxy cut it) runs on another.
 
 Schema: postgres_schema.py, applied at start inside one transaction holding an advisory lock, so several
 nodes starting at once migrate once; the version is kept in `meta`. The secret and the cluster id are
@@ -42,17 +43,23 @@ from psycopg_pool import ConnectionPool
 from parley.chat.ports import UnitOfWork
 from parley.store import postgres_schema, schema
 from parley.store.postgres_schema import MIGRATION_LOCK, VERSION_KEY, PostgresDialect
-from parley.store.sql_repo import SqlRepo
+from parley.store.sql_repo import Lookups, SqlRepo
 
 T = TypeVar("T")
 Unit = Callable[[UnitOfWork], T]
 log = logging.getLogger("parley.store")
 
 POOL_SIZE = 8  # connections, and worker threads running units on them
+CONNECT_TIMEOUT = 10  # seconds to reach the database at start
 MAX_ATTEMPTS = 20  # runs of a unit that keeps losing races before its error is the answer
 RETRIED = frozenset({"40001", "40P01", "23505"})  # serialization failure, deadlock, concurrent insert
 BEGIN_WRITE = "BEGIN ISOLATION LEVEL SERIALIZABLE"
 BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+# A sequential scan takes a predicate lock on the whole table under SERIALIZABLE, so while tables are small
+# (and the planner prefers scanning them) every reader conflicts with every writer and units fail as
+# serialization failures by the hundred; index scans lock only the pages they read (PostgreSQL's manual,
+# "Serializable Isolation Level", advises encouraging index scans for that reason).
+SESSION_OPTIONS = "-c enable_seqscan=off"
 
 
 @lru_cache(maxsize=4096)
@@ -61,14 +68,57 @@ def _placeholders(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+NUL, ESCAPE = "\x00", "\ue000"  # ESCAPE: a private-use character
+
+
+def _text(value: Any) -> Any:
+    """PostgreSQL TEXT cannot hold NUL, which SQLite keeps and a request may carry (a ClientToken). A text
+    parameter holding one is written with NUL as ESCAPE + "0" and ESCAPE doubled: one-to-one, so equality,
+    keys and uniqueness hold as on SQLite. Records themselves are JSON documents, where NUL is escaped anyway."""
+    if isinstance(value, str) and (NUL in value or ESCAPE in value):
+        return value.replace(ESCAPE, ESCAPE * 2).replace(NUL, ESCAPE + "0")
+    return value
+
+
 class PgSession:
-    """One pooled connection as the repository's `Db`: `?` placeholders, translated."""
+    """One pooled connection as the repository's `Db`: `?` placeholders translated, text made storable."""
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self._conn = conn
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
-        return self._conn.execute(_placeholders(sql), parameters)
+        return self._conn.execute(_placeholders(sql), [_text(value) for value in parameters])
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached or opened at start (the message says why, without the password)."""
+
+
+def _reachable(url: str) -> None:
+    """One direct connection first: an unreachable server or a missing database fails at once and clearly,
+    where the pool would retry in the background until its start-up timeout."""
+    try:
+        psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT).close()
+    except psycopg.Error as error:
+        raise StoreUnavailable(str(error).strip()) from None
+
+
+class _NotBegun(Exception):
+    """The transaction could not even begin (the connection was lost): the unit never ran, so running it
+    again on another connection is safe. The pool discards the broken one."""
+
+    def __init__(self, cause: psycopg.OperationalError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _roll_back(conn: psycopg.Connection[Any]) -> None:
+    """Ends a failed transaction; on a lost connection there is nothing left to end (the pool drops it)."""
+    try:
+        if not conn.closed:
+            conn.execute("ROLLBACK")
+    except psycopg.OperationalError:
+        log.debug("rollback on a lost connection")
 
 
 def _backoff(attempt: int) -> None:
@@ -83,11 +133,19 @@ class PostgresStore:
 
     def __init__(self, url: str, pool_size: int = POOL_SIZE) -> None:
         self.url = url
+        _reachable(url)
         self._pool = ConnectionPool(
-            url, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=False, name="parley"
+            url,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True, "options": SESSION_OPTIONS},
+            open=False,
+            name="parley",
         )
         self._pool.open(wait=True, timeout=30)
         self._threads = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="parley-pg")
+        self._known: dict[str, str] = {}
+        self._lookups = Lookups()  # idempotency lookups of every unit, so expired records are swept
         try:
             self.created_tables = self._migrate()
         except BaseException:
@@ -121,7 +179,14 @@ class PostgresStore:
         return self._meta("cluster_id", secrets.token_hex(16))
 
     def _meta(self, key: str, fresh: str) -> str:
-        """The meta value of `key`; the first node to ask sets it to `fresh`, the others read that one."""
+        """The meta value of `key`; the first node to ask sets it to `fresh`, the others read that one.
+        Such a value never changes once set, so it is read once."""
+        known = self._known.get(key)
+        if known is None:
+            known = self._known[key] = self._read_meta(key, fresh)
+        return known
+
+    def _read_meta(self, key: str, fresh: str) -> str:
         with self._pool.connection() as conn:
             db = PgSession(conn)
             db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, fresh))
@@ -146,25 +211,37 @@ class PostgresStore:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 return self._transaction(BEGIN_WRITE, unit)
+            except _NotBegun as error:
+                if attempt == MAX_ATTEMPTS:
+                    raise error.cause from None
             except psycopg.Error as error:
                 if error.sqlstate not in RETRIED or attempt == MAX_ATTEMPTS:
                     raise
                 log.debug("unit lost a race (%s), attempt %d; running it again", error.sqlstate, attempt)
-                _backoff(attempt)
+            _backoff(attempt)
         raise AssertionError("unreachable")
 
     def _read(self, unit: Unit[T]) -> T:
-        return self._transaction(BEGIN_READ, unit)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return self._transaction(BEGIN_READ, unit)
+            except _NotBegun as error:
+                if attempt == MAX_ATTEMPTS:
+                    raise error.cause from None
+                _backoff(attempt)
+        raise AssertionError("unreachable")
 
     def _transaction(self, begin: str, unit: Unit[T]) -> T:
         with self._pool.connection() as conn:
             session = PgSession(conn)
-            session.execute(begin)
             try:
-                result = unit(SqlRepo(session, PostgresDialect(session)))
+                session.execute(begin)
+            except psycopg.OperationalError as error:  # a pooled connection the server dropped: nothing ran
+                raise _NotBegun(error) from error
+            try:
+                result = unit(SqlRepo(session, PostgresDialect(session), self._lookups))
                 session.execute("COMMIT")
             except BaseException:
-                if not conn.closed:
-                    conn.execute("ROLLBACK")
+                _roll_back(conn)
                 raise
             return result

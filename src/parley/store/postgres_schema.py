@@ -1,7 +1,9 @@
 """The PostgreSQL schema, derived from the one schema of schema.py, and what differs in introspecting it.
 
 schema.STATEMENTS is written for SQLite; each statement is translated word for word: REAL becomes DOUBLE
-PRECISION, BLOB BYTEA, INTEGER BIGINT, an AUTOINCREMENT key a BIGSERIAL. A table without its own `seq`
+PRECISION, BLOB BYTEA, INTEGER BIGINT, an AUTOINCREMENT key a BIGSERIAL, and TEXT compares by code point
+(COLLATE "C", SQLite's BINARY), so that lists, pages and `id > ?` continuations order alike on both engines
+whatever the database's own collation. A table without its own `seq`
 gets an explicit `rowid BIGSERIAL`: SQLite's implicit rowid, spelled out, so that `ORDER BY rowid` means
 insertion order on both engines. Statements appended to schema.py later (new tables) come along unchanged.
 """
@@ -24,6 +26,7 @@ _WORDS = (
     (re.compile(r"\bINTEGER\b"), "BIGINT"),
     (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),
     (re.compile(r"\bBLOB\b"), "BYTEA"),
+    (re.compile(r"\bTEXT\b"), 'TEXT COLLATE "C"'),
 )
 _CREATE_TABLE = re.compile(r"^\s*CREATE TABLE", re.IGNORECASE)
 

@@ -25,6 +25,7 @@ from parley.chat.model import (
     View,
 )
 from parley.store.codec import dump, load
+from parley.store.dialect import Db, Dialect
 from parley.store.sql_leases import SqlLeases
 from parley.store.sql_streams import SqlStreams
 from parley.store.sql_tables import SqlTables
@@ -33,11 +34,27 @@ T = TypeVar("T")
 SWEEP_EVERY = 1024  # idempotency lookups between two deletions of expired records
 
 
+class Lookups:
+    """Idempotency lookups so far; every SWEEP_EVERY-th one also sweeps expired records. Shared by threads
+    without a lock: a count off by one moves a sweep, it loses nothing."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def sweep_due(self) -> bool:
+        self.count += 1
+        return self.count % SWEEP_EVERY == 0
+
+
 class SqlRepo(SqlStreams, SqlTables, SqlLeases):
     """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory`, the streams' `Outbox`,
     the snapshots' `Records` and the nodes' `Leases` come from the bases."""
 
-    _lookups = 0  # idempotency lookups so far (per connection)
+    def __init__(self, db: Db, dialect: Dialect | None = None, lookups: Lookups | None = None) -> None:
+        """`lookups` counts idempotency lookups across the repositories of one store (a PostgreSQL store
+        makes a repository per unit); by default this repository counts its own."""
+        super().__init__(db, dialect)
+        self._lookups = lookups or Lookups()
 
     # instances -------------------------------------------------------------------------------
     def get_instance(self, scope: Scope, instance_id: str) -> Instance | None:
@@ -435,8 +452,7 @@ class SqlRepo(SqlStreams, SqlTables, SqlLeases):
     def get_idempotent(self, scope: Scope, key: str, now: datetime) -> tuple[str, str] | None:
         """The live record for `key`. Runs inside a writing unit, so every SWEEP_EVERY-th lookup also deletes
         expired records: the table holds at most what --idempotency-ttl seconds of requests leave."""
-        self._lookups += 1
-        if self._lookups % SWEEP_EVERY == 0:
+        if self._lookups.sweep_due():
             self._db.execute("DELETE FROM idempotency WHERE expires<=?", (now.timestamp(),))
         row = self._db.execute(
             "SELECT fingerprint, response FROM idempotency WHERE account=? AND region=? AND key=? AND expires>?",

@@ -99,6 +99,7 @@ class SqliteStore:
         if not self.durable:
             self._conn.execute("BEGIN")
         self._repo = SqlRepo(self._conn)
+        self._known: dict[str, str] = {}  # meta values read (the secret, the cluster id)
         self._queue: queue.SimpleQueue[tuple[Unit[Any], asyncio.Future[Any]] | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._reader: sqlite3.Connection | None = None
@@ -119,12 +120,14 @@ class SqliteStore:
         return self._meta("cluster_id", secrets.token_hex(16))
 
     def _meta(self, key: str, fresh: str) -> str:
-        """The meta value of `key`, set to `fresh` if it has none yet."""
-        row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        if row:
-            return str(row[0])
-        self._conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, fresh))
-        return str(self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()[0])
+        """The meta value of `key`, set to `fresh` if it has none yet. Read once: it never changes, and the
+        writer thread owns the connection once requests flow (app.py asks before serving)."""
+        known = self._known.get(key)
+        if known is None:
+            self._conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, fresh))
+            row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+            known = self._known[key] = str(row[0])
+        return known
 
     def close(self) -> None:
         if self._writer is not None:

@@ -21,17 +21,28 @@ from typing import Any, ClassVar
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
 from parley import __version__
 from parley.limits import Limits
 from parley.protocol.errors import ServiceError
 from parley.protocol.restjson import serialize_error
+from parley.transport.socket_sync import Gate, Inbox
 
 log = logging.getLogger("parley.guard")
 # After a refusal, what the client still sends is read and dropped until it pauses this long, for at most
 # LINGER_MAX_SECONDS in all (nginx's lingering close, smaller), so it reads our answer instead of a reset.
 LINGER_SECONDS = 2.0
 LINGER_MAX_SECONDS = 30.0
+# permessage-deflate with no context takeover either way: websockets then makes a zlib context per message and
+# frees it after, so an idle socket holds none (with takeover, 12-bit windows: ~42 KiB a socket, for ever).
+# A client must accept both parameters in the answer (RFC 7692 §7.1.1), browsers and chatjs's `ws` do.
+PER_MESSAGE_DEFLATE = ServerPerMessageDeflateFactory(
+    server_no_context_takeover=True,
+    client_no_context_takeover=True,
+    server_max_window_bits=12,
+    compress_settings={"memLevel": 5},
+)
 REASONS = {400: b"Bad Request", 408: b"Request Timeout", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
 
 
@@ -238,6 +249,9 @@ class GuardedWebSocket(WebSocketsSansIOProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.conn.available_extensions = [PER_MESSAGE_DEFLATE] if self.limits.ws_compression == "on" else []
+        self.queue = Inbox()  # type: ignore[assignment]  # uvicorn's asyncio.Queue and Event: ~4 KiB a socket
+        self.writable = Gate()  # type: ignore[assignment]
         self.close_timeout = self.limits.ws_close_timeout
         self._heard = time.monotonic()
         self._idle: asyncio.TimerHandle | None = None
@@ -272,11 +286,21 @@ class GuardedWebSocket(WebSocketsSansIOProtocol):
             self.loop.call_later(self.close_timeout, self.transport.abort)
         self.transport.close()
 
+    def _forget_handshake(self) -> None:
+        """Drop the handshake's headers (~3 KiB a socket) once accepted: Parley's socket handler reads only
+        the path and query. websockets' parser keeps the Request for the connection's life, so its headers
+        are emptied in place rather than let go."""
+        self.request.headers.clear()
+        self.request = self.response = None  # type: ignore[assignment]
+        self.scope["headers"] = []
+
     async def send(self, message: Any) -> None:
         closing = message.get("type") == "websocket.close" and self.handshake_complete and not self.close_sent
         if closing:
             self.writable.set()  # queue the close frame even behind a client that stopped reading
         await super().send(message)
+        if message.get("type") == "websocket.accept":
+            self._forget_handshake()
         if closing:
             self.loop.call_later(self.close_timeout, self.transport.abort)
 

@@ -6,8 +6,9 @@ Any state --(client close, chat ended + grace, slow consumer, shutdown)--> CLOSE
 The `aws/subscribe` ack is the bus's greeting: it comes when the subscription holds (on Redis, once Redis
 confirmed it), before any frame, so nothing published after the ack can miss the socket.
 
-Each socket has a bounded outbox drained by its own writer task, so a stuck client is dropped
-(close 1008) instead of slowing the others. What a client sends is bounded too (limits.py): a frame
+Each socket has a bounded outbox drained by a writer task that lives only while frames wait, so a stuck
+client is dropped (close 1008) instead of slowing the others, and an idle socket holds one task (its
+handler, which reads) and no queue. What a client sends is bounded too (limits.py): a frame
 nested too deeply or a flood of frames closes the socket with 1008, and a participant's sockets
 beyond the cap close the oldest. Every server-side close sends a real close frame.
 """
@@ -18,6 +19,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs
@@ -107,45 +109,88 @@ class Rate:
 
 
 class ChatSocket:
-    """One accepted socket: its outbox and writer task. The bus sees it as a Subscriber."""
+    """One accepted socket as the bus sees it (a Subscriber): a bounded outbox and, only while it holds
+    frames, a writer task. An idle socket keeps neither: 50,000 of them must fit one node (BENCHMARKS.md)."""
+
+    __slots__ = (
+        "_limit",
+        "_outbox",
+        "_reader",
+        "_send",
+        "_stopped",
+        "_writer",
+        "close_code",
+        "dropped",
+        "participant_id",
+    )
 
     def __init__(self, send: Send, participant_id: str, limit: int = OUTBOX_LIMIT) -> None:
         self.participant_id = participant_id
         self._send = send
         self._limit = limit
-        self._outbox: asyncio.Queue[str | int] = asyncio.Queue()
+        self._outbox: deque[str | int] | None = None  # made on the first frame, let go once written
+        self._writer: asyncio.Task[None] | None = None
+        self._stopped = False  # no more frames: the socket is being closed
+        self._reader: asyncio.Task[Any] | None = asyncio.current_task()  # the handler; None once it is closing
         self.close_code: int | None = None  # set once the writer has sent a close frame itself
         self.dropped: Closing | None = None  # set when the server cuts the socket short
-        self.writer = asyncio.get_running_loop().create_task(self._write_loop())
 
     def offer(self, frame: str) -> bool:
-        if self.close_code is not None:
+        if self.close_code is not None or self._stopped:
             return True
-        if self._outbox.qsize() >= self._limit:
+        if self._outbox is not None and len(self._outbox) >= self._limit:
             return False
-        self._outbox.put_nowait(frame)
+        self._queue(frame)
         return True
 
     def close_soon(self, grace: float, code: int) -> None:
         if code == 1008:  # too slow: its writer may be stuck in send(), so stop it now
             self.drop(Closing(1008, "the client reads too slowly"))
             return
-        asyncio.get_running_loop().call_later(grace, self._outbox.put_nowait, code)
+        asyncio.get_running_loop().call_later(grace, self._queue, code)
 
     def drop(self, closing: Closing) -> None:
         """End the socket now, skipping what is queued; the handler sends the close frame."""
-        if self.dropped is None and self.close_code is None:
+        if self.dropped is None and self.close_code is None and self._reader is not None:
             self.dropped = closing
-            self.writer.cancel()
+            self.stop_writing()
+            self._reader.cancel()  # wakes the handler from receive(); it then sends the close frame
 
-    async def _write_loop(self) -> None:
-        while True:
-            frame = await self._outbox.get()
-            if isinstance(frame, int):
-                self.close_code = frame
-                await self._send({"type": "websocket.close", "code": frame})
-                return
-            await self._send({"type": "websocket.send", "text": frame})
+    def stop_reading(self) -> None:
+        """The handler is past its read loop: a later drop() must not cancel it while it closes."""
+        self._reader = None
+
+    def stop_writing(self) -> None:
+        """For good: a close frame queued later (a grace timer) finds the socket gone and does nothing."""
+        self._stopped = True
+        if self._writer is not None:
+            self._writer.cancel()
+            self._writer = None
+        self._outbox = None
+
+    def _queue(self, frame: str | int) -> None:
+        if self._stopped:
+            return
+        if self._outbox is None:
+            self._outbox = deque()
+        self._outbox.append(frame)
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write(self._outbox))
+
+    async def _write(self, outbox: deque[str | int]) -> None:
+        try:
+            while outbox:
+                frame = outbox.popleft()
+                if isinstance(frame, int):
+                    self.close_code = frame  # the server's close also ends the handler's receive()
+                    await self._send({"type": "websocket.close", "code": frame})
+                    return
+                await self._send({"type": "websocket.send", "text": frame})
+        except Exception:  # the client is gone: the handler hears it from receive()
+            log.debug("a frame for a departed client not sent", exc_info=True)
+        finally:
+            if self._outbox is outbox:
+                self._writer, self._outbox = None, None
 
 
 class ChatSockets:
@@ -180,21 +225,28 @@ class ChatSockets:
             self._log.event("ws.refused", f" path={scope['path']}")
             return
         await send({"type": "websocket.accept"})
-        socket = ChatSocket(send, caller.participant.id, self._outbox_limit)
-        contact_id = caller.contact.id
-        self._log.event("ws.open", f" contact={contact_id} participant={caller.participant.id}")
+        # Only the two ids live on: an idle socket should not keep the resolved chat (its objects) alive.
+        contact_id, participant_id = caller.contact.id, caller.participant.id
+        del caller
+        socket = ChatSocket(send, participant_id, self._outbox_limit)
+        self._log.event("ws.open", f" contact={contact_id} participant={participant_id}")
         self._admit(socket)
-        reader = asyncio.get_running_loop().create_task(self._read_loop(receive, socket, contact_id))
+        ending: Closing | None = None
         try:
-            # Whichever ends first ends the socket: the client leaving, or the server closing it.
-            await asyncio.wait({reader, socket.writer}, return_when=asyncio.FIRST_COMPLETED)
+            # This task reads; the client leaving ends the loop, and so does the server closing the socket
+            # (its close frame makes receive() answer a disconnect, drop() cancels the read).
+            ending = await self._read_loop(receive, socket, contact_id)
+        except asyncio.CancelledError:
+            if socket.dropped is None:
+                raise
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
         finally:
+            socket.stop_reading()
             self._bus.unsubscribe(contact_id, socket)
             self._release(socket)
-            for task in (reader, socket.writer):
-                task.cancel()
-            code = await self._finish(send, socket, reader)
-            self._log.event("ws.close", f" {code} contact={contact_id}")
+            socket.stop_writing()
+        code = await self._finish(send, socket, ending)
+        self._log.event("ws.close", f" {code} contact={contact_id}")
 
     def _admit(self, socket: ChatSocket) -> None:
         """Count the socket against its participant's cap, closing the oldest beyond it (never refusing)."""
@@ -211,11 +263,10 @@ class ChatSockets:
         if not sockets:
             self._open.pop(socket.participant_id, None)
 
-    async def _finish(self, send: Send, socket: ChatSocket, reader: asyncio.Task[Closing]) -> int:
+    async def _finish(self, send: Send, socket: ChatSocket, ending: Closing | None) -> int:
         """Send the close frame the server owes, if any; the code the socket ended with."""
         if socket.close_code is not None:
             return socket.close_code
-        ending = reader.result() if reader.done() and not reader.cancelled() else None
         closing = socket.dropped or ending or Closing(1000)
         if not closing.by_client:
             try:
