@@ -25,7 +25,7 @@ from tests.contract.admin_helpers import admin, ok
 from tests.contract.chat_helpers import join, participant_client
 from tests.contract.stream_helpers import TOPIC, Receiver, iter_unique, wait_for
 from tests.flows.test_flow_runs import END, HOLD, chat_on, document, say, texts, wait
-from tests.pg_database import own_database
+from tests.store.backends import fresh_postgres_database
 
 LEASE = ("--lease-ttl", "1")
 KEY = "123456789012"  # one account on both nodes
@@ -41,7 +41,7 @@ def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
     if request.param == "sqlite":
         yield ("--data-dir", str(tmp_path))
         return
-    with own_database() as url:
+    with fresh_postgres_database() as url:
         yield ("--store", url, "--redis-url", redis_url())
 
 

@@ -15,7 +15,7 @@ from parley.services.leases import NodeLeases
 from parley.store.port import Store
 from parley.store.postgres import PostgresStore
 from parley.store.sqlite import SqliteStore
-from tests.pg_database import own_database
+from tests.store.backends import BACKENDS, fresh_postgres_database
 
 
 def in_loop(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
@@ -26,17 +26,10 @@ def in_loop(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
     return run
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    if request.param == "sqlite":
-        opened: Store = SqliteStore(None)
+@pytest.fixture(params=sorted(BACKENDS))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    with BACKENDS[request.param](tmp_path) as opened:
         yield opened
-        opened.close()
-        return
-    with own_database() as url:
-        opened = PostgresStore(url)
-        yield opened
-        opened.close()
 
 
 async def claim(store: Store, name: str, holder: str, now: float, ttl: float = 10.0) -> bool:
@@ -99,7 +92,7 @@ def two_stores(backend: str, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
             first: Store = SqliteStore(str(tmp_path))
             second: Store = SqliteStore(str(tmp_path))
         else:
-            url = stack.enter_context(own_database())
+            url = stack.enter_context(fresh_postgres_database())
             first, second = PostgresStore(url), PostgresStore(url)
         stack.callback(first.close)
         stack.callback(second.close)
