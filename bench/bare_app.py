@@ -1,4 +1,5 @@
-"""The baseline: a plain ASGI callable on the same stack as `parley serve` (uvicorn, httptools, uvloop).
+"""The baseline: a plain ASGI callable on the same stack as `parley serve` (uvicorn, httptools, uvloop), or with
+`stock` after the port on stock uvicorn (httptools, uvloop) without Parley's connection guard.
 
 It reads the request body fully and answers a small JSON body. Run as a script it prints
 `bare: listening on http://127.0.0.1:PORT` once it serves, like `parley serve` does.
@@ -12,6 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import uvicorn
 import uvloop
 
 from parley.serving import uvicorn_server
@@ -50,5 +52,20 @@ async def serve(port: int, asgi: Any = app, ws: str = "none", name: str = "bare"
     await task
 
 
+async def serve_stock(port: int) -> None:
+    """The same app on stock uvicorn (httptools, uvloop), without `parley serve`'s connection guard and
+    single-write responses: what any Python service gets out of the box."""
+    config = uvicorn.Config(app, port=port, http="httptools", loop="none", lifespan="off", log_config=None)
+    config.access_log, config.backlog = False, 2048
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started and not task.done():
+        await asyncio.sleep(0.005)
+    if server.started:
+        print(f"bare-stock: listening on http://127.0.0.1:{port}", flush=True)
+    await task
+
+
 if __name__ == "__main__":
-    uvloop.run(serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0))
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    uvloop.run(serve_stock(port) if sys.argv[2:] == ["stock"] else serve(port))

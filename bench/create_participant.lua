@@ -1,4 +1,5 @@
--- wrk script: every request is a CreateParticipant on a chat no other request touches.
+-- wrk script: every request is a CreateParticipant on a chat no other request touches, with a ClientToken of
+-- its own (as boto3 sends one on every call).
 -- Usage: wrk ... -s create_participant.lua URL -- IDS_FILE INSTANCE_ID THREADS
 -- Thread i sends the contact ids on lines i+1, i+1+THREADS, ... of IDS_FILE. wrk threads share no state, so
 -- each has its own share (bench/run.py sizes the pool from the busiest thread of its calibration run). When
@@ -42,7 +43,7 @@ function request()
     return wrk.format("POST", "/bench-exhausted", headers, "{}")
   end
   used = i
-  local body = '{"InstanceId":"' .. instance .. '","ContactId":"' .. id
+  local body = '{"InstanceId":"' .. instance .. '","ContactId":"' .. id .. '","ClientToken":"bench-' .. id
     .. '","ParticipantDetails":{"ParticipantRole":"CUSTOM_BOT","DisplayName":"bot"}}'
   return wrk.format("POST", "/contact/create-participant", headers, body)
 end

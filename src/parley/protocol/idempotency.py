@@ -12,17 +12,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return {"$t": value.timestamp()}
-    if isinstance(value, bytes):
-        return {"$b": value.hex()}
-    if isinstance(value, dict):
-        return {k: _canonical(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_canonical(v) for v in value]
-    return value
+from parley.protocol.spec import OperationSpec, Shape
 
 
 def _restore(value: Any) -> Any:
@@ -37,18 +29,70 @@ def _restore(value: Any) -> Any:
     return value
 
 
+def _tagged(value: Any) -> Any:
+    """The encoders' `default`: a datetime or bytes value becomes its tag (`_restore` reads it back) as the
+    encoder meets it, so a request or output is encoded in one pass, never first copied."""
+    if isinstance(value, datetime):
+        return {"$t": value.timestamp()}
+    if isinstance(value, bytes):
+        return {"$b": value.hex()}
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def key(operation: str, instance_id: str, token: str) -> str:
     return f"{operation}\x1f{instance_id}\x1f{token}"
 
 
-def fingerprint(params: dict[str, Any], token_member: str) -> str:
+def fingerprint(params: dict[str, Any], token_member: str, plain: bool = False) -> str:
+    """`plain` (see plain_input): the request can hold only strings, integers, booleans, lists and objects,
+    so msgspec writes the same bytes as the json module whenever what it wrote is ASCII without DEL (which
+    the json module escapes); anything else goes the json module's way, as fingerprints always have."""
     rest = {k: v for k, v in params.items() if k != token_member}
-    text = json.dumps(_canonical(rest), sort_keys=True, separators=(",", ":"))
+    if plain:
+        data = _SORTED_JSON(rest)
+        if data.isascii() and b"\x7f" not in data:
+            return hashlib.sha256(data).hexdigest()
+    text = _FINGERPRINT.encode(rest)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+_SORTED_JSON = msgspec.json.Encoder(order="sorted").encode
+_PLAIN_TYPES = frozenset({"string", "integer", "long", "boolean", "structure", "list", "map"})
+_plain_inputs: dict[tuple[str, str], bool] = {}
+
+
+def plain_input(op: OperationSpec) -> bool:
+    """Whether no value of `op`'s input can be a timestamp, blob, float or document (worked out once)."""
+    key = (op.service, op.name)
+    found = _plain_inputs.get(key)
+    if found is None:
+        seen: set[str] = set()
+        found = _plain_inputs[key] = all(_plain(member.shape, seen) for member in op.input_members)
+    return found
+
+
+def _plain(shape: Shape, seen: set[str]) -> bool:
+    if shape.name in seen:  # a recursive shape: judged where it was first met
+        return True
+    seen.add(shape.name)
+    kind = shape.type_name
+    if kind not in _PLAIN_TYPES or getattr(shape, "is_document_type", False):
+        return False
+    if kind == "structure":
+        return all(_plain(member, seen) for member in shape.members.values())
+    if kind == "list":
+        return _plain(shape.member, seen)
+    if kind == "map":
+        return _plain(shape.key, seen) and _plain(shape.value, seen)
+    return True
+
+
+_FINGERPRINT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_tagged)
+_OUTPUT = json.JSONEncoder(separators=(",", ":"), default=_tagged)
+
+
 def encode_output(output: dict[str, Any]) -> str:
-    return json.dumps(_canonical(output), separators=(",", ":"))
+    return _OUTPUT.encode(output)
 
 
 def decode_output(text: str) -> dict[str, Any]:

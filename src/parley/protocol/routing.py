@@ -7,8 +7,9 @@ segment; labels are decoded only after the match.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from urllib.parse import unquote
 
 from parley.protocol.spec import OperationSpec
@@ -25,7 +26,7 @@ class _Node:
 @dataclass(frozen=True, slots=True)
 class Match:
     operation: OperationSpec
-    labels: dict[str, str]
+    labels: Mapping[str, str]  # read-only: one Match answers every request on the same path
 
 
 def _segments(path: str) -> list[str]:
@@ -35,10 +36,15 @@ def _segments(path: str) -> list[str]:
 class Router:
     """A segment trie: literal segments are tried before labels, so `/contact/stop` wins over `/contact/{Id}`."""
 
+    MAX_REMEMBERED = 4096  # (method, path) answers kept; the paths are the clients' to choose, so bounded
+
     def __init__(self, operations: Iterable[OperationSpec]) -> None:
         self._root = _Node()
         for op in operations:
             self._add(op)
+        # A pure function of the model: never stale, on any number of nodes. Literal paths (every
+        # CreateParticipant's) and repeated reads of one resource skip the walk and the label decoding.
+        self._remembered: dict[tuple[str, str], Match | None] = {}
 
     def _add(self, op: OperationSpec) -> None:
         node = self._root
@@ -58,12 +64,24 @@ class Router:
         node.operations[op.method] = op
 
     def match(self, method: str, raw_path: str) -> Match | None:
+        key = (method, raw_path)
+        try:
+            return self._remembered[key]
+        except KeyError:
+            pass
+        found = self._match(method, raw_path)
+        if len(self._remembered) >= self.MAX_REMEMBERED:
+            self._remembered.clear()
+        self._remembered[key] = found
+        return found
+
+    def _match(self, method: str, raw_path: str) -> Match | None:
         segments = _segments(raw_path)
         labels: dict[str, str] = {}
         op = self._walk(self._root, segments, 0, method, labels)
         if op is None:
             return None
-        return Match(op, {name: unquote(value) for name, value in labels.items()})
+        return Match(op, MappingProxyType({name: unquote(value) for name, value in labels.items()}))
 
     def _walk(
         self, node: _Node, segments: list[str], i: int, method: str, labels: dict[str, str]

@@ -163,7 +163,7 @@ class UnitRunner:
         owner: Scope | None,
     ) -> Callable[[UnitOfWork], Output]:
         key = idempotency.key(ctx.operation.qualified_name, str(params.get("InstanceId", "")), token)
-        print_ = idempotency.fingerprint(params, member)
+        print_ = idempotency.fingerprint(params, member, idempotency.plain_input(ctx.operation))
         expires = ctx.now + timedelta(seconds=self._settings.idempotency_ttl_seconds)
         mismatch_is_new = self._mismatch_is_new
         scope = owner or ctx.scope

@@ -27,6 +27,7 @@ from parley import __version__
 from parley.limits import Limits
 from parley.protocol.errors import ServiceError
 from parley.protocol.restjson import serialize_error
+from parley.transport.single_write import hold_heads
 from parley.transport.socket_sync import Gate, Inbox
 
 log = logging.getLogger("parley.guard")
@@ -224,7 +225,10 @@ class GuardedHttp(HttpToolsProtocol):
         self._head_bytes = 0
         if not (self.parser.should_upgrade() and self._should_upgrade()):
             self._arm(self.limits.body_timeout, self._body_timed_out)
+        before = self.cycle
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle is not before:  # a new request (not an upgrade): one write
+            hold_heads(self.cycle, self.transport)
 
     def on_message_complete(self) -> None:
         self._disarm()

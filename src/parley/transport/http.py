@@ -62,12 +62,27 @@ def public_base(headers: Mapping[str, str], scope: dict[str, Any], settings: Set
     if not host:
         server = scope.get("server") or ("127.0.0.1", 4599)
         host = f"{server[0]}:{server[1]}"
+    https = scope.get("scheme") == "https"
+    found = _bases.get((host, https))
+    if found is None:
+        found = _base_of(host, https)
+        if len(_bases) >= MAX_BASES:  # Host is the client's to choose: keep the cache bounded
+            _bases.clear()
+        _bases[(host, https)] = found
+    return found
+
+
+MAX_BASES = 256
+_bases: dict[tuple[str, bool], str] = {}  # (Host, https) -> base URL; a pure function of both, so never stale
+
+
+def _base_of(host: str, https: bool) -> str:
     name, _, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
     if not name:
         name, port = host, ""
     if name in LOOPBACK_NAMES or name.startswith("127."):
         name = "127.0.0.1"
-    scheme = "https" if scope.get("scheme") == "https" else "http"
+    scheme = "https" if https else "http"
     return f"{scheme}://{name}:{port}" if port else f"{scheme}://{name}"
 
 

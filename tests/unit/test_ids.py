@@ -1,0 +1,25 @@
+"""Random ids are RFC 4122 version-4 UUIDs in their canonical spelling, never repeated."""
+
+from __future__ import annotations
+
+import uuid
+
+from parley.ids import IdGenerator, random_uuid4
+
+
+def test_a_random_id_is_a_canonical_version_4_uuid() -> None:
+    for _ in range(2000):
+        text = random_uuid4()
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, text)
+
+
+def test_random_ids_do_not_repeat() -> None:
+    ids = IdGenerator()
+    assert len({ids() for _ in range(10000)}) == 10000
+
+
+def test_a_seeded_generator_repeats_its_sequence() -> None:
+    assert [IdGenerator(7)() for _ in range(3)] == [IdGenerator(7)()] * 3
+    first, again = IdGenerator(7), IdGenerator(7)
+    assert [first() for _ in range(5)] == [again() for _ in range(5)]
