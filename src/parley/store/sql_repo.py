@@ -26,6 +26,7 @@ from parley.chat.model import (
 )
 from parley.store.codec import dump, load
 from parley.store.dialect import Db, Dialect
+from parley.store.sql_leases import SqlLeases
 from parley.store.sql_streams import SqlStreams
 from parley.store.sql_tables import SqlTables
 
@@ -45,9 +46,9 @@ class Lookups:
         return self.count % SWEEP_EVERY == 0
 
 
-class SqlRepo(SqlStreams, SqlTables):
-    """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory`, the streams' `Outbox`
-    and the snapshots' `Records` come from the bases."""
+class SqlRepo(SqlStreams, SqlTables, SqlLeases):
+    """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory`, the streams' `Outbox`,
+    the snapshots' `Records` and the nodes' `Leases` come from the bases."""
 
     def __init__(self, db: Db, dialect: Dialect | None = None, lookups: Lookups | None = None) -> None:
         """`lookups` counts idempotency lookups across the repositories of one store (a PostgreSQL store
