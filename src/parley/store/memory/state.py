@@ -104,6 +104,8 @@ class MemoryState:
         self.participant_rowids: dict[Key, int] = {}
         self.run_rowids: dict[Key, int] = {}
         self.stream_rowids: dict[Key, int] = {}
+        self.leases: dict[str, tuple[str, float]] = {}  # name -> (holder, expires): never exported
+        self.meta: dict[str, str] = {}  # the cluster's shared values (the virtual clock): never exported
         self._indexes()
 
     def _indexes(self) -> None:

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from parley.chat.ports import UnitOfWork
-from parley.store.memory.records import COLUMNS, MemoryRecords
+from parley.store.memory.leases import MemoryLeases
+from parley.store.memory.records import COLUMNS
 
 T = TypeVar("T")
 Unit = Callable[[UnitOfWork], T]
@@ -20,7 +21,7 @@ Unit = Callable[[UnitOfWork], T]
 TABLES = frozenset({"meta", "idempotency", "sqlite_sequence", *COLUMNS})
 
 
-class MemoryRepo(MemoryRecords):
+class MemoryRepo(MemoryLeases):
     """Every port of `UnitOfWork` over the in-memory tables."""
 
 
