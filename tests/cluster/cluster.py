@@ -106,6 +106,7 @@ class Node:
         assert self.running is not None
         self.running.process.send_signal(signal.SIGKILL)
         self.running.process.wait(timeout=10)
+        self.running.stop()  # reaps it and closes its output
 
     def lines(self) -> list[str]:
         return list(self.running.lines) if self.running else []

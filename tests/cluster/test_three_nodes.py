@@ -176,7 +176,9 @@ def test_the_custom_bot_pattern_runs_across_nodes(tmp_path: Path) -> None:
         customer = Harness(server, chat.started, tmp_path / "chatjs.log")
         try:
             customer.wait_for(lambda r: r["event"] == "ready", "chatjs connected")
-            customer.hook("onMessage", "text/plain", ParticipantRole="CUSTOM_BOT", Content="Hello from the bot")
+            # The flow starts with the customer's connection, before chatjs's socket is up: like a widget, chatjs
+            # reads what it missed from the transcript (whichever node answers).
+            wait_until(lambda: _bot_said(customer, "Hello from the bot"), 20, "the bot's greeting in the transcript")
             bot = bot_record(tokens, contact_id)
             cp = client("connectparticipant", nodes.url, signature_version=UNSIGNED)
             customer.command("send", content="I need a person")
@@ -199,6 +201,11 @@ def test_the_custom_bot_pattern_runs_across_nodes(tmp_path: Path) -> None:
             assert [i["outcome"] for i in invocations] == ["ok"], "the Lambda function ran once, on one node"
         finally:
             customer.close()
+
+
+def _bot_said(customer: Harness, text: str) -> bool:
+    items = customer.command("transcript")["Transcript"]
+    return any(i.get("ParticipantRole") == "CUSTOM_BOT" and i.get("Content") == text for i in items)
 
 
 def test_one_client_token_sent_to_every_node_at_once_creates_one_participant(tmp_path: Path) -> None:
