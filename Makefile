@@ -10,7 +10,7 @@ node_stamp = $(1)/node_modules/.installed-$(shell cat $(1)/package-lock.json | c
 NODE_STAMPS := $(foreach suite,$(NODE_SUITES),$(call node_stamp,$(suite)))
 LINTED := src tests $(wildcard bench)
 
-.PHONY: serve test lint chromium haproxy bench bench-throughput bench-latency bench-flows bench-streams bench-startup bench-sockets format clean
+.PHONY: serve test lint chromium haproxy bench bench-throughput bench-latency bench-flows bench-streams bench-startup bench-sockets bench-store bench-cluster format clean
 
 $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -54,11 +54,21 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix $(LINTED)
 
 # The benchmarks, see BENCHMARKS.md: CreateParticipant throughput (wrk), SendMessage-to-socket latency, flows.
-bench: bench-throughput bench-latency bench-flows bench-sockets bench-startup
+bench: bench-throughput bench-latency bench-flows bench-store bench-sockets bench-startup
 
 bench-throughput: $(STAMP)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py
+
+# What the store costs a request, in process, per store (memory, SQLite :memory:, durable): CreateParticipant,
+# DescribeInstance, and StartChatContact with 100 and with 20,000 active chats.
+bench-store: $(STAMP)
+	$(BIN)/python bench/store_cost.py
+
+# Several nodes (bench/cluster.py): CreateParticipant rate and delivery latency at 1,000 chats, one to three nodes
+# on PostgreSQL + Redis behind HAProxy, beside one SQLite node; needs this machine's PostgreSQL and Redis.
+bench-cluster: $(STAMP) haproxy
+	$(BIN)/python bench/cluster.py
 
 # Launch to the first 200 of /_parley/health, median of 20 runs each of `python -m parley` and `parley`; fails over 0.25 s.
 bench-startup: $(STAMP)

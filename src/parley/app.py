@@ -11,7 +11,7 @@ from typing import Any
 from parley.bus.memory import MemoryBus
 from parley.bus.port import Bus
 from parley.bus.redis import RedisBus
-from parley.chat.model import Scope
+from parley.chat.model import Scope, Selection
 from parley.chat.tokens import TokenSigner
 from parley.clock import Clock, SystemClock, VirtualClock
 from parley.ids import IdGenerator
@@ -22,6 +22,7 @@ from parley.protocol.routing import Router
 from parley.protocol.sigv4 import SigV4Verifier
 from parley.protocol.spec import error_shape, load_operations
 from parley.services.admin import AdminService
+from parley.services.cluster import Cluster
 from parley.services.connect import PARTICIPANT_SITUATIONS, ConnectService
 from parley.services.connections import ConnectionIssuer
 from parley.services.console import ConsoleService
@@ -29,6 +30,7 @@ from parley.services.deps import ServiceDeps
 from parley.services.effects import Aftermath
 from parley.services.flows import FlowRunner, InvokerFunctions
 from parley.services.hosted import HostedService
+from parley.services.leases import NodeLeases, node_name
 from parley.services.participant import ParticipantService
 from parley.services.push import Pusher
 from parley.services.signed_urls import SignedUrls
@@ -39,6 +41,7 @@ from parley.services.stream_views import StreamViews
 from parley.services.streams import Streamer
 from parley.services.upgrade import upgrade_stored_instances
 from parley.settings import Settings, SettingsError, effective, is_loopback_host
+from parley.store.memory.store import MemoryStore
 from parley.store.port import Store
 from parley.store.postgres import PostgresStore, StoreUnavailable
 from parley.store.sqlite import SqliteStore
@@ -59,8 +62,11 @@ log = logging.getLogger("parley")
 
 
 def _store(settings: Settings) -> Store:
-    """The store adapter the settings name: PostgreSQL (`--store`), else SQLite on disk or in memory."""
+    """The store adapter the settings name: PostgreSQL (`--store`), else SQLite on disk (`--data-dir`), else
+    the in-memory store."""
     if settings.store is None:
+        if settings.data_dir is None:
+            return MemoryStore()
         return SqliteStore(settings.data_dir, settings.sqlite_synchronous)
     if settings.data_dir is not None:
         raise SettingsError(
@@ -163,6 +169,7 @@ class Parley:
     streamer: Streamer  # delivers chat message streams (streaming.md §5)
     snapshots: SnapshotService
     bus: Bus  # started before the server is ready, closed at shutdown
+    cluster: Cluster  # several nodes on one store: the sweep, the shared clock, announcements
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -185,13 +192,16 @@ class Parley:
                     await self.deadlines.fire_due()
                 await self.streamer.start()
                 await self.bus.start()
+                await self.cluster.start()
                 self.admin.ready = not self.preparing  # else startup.prepare says when, after --import/--init
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.admin.ready = False
+                await self.cluster.stop()
                 self.deadlines.cancel_all()
                 await self.streamer.stop()
                 await self.flows.aclose()
+                await self.cluster.leave()
                 await self.lambdas.aclose()
                 await self.bus.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
@@ -264,7 +274,9 @@ def build_app(
     feed = ConsoleFeed()
     callables = dict(sns_callables or {})
     stream_call = stream_lambda or InvokerLambdaCall(invoker)
-    streamer = Streamer(store, settings, Targets(settings, callables, stream_call), Captures(settings.sns_capture))
+    leases = NodeLeases(store, node_name(), settings.lease_ttl)
+    targets = Targets(settings, callables, stream_call)
+    streamer = Streamer(store, settings, targets, Captures(settings.sns_capture), leases)
     pusher = Pusher(FeedBus(FaultyBus(bus, faults), feed))
     pusher.observe(streamer.notify)  # committed items wake their chains' streams
     deadlines = Deadlines(clock)
@@ -272,7 +284,7 @@ def build_app(
     after = Aftermath(pusher, deadlines)
     deps = ServiceDeps(store, settings, ids, signer, pages, pusher, deadlines, issuer, after)
     functions = InvokerFunctions(invoker, store, settings.lambda_require_association)
-    flows = FlowRunner(store, settings, ids, clock, pusher, deadlines.channel(FLOW), functions)
+    flows = FlowRunner(store, settings, ids, clock, pusher, deadlines.channel(FLOW), leases, functions)
     after.bind_flows(flows)
     pusher.observe(flows.observe)
     deadlines.bind(flows.check, FLOW)
@@ -321,6 +333,8 @@ def build_app(
         snapshots=snapshots,
         config=effective(settings),
     )
+    cluster = _cluster(store, bus, leases, clock, deadlines, flows, settings, actions, admin, streamer)
+    admin.cluster = cluster
     hosted_service = HostedService(store, clock, ids, pusher)
     hosted = Hosted(hosted_service, urls, clock, settings.policy.attachment_max_bytes)
     console = Console(ConsoleService(store, clock), feed) if settings.ui else None
@@ -342,4 +356,33 @@ def build_app(
         streamer,
         snapshots,
         bus,
+        cluster,
     )
+
+
+def _cluster(
+    store: Store,
+    bus: Bus,
+    leases: NodeLeases,
+    clock: Clock,
+    deadlines: Deadlines,
+    flows: FlowRunner,
+    settings: Settings,
+    actions: AdminService,
+    admin: Admin,
+    streamer: Streamer,
+) -> Cluster:
+    """What this node shares with the others on the same store: a durable store may be opened by several."""
+    cluster = Cluster(store, leases, clock, deadlines, flows, settings.policy, bus, store.durable)
+    flows.shared = store.durable
+    cluster.on("reset", admin.forget_reset)
+    cluster.on("stream-opened", lambda message: streamer.learn(message["chain"], message["stream"]))
+
+    def reset(selection: Selection, contacts: list[tuple[Scope, str]]) -> None:
+        listed = [[scope.account, scope.region, contact_id] for scope, contact_id in contacts]
+        where = {"account": selection.account, "region": selection.region, "instance": selection.instance_id}
+        cluster.announce("reset", contacts=listed, **where)
+
+    actions.on_reset = reset
+    streamer.on_opened = lambda chain, stream: cluster.announce("stream-opened", chain=chain, stream=stream)
+    return cluster

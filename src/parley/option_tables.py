@@ -12,6 +12,7 @@ from parley.option_values import (
     instant,
     lambda_targets,
     lambda_timeout,
+    lease_seconds,
     mapping,
     nonnegative,
     origins,
@@ -172,6 +173,14 @@ OPTIONS: tuple[tuple[str, str, str, object, str], ...] = (
     ("stream_max_pending", "--stream-max-pending", "PARLEY_STREAM_MAX_PENDING", positive, "pending per stream"),
     ("stream_history", "--stream-history", "PARLEY_STREAM_HISTORY", nonnegative, "delivered kept per stream"),
     ("stream_drain_seconds", "--stream-drain-seconds", "PARLEY_STREAM_DRAIN_SECONDS", seconds, "shutdown drain"),
+    (
+        "lease_ttl",
+        "--lease-ttl",
+        "PARLEY_LEASE_TTL",
+        lease_seconds,
+        "several nodes: seconds a node's hold on a flow run or a stream lasts unrenewed; a dead node's work "
+        "moves on within 1.5x this (sweep every half)",
+    ),
 )
 
 REPEATABLE = frozenset({"lambdas", "sns_targets"})  # flags given once per value; their texts are joined by newlines

@@ -91,6 +91,13 @@ def seconds(text: str) -> float:
     return value
 
 
+def lease_seconds(text: str) -> float:
+    value = float(text)
+    if not 0.2 <= value <= 3600:
+        raise SettingsError(f"expected seconds from 0.2 to 3600, got {text!r}")
+    return value
+
+
 def instant(text: str) -> datetime:
     try:
         return parse_instant(text)

@@ -99,6 +99,7 @@ class Settings:
     stream_max_pending: int = 10000
     stream_history: int = 100
     stream_drain_seconds: float = 5.0
+    lease_ttl: float = 10.0  # several nodes: seconds a hold on a flow run or a stream lasts unrenewed
     sources: Mapping[str, str] = field(default_factory=dict)  # setting -> flag | env | keyword (absent: default)
 
     def origin(self, name: str) -> str:

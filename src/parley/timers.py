@@ -34,6 +34,7 @@ class Deadlines:
         self._checks: dict[str, Check] = {}
         self._handles: dict[Key, asyncio.TimerHandle] = {}
         self._due: dict[Key, datetime] = {}  # virtual clock: what is armed, and when
+        self._firing = asyncio.Lock()
 
     def bind(self, check: Check, channel: str = CONTACT) -> None:
         self._checks[channel] = check
@@ -72,7 +73,13 @@ class Deadlines:
         self.arm(scope, contact_id, following, channel)
 
     async def fire_due(self) -> int:
-        """Virtual clock: runs every check due by now, and those they make due, in deadline order."""
+        """Virtual clock: runs every check due by now, and those they make due, in deadline order. One call at a
+        time: a call made while another runs (a clock move announced by another node) answers after the checks
+        that one took, so a move is answered only once every check that came due has run."""
+        async with self._firing:
+            return await self._fire_due()
+
+    async def _fire_due(self) -> int:
         fired = 0
         while fired < MAX_FIRINGS:
             now = self._clock.now()

@@ -18,7 +18,6 @@ from botocore.exceptions import ClientError
 
 from parley.chat.defaults import DEFAULT_FLOWS, V1_TYPES, sha256, v1_placeholder_content
 from parley.chat.model import Scope
-from parley.store.sqlite import SqliteStore
 from tests.conftest import RunningParley, account_key, client, key_of, make_instance, start_chat, start_parley
 from tests.contract.admin_helpers import admin, ok
 from tests.contract.chat_helpers import join, participant_client
@@ -397,8 +396,7 @@ def test_the_runner_hook_is_awaited_after_each_accept(local: InProcessParley) ->
 
     async def on_accepted(scope: Scope, contact_id: str) -> None:
         await asyncio.sleep(0)
-        contact = connect_state(local, scope, contact_id)
-        seen.append((scope, contact_id, contact))
+        seen.append((scope, contact_id, await accepted(local, scope, contact_id)))
 
     local.on_accepted(on_accepted)
     try:
@@ -420,12 +418,11 @@ def test_the_runner_hook_is_awaited_after_each_accept(local: InProcessParley) ->
         local.on_accepted(None)
 
 
-def connect_state(local: InProcessParley, scope: Scope, contact_id: str) -> bool:
-    """Whether the accept had committed when the hook ran (read through the store, not the network)."""
+async def accepted(local: InProcessParley, scope: Scope, contact_id: str) -> bool:
+    """Whether the accept had committed when the hook ran (read through the store, not the network: the hook
+    runs on the server's loop)."""
     assert local.app is not None
-    store = local.app.store
-    assert isinstance(store, SqliteStore)  # an in-memory server's store
-    contact = store._repo.get_contact(scope, contact_id)  # the hook runs on the server's loop
+    contact = await local.app.store.read(lambda repo: repo.get_contact(scope, contact_id))
     return contact is not None and contact.accepted_at is not None
 
 

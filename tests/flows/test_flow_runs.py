@@ -142,6 +142,35 @@ def test_a_wait_times_out_under_the_virtual_clock_without_sleeping() -> None:
         server.stop()
 
 
+TWO_WAITS = document(
+    "first",
+    wait("first", 60, ["CustomerReturned"], {"WaitCompleted": "late", "CustomerReturned": "back"}),
+    say("back", "back", "second"),
+    wait("second", 60, ["CustomerReturned"], {"WaitCompleted": "late", "CustomerReturned": "second"}),
+    say("late", "timed out", "hold"),
+    HOLD,
+    END,
+)
+
+
+def test_a_wait_begun_on_a_resume_hears_only_later_messages_even_with_the_same_deadline() -> None:
+    """Under a virtual clock that has not moved, the second wait ends when the first did; the message that
+    ended the first must not end it too (it did, in a loop, before)."""
+    server = start_parley("--clock", "virtual", "--clock-start", "2030-01-01T00:00:00Z")
+    try:
+        chat = chat_on(server, TWO_WAITS)
+        customer = chat.customer()
+        assert flow(server, chat.contact_id)["action"] == "first"
+        chat.cp.send_message(ConnectionToken=customer.connection_token, ContentType="text/plain", Content="hi")
+        run = flow(server, chat.contact_id)
+        assert (run["action"], run["deadline"]) == ("second", "2030-01-01T00:01:00.000Z")
+        assert ok(server.url, "POST", "clock", {"advance": "PT61S"})["fired"] == 1
+        assert flow(server, chat.contact_id)["action"] == "hold"
+        assert texts(chat.cp, customer.connection_token) == ["hi", "back", "timed out"]
+    finally:
+        server.stop()
+
+
 SPLIT = document(
     "split",
     {

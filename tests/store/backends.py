@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
+from parley.store.memory.store import MemoryStore
 from parley.store.port import Store
 from parley.store.postgres import PostgresStore
 from parley.store.sqlite import SqliteStore
@@ -36,6 +37,13 @@ def fresh_postgres_database() -> Iterator[str]:
     finally:
         with psycopg.connect(server, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def memory(_: Path) -> Iterator[Store]:
+    store = MemoryStore()
+    yield store
+    store.close()
 
 
 @contextmanager
@@ -62,6 +70,7 @@ def postgresql(_: Path) -> Iterator[Store]:
 
 Opener = Callable[[Path], AbstractContextManager[Store]]
 BACKENDS: dict[str, Opener] = {
+    "memory": memory,
     "sqlite-memory": sqlite_memory,
     "sqlite-file": sqlite_file,
     "postgresql": postgresql,

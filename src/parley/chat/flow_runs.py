@@ -91,6 +91,28 @@ def step(
     return out
 
 
+def wants_step(repo: Any, scope: Scope, contact_id: str, now: datetime, config: FlowConfig) -> bool:
+    """Whether a step would do something now (read only): a run to start, resume or close. Several nodes
+    sweep with it for runs whose node died (a run nobody holds that is due)."""
+    contact: Contact | None = repo.get_contact(scope, contact_id)
+    if contact is None or contact.channel != "CHAT":
+        return False
+    rec: FlowRecord | None = repo.get_flow_record(scope, contact.id)
+    if contact.ended(now):
+        return rec is not None and rec.live
+    if rec is None:
+        customer = next((p for p in repo.participants(scope, contact.id) if p.role == "CUSTOMER"), None)
+        return config.start == "start" or (customer is not None and customer.connected_at is not None)
+    if not rec.live:
+        return False
+    state = None if rec.run is None else fl.RunState.from_json(rec.run)
+    if state is None or state.status == "ended":
+        return bool(rec.pending)
+    if state.status != "waiting":
+        return True  # cut off mid-run
+    return _resume(repo, scope, contact, rec, state, Signal("restart"), now) is not None
+
+
 def _maybe_start(
     repo: Any,
     scope: Scope,
@@ -150,7 +172,7 @@ def _advance(
         _note(rec, done, now, out)
         _apply_all(repo, scope, contact, rec, done, now, ids, config, out)
         rec.run = done.state.to_json()
-        _park(repo, scope, contact, rec, done.state, now)
+        _park(repo, scope, contact, rec, done.state, now, resumed=resume is not None)
         if contact.ended(now) or done.state.status == "waiting":
             out.waiting_lambda = done.state.waiting == "lambda"
             return
@@ -178,13 +200,17 @@ def _resume(
     return fl.WaitEvent("WaitCompleted") if _due(rec, now) else None
 
 
-def _park(repo: Any, scope: Scope, contact: Contact, rec: FlowRecord, state: fl.RunState, now: datetime) -> None:
-    """Notes what a wait that just began must compare against later; a run that moved on clears it."""
+def _park(
+    repo: Any, scope: Scope, contact: Contact, rec: FlowRecord, state: fl.RunState, now: datetime, resumed: bool
+) -> None:
+    """Notes what a wait that just began must compare against later; a run that moved on clears it. A wait
+    begun by a run that was just resumed is a new one even with the deadline of the one before (a virtual
+    clock that did not move): it hears only the messages after it."""
     if state.status != "waiting" or state.waiting == "lambda":
         rec.deadline, rec.bot_id = None, None
         rec.phase = "queued" if contact.waiting_in_queue(now) and state.status == "ended" else state.status
         return
-    if rec.phase != "waiting" or rec.deadline != state.deadline:
+    if resumed or rec.phase != "waiting" or rec.deadline != state.deadline:
         rec.watermark = _newest_customer_message(repo, scope, contact)
         bots = [p for p in repo.participants(scope, contact.id) if p.present and p.role == "CUSTOM_BOT"]
         rec.bot_id = bots[0].id if bots else None
@@ -384,4 +410,4 @@ def _customer_message_after(repo: Any, scope: Scope, contact: Contact, seq: int)
     return min(later, key=lambda i: i.seq).content or "" if later else None
 
 
-__all__ = ["FlowConfig", "Signal", "Step", "accept", "step"]
+__all__ = ["FlowConfig", "Signal", "Step", "accept", "step", "wants_step"]

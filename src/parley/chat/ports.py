@@ -164,5 +164,27 @@ class Records(Protocol):
         ...
 
 
-class UnitOfWork(Repo, Idempotency, Inventory, Records, Outbox, Protocol):
+class Leases(Protocol):
+    """Which node holds a named piece of work (`flow:<contact>`, `stream:<id>`) until when (epoch seconds,
+    wall time), and the shared settings of the cluster (`meta`: the virtual clock's position)."""
+
+    def claim_lease(self, name: str, holder: str, now: float, ttl: float) -> bool:
+        """Takes a free or lapsed lease, or renews an own one, for `ttl` seconds; True when `holder` holds it."""
+        ...
+
+    def release_lease(self, name: str, holder: str) -> None: ...
+    def release_leases(self, holder: str) -> int:
+        """Every lease `holder` holds, given up (a node stopping)."""
+        ...
+
+    def held_leases(self, prefix: str, now: float) -> dict[str, str]:
+        """The unexpired leases named `prefix…`: name -> holder."""
+        ...
+
+    def list_leases(self) -> list[tuple[str, str, float]]: ...
+    def put_meta(self, key: str, value: str) -> None: ...
+    def get_meta(self, key: str) -> str | None: ...
+
+
+class UnitOfWork(Repo, Idempotency, Inventory, Records, Outbox, Leases, Protocol):
     """What one transaction sees."""

@@ -47,6 +47,7 @@ class AdminService:
         """`on_accepted` is awaited once an accept has committed and its items are pushed (the flow
         runner stops the queue flow and runs the whisper flows there)."""
         self.on_accepted = on_accepted
+        self.on_reset: Callable[[Selection, list[tuple[Scope, str]]], None] | None = None  # tells other nodes
         self._reseed = reseed
         self._seed = seed  # --seed: a reset of everything restarts its sequence
         self._store = store
@@ -66,13 +67,21 @@ class AdminService:
             return repo.remove(selection)
 
         removed = await self._store.run(unit)
-        for scope, contact_id in removed.contacts:
-            self._timers.arm(scope, contact_id, None)
-            self._sockets.drop(contact_id, RESET_CLOSE)
+        self.forget(removed.contacts)
+        if self.on_reset is not None:
+            self.on_reset(selection, removed.contacts)
         restart = seed if seed is not None else (self._seed if selection == Selection() else None)
         if restart is not None and self._reseed is not None:
             self._reseed(restart)
         return {"removed": removed.counts, **({"seed": restart} if restart is not None else {})}
+
+    def forget(self, contacts: list[tuple[Scope, str]], close_sockets: bool = True) -> None:
+        """Removed chats: their timers on this node stop and their sockets close (on every node: the bus carries
+        a drop, so a node told of another's reset leaves the sockets alone)."""
+        for scope, contact_id in contacts:
+            self._timers.arm(scope, contact_id, None)
+            if close_sockets:
+                self._sockets.drop(contact_id, RESET_CLOSE)
 
     async def state(self, selection: Selection) -> dict[str, Any]:
         snap = await self._store.read(lambda repo: state.snapshot(repo, selection))

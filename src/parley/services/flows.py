@@ -6,6 +6,10 @@ what each step leaves: items to the sockets, the wait's deadline to the timers, 
 invoker. A synchronous invocation is awaited outside any unit of work, so the function's own calls to
 Parley are served meanwhile; its answer resumes the run in the next step. Runs' state lives in the store,
 so a restarted durable Parley picks up every live run (`resume_all`).
+
+Several nodes: a node steps a run only while it holds the run's lease (`flow:<contact>`, claimed in the
+step's own unit of work, kept while a Lambda function runs, given up when the run waits or ends); every
+node's `sweep` resumes the due runs nobody holds, so a run whose node died goes on elsewhere, in order.
 """
 
 from __future__ import annotations
@@ -27,11 +31,13 @@ from parley.clock import Clock
 from parley.outbound.lambdas import Invocation, LambdaInvoker
 from parley.services.base import Store
 from parley.services.effects import Pushes, Timers
+from parley.services.leases import NodeLeases, flow_lease
 from parley.settings import Settings
 
 log = logging.getLogger("parley.flows")
 MAX_STEPS_PER_WAKE = 64  # steps one wake-up may take (each a run's stretch up to a wait): a runaway guard
 Key = tuple[Scope, str]
+EDGE_SIGNALS = frozenset({"accepted", "agent-left"})  # what a step cannot read back from the store
 
 
 class Functions(Protocol):
@@ -84,15 +90,18 @@ class FlowRunner:
         clock: Clock,
         pusher: Pushes,
         timers: Timers,
+        leases: NodeLeases,
         functions: Functions | None = None,
     ) -> None:
         self._store = store
+        self._leases = leases
         self._ids = ids
         self._clock = clock
         self._pusher = pusher
         self._timers = timers
         self._functions = functions
         self.enabled = settings.flows == "run"
+        self.shared = False  # several nodes may share the store: runs this node never stepped may be live
         self._config = flow_runs.FlowConfig(
             options=options(settings),
             draw=random.Random(settings.seed),
@@ -120,15 +129,31 @@ class FlowRunner:
     def observe(self, items: list[Item]) -> None:
         """Pushed items that may resume a waiting run: a customer's message, someone leaving, the end."""
         for item in items:
-            scope = self._live.get(item.contact_id)
-            if scope is None:
+            reason = _wake_reason(item)
+            if reason is None:
                 continue
-            if item.content_type == events.LEFT and item.role in ("AGENT", "SUPERVISOR"):
-                self.kick(scope, item.contact_id, "agent-left")
-            elif item.content_type in (events.LEFT, events.ENDED) or (
-                item.type == "MESSAGE" and item.role == "CUSTOMER"
-            ):
-                self.kick(scope, item.contact_id, "item")
+            scope = self._live.get(item.contact_id)
+            if scope is not None:
+                self.kick(scope, item.contact_id, reason)
+            elif self.shared and self.enabled:
+                self._spawn(self._kick_unknown(item.contact_id, reason))
+
+    async def _kick_unknown(self, contact_id: str, reason: str) -> None:
+        """Several nodes: a run another node stepped is live without this node knowing; the store says whether
+        the item concerns it (an agent leaving always does: the store cannot show that later)."""
+        now, config = self._clock.now(), self._config
+
+        def unit(repo: Any) -> Scope | None:
+            found = repo.find_contact_any(contact_id)
+            rec = None if found is None else repo.get_flow_record(found[0], contact_id)
+            if found is None or rec is None or not rec.live:
+                return None
+            due = reason == "agent-left" or flow_runs.wants_step(repo, found[0], contact_id, now, config)
+            return found[0] if due else None
+
+        scope = await self._store.read(unit)
+        if scope is not None:
+            self.kick(scope, contact_id, reason)
 
     async def check(self, scope: Scope, contact_id: str, now: datetime) -> datetime | None:
         """The flow channel's timer: a wait's deadline has come."""
@@ -147,6 +172,28 @@ class FlowRunner:
         keys = await self._store.read(lambda repo: [*repo.live_flow_records(), *_live_chats(repo)])
         for scope, contact_id in dict.fromkeys(keys):
             self.kick(scope, contact_id, "restart")
+
+    async def sweep(self) -> int:
+        """Several nodes: kicks the runs that are due and that no node holds (their node died mid-run, or
+        before it looked at a commit, or with a wait's timer armed); answers how many."""
+        if not self.enabled:
+            return 0
+        now, config = self._clock.now(), self._config
+
+        def unit(repo: Any) -> list[Key]:
+            held = self._leases.held_in(repo, flow_lease(""))
+            keys = dict.fromkeys([*repo.live_flow_records(), *_live_chats(repo)])
+            return [
+                (scope, contact_id)
+                for scope, contact_id in keys
+                if flow_lease(contact_id) not in held and flow_runs.wants_step(repo, scope, contact_id, now, config)
+            ]
+
+        due = [key for key in await self._store.read(unit) if key not in self._queued and key not in self._holders]
+        for scope, contact_id in due:
+            log.info("flow.takeover contact=%s: due and held by no node", contact_id)
+            self.kick(scope, contact_id, "restart")
+        return len(due)
 
     async def idle(self, contact_id: str, timeout: float) -> bool:
         """Whether the contact's flow settles (waits, queues or ends, with nothing due) within `timeout`."""
@@ -182,9 +229,10 @@ class FlowRunner:
                 del self._holders[key], self._locks[key]
 
     async def _run(self, key: Key, signal: flow_runs.Signal) -> None:
-        scope, contact_id = key
         for _ in range(MAX_STEPS_PER_WAKE):
-            step = await self._store.run(self._unit(scope, contact_id, signal, self._clock.now()))
+            step = await self._claimed_step(key, signal)
+            if step is None:
+                return  # another node holds the run: it looks at the store again before it lets go
             self._after(key, step)
             self._note_branch(signal, step)
             answer = await self._invocations(key, step)
@@ -195,11 +243,31 @@ class FlowRunner:
             else:
                 signal = flow_runs.Signal("next")
 
+    async def _claimed_step(self, key: Key, signal: flow_runs.Signal) -> flow_runs.Step | None:
+        """A step, or None when another node holds the run. A signal the store does not show (an accept, an
+        agent leaving) waits for the holder to let go, or for its lease to lapse, rather than be lost."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + 2 * self._leases.ttl
+        while True:
+            step = await self._store.run(self._unit(key[0], key[1], signal, self._clock.now()))
+            if step is not None or signal.reason not in EDGE_SIGNALS or loop.time() > give_up:
+                return step
+            await asyncio.sleep(min(0.1, self._leases.ttl / 10))
+
     def _unit(
         self, scope: Scope, contact_id: str, signal: flow_runs.Signal, now: datetime
-    ) -> Callable[[Any], flow_runs.Step]:
-        def unit(repo: Any) -> flow_runs.Step:
-            return flow_runs.step(repo, scope, contact_id, signal, now, self._ids, self._config)
+    ) -> Callable[[Any], flow_runs.Step | None]:
+        """One step under the run's lease (None: another node holds it); a step that finds nothing to do
+        lets the lease go in the same unit, so a commit after it is seen by whichever node claims next."""
+        lease = flow_lease(contact_id)
+
+        def unit(repo: Any) -> flow_runs.Step | None:
+            if not self._leases.claim_in(repo, lease):
+                return None
+            step = flow_runs.step(repo, scope, contact_id, signal, now, self._ids, self._config)
+            if not step.progressed:
+                self._leases.release_in(repo, lease)
+            return step
 
         return unit
 
@@ -221,7 +289,8 @@ class FlowRunner:
             if invocation.asynchronous:
                 self._spawn(self._call_and_forget(key, invocation))
             elif step.waiting_lambda and resume is None:
-                called = await self._call(key, invocation)
+                async with self._leases.renewing(flow_lease(key[1])):
+                    called = await self._call(key, invocation)
                 detail = _lambda_trail(step.record, called.summary)
                 resume = flow_runs.Signal("lambda", answer=called.answer, detail=detail, record_id=called.record_id)
         return resume
@@ -266,6 +335,14 @@ def _lambda_trail(rec: FlowRecord | None, detail: str) -> tuple[str, str, str, s
     flow = state.flow_name if state is not None else "-"
     action = (state.action or "-") if state is not None else "-"
     return (flow, action, "InvokeLambdaFunction", None, f"lambda {detail}")
+
+
+def _wake_reason(item: Item) -> str | None:
+    if item.content_type == events.LEFT and item.role in ("AGENT", "SUPERVISOR"):
+        return "agent-left"
+    if item.content_type in (events.LEFT, events.ENDED) or (item.type == "MESSAGE" and item.role == "CUSTOMER"):
+        return "item"
+    return None
 
 
 def _associated(repo: Any, scope: Scope, contact_id: str, arn: str) -> bool:

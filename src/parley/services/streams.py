@@ -5,6 +5,12 @@ Never on the request path: a committed item only wakes its chain's streams (`not
 Each stream with pending messages has its own task, so a slow or dead target holds back only its own
 stream. Retries run on real time, even under a virtual clock. On start it resumes every stream with pending
 messages (a durable store keeps them, with their attempt counts); on stop it drains for a while.
+
+Several nodes: a stream is drained only by the node holding its lease (`stream:<id>`), kept while the drain
+runs and given up, with the drain's deliveries recorded, in one unit that finds nothing pending; a node
+whose claim fails leaves the stream to the holder, which sees the new messages before it lets go. The
+sweep takes over streams with pending messages whose lease lapsed (their node died), from the oldest
+pending message, so order is kept.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from parley.outbound.signing import SnsSigner
 from parley.outbound.sns import DeliveryFailed
 from parley.outbound.sns_format import notification, string_to_sign
 from parley.services.base import Store
+from parley.services.leases import NodeLeases, stream_lease
 from parley.services.stream_message import published
 from parley.services.stream_routes import Captures, Targets
 from parley.settings import Settings
@@ -45,8 +52,12 @@ class Outcome:
 
 
 class Streamer:
-    def __init__(self, store: Store, settings: Settings, targets: Targets, captures: Captures) -> None:
+    def __init__(
+        self, store: Store, settings: Settings, targets: Targets, captures: Captures, leases: NodeLeases
+    ) -> None:
         self._store = store
+        self._leases = leases
+        self._flushing = asyncio.Lock()  # a lease is let go only after every delivery before it is recorded
         self._settings = settings
         self.targets = targets
         self.captures = captures
@@ -63,10 +74,16 @@ class Streamer:
         self._rewind: set[str] = set()
         self._delivered: list[tuple[OutboxEntry, bool, float]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self.on_opened: Callable[[str, str], None] | None = None  # tells the other nodes of a new stream
 
     # -- waking -----------------------------------------------------------------------------------
     def opened(self, chain_id: str, streaming_id: str) -> None:
-        """A stream started: its chain's items wake it from now on."""
+        """A stream started: its chain's items wake it from now on (on every node, when announced)."""
+        self.learn(chain_id, streaming_id)
+        if self.on_opened is not None:
+            self.on_opened(chain_id, streaming_id)
+
+    def learn(self, chain_id: str, streaming_id: str) -> None:
         self._chains.setdefault(chain_id, set()).add(streaming_id)
 
     def notify(self, items: list[Item]) -> None:
@@ -91,19 +108,32 @@ class Streamer:
     async def start(self) -> None:
         """Learns the streams, resumes every one with pending messages, and sweeps now and then."""
         for _, stream in await self._store.read(lambda r: r.select_streams(Selection())):
-            self.opened(stream.chain_id, stream.id)
+            self.learn(stream.chain_id, stream.id)
         for streaming_id in await self._store.read(lambda r: r.streams_with_pending()):
             self.wake(streaming_id)
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
 
     async def _sweep(self) -> None:
-        """A safety net: a stream whose wake-up was missed is picked up within seconds."""
+        """A safety net: a stream whose wake-up was missed, or whose node died, is picked up within seconds."""
         while True:
-            await asyncio.sleep(SWEEP_SECONDS)
-            await self._overflow()
-            for streaming_id in await self._store.read(lambda r: r.streams_with_pending()):
-                if streaming_id not in self._tasks:
-                    self.wake(streaming_id)
+            await asyncio.sleep(min(SWEEP_SECONDS, self._leases.sweep_seconds))
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("stream.sweep failed; trying again at the next sweep")
+
+    async def sweep(self) -> None:
+        await self._overflow()
+        node = self._leases.node
+
+        def unit(repo: UnitOfWork) -> list[str]:
+            held = self._leases.held_in(repo, stream_lease(""))
+            pending = repo.streams_with_pending()
+            return [s for s in pending if held.get(stream_lease(s), node) == node]
+
+        for streaming_id in await self._store.read(unit):
+            if streaming_id not in self._tasks:
+                self.wake(streaming_id)
 
     async def _overflow(self) -> None:
         """Past PARLEY_STREAM_MAX_PENDING, a stream's oldest pending messages go dead (`overflow`)."""
@@ -142,9 +172,19 @@ class Streamer:
 
     # -- one stream -------------------------------------------------------------------------------
     async def _drain(self, streaming_id: str) -> None:
+        lease = stream_lease(streaming_id)
         try:
-            while await self._drain_batch(streaming_id):
-                pass
+            async with self._flushing:  # what this node delivered before is recorded: start from the store
+                await self._flush()
+                self._cursor.pop(streaming_id, None)
+            if not await self._leases.claim(lease):
+                return  # another node delivers it; it looks for pending messages before it lets go
+            async with self._leases.renewing(lease) as renewal:
+                while not renewal.lost:
+                    while not renewal.lost and await self._drain_batch(streaming_id):
+                        pass
+                    if renewal.lost or await self._let_go(streaming_id):
+                        break
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -228,16 +268,50 @@ class Streamer:
 
     async def flush(self) -> None:
         """Records the deliveries made since the last flush, in one unit of work."""
+        async with self._flushing:
+            await self._flush()
+
+    async def _flush(self) -> None:
         done, self._delivered = self._delivered, []
-        if not done:
-            return
+        if done:
+            try:
+                await self._store.run(self._recording(done))
+            except BaseException:
+                self._delivered[:0] = done  # not recorded: the next flush tries them again
+                raise
+
+    def _recording(self, done: list[tuple[OutboxEntry, bool, float]]) -> Callable[[UnitOfWork], None]:
         history = self._settings.stream_history
 
         def unit(repo: UnitOfWork) -> None:
             for entry, filtered, at in done:
                 repo.outbox_done(entry, filtered, at, history)
 
-        await self._store.run(unit)
+        return unit
+
+    async def _let_go(self, streaming_id: str) -> bool:
+        """Records the deliveries and gives the lease up, in one unit, when nothing is pending (or the stream
+        is paused or gone); False when messages came meanwhile, from any node: the drain goes on."""
+        lease, paused = stream_lease(streaming_id), streaming_id in self._paused
+        async with self._flushing:
+            done, self._delivered = self._delivered, []
+            record = self._recording(done)
+
+            def unit(repo: UnitOfWork) -> bool:
+                record(repo)
+                if not paused and repo.outbox_next(streaming_id, 1) and repo.find_stream(streaming_id):
+                    return False
+                self._leases.release_in(repo, lease)
+                return True
+
+            try:
+                let_go = await self._store.run(unit)
+            except BaseException:
+                self._delivered[:0] = done
+                raise
+        if not let_go:
+            self._cursor.pop(streaming_id, None)  # recorded above: read on from the oldest pending message
+        return let_go
 
     async def _failed(self, stream: Stream, entry: OutboxEntry, failure: DeliveryFailed) -> bool:
         """Records the failure; True when the message is to be tried again (after a backoff)."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 VERSION = 3
 
-# Tables a state snapshot (`parley export`) leaves out: the token secret, and ClientToken records, whose
-# stored responses hold ParticipantTokens. Every other table is exported and imported as it is.
-NOT_EXPORTED = frozenset({"meta", "idempotency"})
+# Tables a state snapshot (`parley export`) leaves out: the token secret (and the shared virtual clock), ClientToken
+# records, whose stored responses hold ParticipantTokens, and the nodes' leases. Every other table is exported and
+# imported as it is.
+NOT_EXPORTED = frozenset({"meta", "idempotency", "leases"})
 
 STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -89,4 +90,7 @@ STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS stream_outbox_stream ON stream_outbox (streaming_id, state, seq)",
     # expired ClientToken records are swept by expiry (sql_repo.SWEEP_EVERY)
     "CREATE INDEX IF NOT EXISTS idempotency_expires ON idempotency (expires)",
+    # several nodes: which node holds a flow run or a stream's delivery (`flow:<contact>`, `stream:<id>`) and
+    # until when (epoch seconds, wall time even under a virtual clock: a node's death is measured in real time)
+    "CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires REAL NOT NULL)",
 )

@@ -26,6 +26,7 @@ from parley.chat.model import (
 )
 from parley.store.codec import dump, load
 from parley.store.dialect import Db, Dialect
+from parley.store.sql_leases import SqlLeases
 from parley.store.sql_streams import SqlStreams
 from parley.store.sql_tables import SqlTables
 
@@ -45,9 +46,9 @@ class Lookups:
         return self.count % SWEEP_EVERY == 0
 
 
-class SqlRepo(SqlStreams, SqlTables):
-    """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory`, the streams' `Outbox`
-    and the snapshots' `Records` come from the bases."""
+class SqlRepo(SqlStreams, SqlTables, SqlLeases):
+    """The chat's records (the `Repo` and `Idempotency` ports); the admin's `Inventory`, the streams' `Outbox`,
+    the snapshots' `Records` and the nodes' `Leases` come from the bases."""
 
     def __init__(self, db: Db, dialect: Dialect | None = None, lookups: Lookups | None = None) -> None:
         """`lookups` counts idempotency lookups across the repositories of one store (a PostgreSQL store
@@ -195,13 +196,15 @@ class SqlRepo(SqlStreams, SqlTables):
             )
 
     def count_active_contacts(self, scope: Scope, instance_id: str, channel: str, now: datetime, cap: int) -> int:
+        """Active contacts, counted no further than `cap` (the quota it is compared with): an index range of at
+        most `cap` entries, however many chats the instance holds."""
         self._dialect.guard(f"active\x1f{scope.account}\x1f{scope.region}\x1f{instance_id}\x1f{channel}")
         row = self._db.execute(
             "SELECT COUNT(*) FROM (SELECT 1 FROM contacts WHERE account=? AND region=? AND instance_id=?"
             " AND channel=? AND active=1 AND scheduled_end>? LIMIT ?) AS capped",
             (scope.account, scope.region, instance_id, channel, now.timestamp(), cap),
         ).fetchone()
-        return int(row[0])
+        return max(0, min(cap, int(row[0] or 0)))
 
     def active_contacts(self, scope: Scope, instance_id: str) -> list[Contact]:
         rows = self._db.execute(

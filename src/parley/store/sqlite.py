@@ -1,10 +1,13 @@
 """The SQLite store: units of work over the `Repo` port.
 
 In memory (no data directory), a unit of work runs inline on the event loop: there is no disk
-to wait for, and running it inline makes every unit atomic with respect to the others.
+to wait for, and running it inline makes every unit atomic with respect to the others. `parley serve`
+keeps its in-memory state in store/memory/ instead (no SQL, no JSON); SQLite in memory stays as the
+reference the store tests hold that store to, and for tests that want SQL without a file.
 
 Durable (`--data-dir`), every writing unit goes to ONE writer thread, which drains whatever is
-queued, runs each unit in its own SAVEPOINT, and commits the batch once (WAL, synchronous=FULL):
+queued, runs each unit in its own SAVEPOINT (a lone unit needs none: the batch is that unit), and commits
+the batch once (WAL, synchronous=FULL):
 group commit, so an fsync is shared by every request in the batch. A response is sent only after
 its batch has committed. Read-only units run inline on a second connection (WAL readers never
 wait for the writer).
@@ -183,9 +186,13 @@ class SqliteStore:
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for unit, future in batch:
-                outcomes.append((future, *self._run_in_savepoint(conn, unit)))
-            conn.execute("COMMIT")
+            if len(batch) == 1:  # a lone unit needs no SAVEPOINT: if it fails, the whole batch rolls back
+                outcomes.append((batch[0][1], *self._run_alone(conn, batch[0][0])))
+            else:
+                for unit, future in batch:
+                    outcomes.append((future, *self._run_in_savepoint(conn, unit)))
+            if conn.in_transaction:
+                conn.execute("COMMIT")
         except BaseException as exc:  # the batch is lost as a whole: every caller learns it
             log.exception("group commit failed")
             if conn.in_transaction:
@@ -193,6 +200,13 @@ class SqliteStore:
             outcomes = [(future, None, exc) for _, future in batch]
         # One wake-up of the event loop per batch, not per request.
         batch[0][1].get_loop().call_soon_threadsafe(_deliver, outcomes)
+
+    def _run_alone(self, conn: sqlite3.Connection, unit: Unit[Any]) -> tuple[Any, BaseException | None]:
+        try:
+            return unit(self._repo), None
+        except Exception as exc:
+            conn.execute("ROLLBACK")
+            return None, exc
 
     def _run_in_savepoint(self, conn: sqlite3.Connection, unit: Unit[Any]) -> tuple[Any, BaseException | None]:
         conn.execute("SAVEPOINT unit")

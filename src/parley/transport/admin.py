@@ -28,6 +28,7 @@ from parley.clock import Clock, VirtualClock, parse_duration, parse_instant
 from parley.outbound.lambdas import Invocation, LambdaInvoker
 from parley.protocol.restjson import iso_ms
 from parley.services.admin import ROLES, AdminService
+from parley.services.cluster import Cluster, Message
 from parley.services.snapshots import SnapshotError, SnapshotService
 from parley.timers import Deadlines
 from parley.transport.admin_input import BadInput, choose, known_keys, number, optional_text, whole
@@ -133,6 +134,7 @@ class Admin:
         snapshots: SnapshotService,
         config: Mapping[str, Any],
     ) -> None:
+        self.cluster: Cluster | None = None  # several nodes: the shared clock (app.py sets it)
         self._snapshots = snapshots
         self._config = config
         self._started = time.monotonic()
@@ -220,7 +222,13 @@ class Admin:
 
     # -- health ------------------------------------------------------------------------------------
     async def _health(self, request: AdminRequest) -> Answer:
-        answer = {"status": "ok", "version": __version__, "uptime": round(time.monotonic() - self._started, 3)}
+        answer: dict[str, Any] = {
+            "status": "ok",
+            "version": __version__,
+            "uptime": round(time.monotonic() - self._started, 3),
+        }
+        if self.cluster is not None:
+            answer["node"] = self.cluster.node  # the name this node holds leases under
         if self._streams is not None:
             answer["streams"] = await self._streams.health()
         return 200, answer
@@ -241,6 +249,17 @@ class Admin:
         if self._streams is not None:
             answer["removed"]["snsMessages"] = self._streams.reset(wanted)
         return 200, answer
+
+    def forget_reset(self, message: Message) -> None:
+        """Another node reset a selection: this node drops what it holds in memory for it (timers, stream workers
+        and captures, Lambda invocation records; the sockets were closed through the bus)."""
+        wanted = Selection(message.get("account"), message.get("region"), message.get("instance"))
+        contacts = [(Scope(account, region), contact) for account, region, contact in message["contacts"]]
+        self._actions.forget(contacts, close_sockets=False)
+        if self._lambdas is not None and wanted == Selection():
+            self._lambdas.clear_records()
+        if self._streams is not None:
+            self._streams.reset(wanted)
 
     async def _state(self, request: AdminRequest) -> Answer:
         wanted = selection(request.query, ("account", "region", "instance", "contact"), "state")
@@ -386,6 +405,8 @@ class Admin:
         return {"now": iso_ms(self._clock.now()), "virtual": self._clock.virtual}
 
     async def _read_clock(self, request: AdminRequest) -> Answer:
+        if self.cluster is not None:
+            await self.cluster.sync_clock()
         return 200, self._clock_state()
 
     async def _move_clock(self, request: AdminRequest) -> Answer:
@@ -399,11 +420,17 @@ class Admin:
             raise BadInput('Give one of {"advance":"PT90S"} or {"set":"<ISO-8601 instant>"}')
         try:
             if moment is not None:
-                self._clock.set(parse_instant(str(moment)))
+                delta, instant = None, parse_instant(str(moment))
             elif isinstance(advance, int | float) and not isinstance(advance, bool):
-                self._clock.advance(timedelta(seconds=advance))
+                delta, instant = timedelta(seconds=advance), None
             else:
-                self._clock.advance(parse_duration(str(advance)))
+                delta, instant = parse_duration(str(advance)), None
+            if self.cluster is not None:
+                await self.cluster.move_clock(delta, instant)  # from the cluster's position, told to every node
+            elif instant is not None:
+                self._clock.set(instant)
+            else:
+                self._clock.advance(delta or timedelta(0))
         except (ValueError, OverflowError) as error:
             raise BadInput(str(error)) from None
         fired = await self._deadlines.fire_due()
