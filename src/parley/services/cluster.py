@@ -1,6 +1,7 @@
 """Several nodes sharing one store (and one bus): what each node does so that together they act as one Parley.
 
-- The sweep, every `NodeLeases.sweep_seconds` on every node: the virtual clock is read back from the store,
+- The sweep, every `NodeLeases.sweep_seconds` on every node that shares the store with another (a lone
+  durable node only keeps its `node:` lease and the clock): the virtual clock is read back from the store,
   the deadlines of live contacts overdue by more than a lease's life are checked here (their node died with
   the timer), and the flow runs that are due and held by no node are resumed. Every check is a level-
   triggered unit of work, so a check that another node also ran finds nothing to do and emits nothing.
@@ -33,6 +34,7 @@ from parley.services.leases import NodeLeases
 log = logging.getLogger("parley.cluster")
 Message = dict[str, Any]
 CLOCK_KEY = "clock"  # meta: the virtual clock's position, ISO-8601
+NODE_LEASE = "node:"  # a lease per node, renewed at its sweeps: the others know it shares the store
 
 
 class Control(Protocol):
@@ -89,6 +91,7 @@ class Cluster:
         self._control.listen(self._heard)
         self.on("clock", lambda message: self._spawn(self.sync_clock()))
         await self.sync_clock()
+        await self._others()  # nodes already running see this one at their next sweep
         self._task = asyncio.get_running_loop().create_task(self._sweeping(), name="cluster-sweep")
 
     async def stop(self) -> None:
@@ -193,8 +196,23 @@ class Cluster:
 
     async def sweep(self) -> None:
         await self.sync_clock()
+        if not await self._others():
+            return
         await self.overdue()
         await self._flows.sweep()
+
+    async def _others(self) -> bool:
+        """Whether another node shares the store, or did and died (its `node:` row outlives it; a node that
+        stops cleanly gives it up). This node's own row is renewed at every sweep, so the others see it. A
+        lone node has no one whose timers or runs could need taking over (at start it re-arms its own), so it
+        skips the scans, which read every live chat."""
+        own = NODE_LEASE + self.node
+
+        def unit(repo: UnitOfWork) -> bool:
+            self._leases.claim_in(repo, own)
+            return any(name != own for name in repo.held_leases(NODE_LEASE, 0.0))
+
+        return await self._store.run(unit)
 
     async def overdue(self) -> int:
         """Checks the live contacts whose next deadline passed more than a lease's life ago (the node that
