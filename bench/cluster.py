@@ -145,7 +145,7 @@ def deployment(key: str, args: argparse.Namespace, folder: Path) -> Iterator[Run
         if kind == "pg":
             flags += ["--store", stack.enter_context(database(args.postgres)), "--redis-url", args.redis]
         elif kind == "sqlite":
-            flags += ["--data-dir", str(folder / "data")]
+            flags += ["--data-dir", str(folder / f"data-{secrets.token_hex(4)}")]  # a fresh one each time
         ports = [free_port() for _ in range(size)]
         log = stack.enter_context((folder / f"{key}.log").open("wb"))
         nodes = [subprocess.Popen([*NODE, "--port", str(p), *flags], stdout=log, stderr=log) for p in ports]
