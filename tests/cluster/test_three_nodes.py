@@ -63,8 +63,12 @@ def bot_socket_elsewhere(nodes: Cluster, cp: Any, token: str, contact_id: str) -
         before = collections.Counter(socket_nodes(nodes, contact_id))
         url = cp.create_participant_connection(ParticipantToken=token, Type=["WEBSOCKET"])["Websocket"]["Url"]
         sock = ItemSocket(url)
-        after = collections.Counter(socket_nodes(nodes, contact_id))
-        landed = next(iter((after - before).elements()))
+
+        def new_subscribes(before: collections.Counter[str] = before) -> list[str]:
+            return list((collections.Counter(socket_nodes(nodes, contact_id)) - before).elements())
+
+        # the ack can reach the socket before the node's log line reaches this process
+        landed = wait_until(new_subscribes, 10, "the bot's subscribe in a node's log")[0]
         if landed not in customer_nodes:
             return sock, landed
         sock.close()
