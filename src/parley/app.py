@@ -10,7 +10,6 @@ from typing import Any
 
 from parley.bus.memory import MemoryBus
 from parley.bus.port import Bus
-from parley.bus.redis import RedisBus
 from parley.chat.model import Scope, Selection
 from parley.chat.tokens import TokenSigner
 from parley.clock import Clock, SystemClock, VirtualClock
@@ -43,7 +42,6 @@ from parley.services.upgrade import upgrade_stored_instances
 from parley.settings import Settings, SettingsError, effective, is_loopback_host
 from parley.store.memory.store import MemoryStore
 from parley.store.port import Store
-from parley.store.postgres import PostgresStore, StoreUnavailable
 from parley.store.sqlite import SqliteStore
 from parley.timers import FLOW, Deadlines
 from parley.transport.access_log import AccessLog
@@ -78,6 +76,8 @@ def _store(settings: Settings) -> Store:
             "--store is set without --redis-url: Parley assumes a single node. Several nodes on one database"
             " need --redis-url, or items written on one node never reach the sockets held by another"
         )
+    from parley.store.postgres import PostgresStore, StoreUnavailable  # psycopg: imported only when used
+
     try:
         return PostgresStore(settings.store)
     except StoreUnavailable as error:
@@ -139,6 +139,8 @@ def _bus(settings: Settings, store: Store) -> Bus:
     id: the same on every node of one database, different between clusters sharing a Redis."""
     if not settings.redis_url:
         return MemoryBus()
+    from parley.bus.redis import RedisBus  # redis-py: imported only when used
+
     return RedisBus(settings.redis_url, f"parley:{store.cluster_id()}:")
 
 
