@@ -217,10 +217,22 @@ class MemoryChats(MemoryCatalog):
         self._lookups += 1
         instant = now.timestamp()
         if self._lookups % SWEEP_EVERY == 0:
-            for stale in [k for k, (_, _, expires) in self.idempotency.items() if expires <= instant]:
-                self._drop(self.idempotency, stale)
+            self._sweep_idempotency(instant)
         found = self.idempotency.get((scope.account, scope.region, key))
         return (found[0], found[1]) if found is not None and found[2] > instant else None
+
+    def _sweep_idempotency(self, instant: float) -> None:
+        """Deletes the expired records from the oldest on, stopping at the first live one: records are kept in
+        the order they were written and live one TTL each, so that is expiry order (a rewritten record keeps
+        its place, and may hold back the expired ones behind it until it expires too: a lookup checks the
+        expiry anyway). Scanning every record at every sweep cost 6 % of CreateParticipant at 90,000 records."""
+        stale = []
+        for key, (_, _, expires) in self.idempotency.items():
+            if expires > instant:
+                break
+            stale.append(key)
+        for key in stale:
+            self._drop(self.idempotency, key)
 
     def put_idempotent(self, scope: Scope, key: str, fingerprint: str, response: str, expires: datetime) -> None:
         record: TokenRecord = (fingerprint, response, expires.timestamp())
