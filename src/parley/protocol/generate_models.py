@@ -1,6 +1,8 @@
 """Writes protocol/models/SERVICE.json from botocore's models: `python -m parley.protocol.generate_models`.
 
 Serving reads those files instead of importing botocore and parsing its models (~150 ms of start-up).
+They are derived from the installed botocore, so they are not kept in git: `make` writes them after installing,
+and a start that finds none writes them itself (protocol/spec.py).
 They hold every operation and shape of both services as botocore has them, minus the documentation.
 tests/unit/protocol/test_generated_models.py fails when botocore's models no longer give the same files.
 """

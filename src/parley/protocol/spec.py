@@ -1,5 +1,6 @@
 """The `connect` and `connectparticipant` service models, read from protocol/models/ (generated from botocore's
-by protocol/generate_models.py and checked against them by a test), so serving imports no botocore.
+by protocol/generate_models.py when `make` installs, or at the first start without them, and checked against
+botocore's by a test; they are not kept in git), so serving imports no botocore.
 
 It turns each operation into an `OperationSpec`: where every input member lives on the wire, which member
 is the idempotency token, which error a validation failure becomes. `Shape` answers what Parley reads of
@@ -8,8 +9,10 @@ botocore's shapes, computed as botocore computes it. Nothing here knows about ch
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -173,8 +176,28 @@ class Shapes:
 
 @functools.cache
 def _description(service: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((MODELS / f"{service}.json").read_bytes())
+    path = MODELS / f"{service}.json"
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        text = _generate(service, path)
+    data: dict[str, Any] = json.loads(text)
     return data
+
+
+def _generate(service: str, path: Path) -> bytes:
+    """No generated file (a checkout before `make`, which writes them, or an install without them): build it
+    from botocore's model now (about 150 ms, once) and keep it for the next start where the package directory
+    is writable (written aside, then moved into place, so another process never reads half of it)."""
+    from parley.protocol.generate_models import generated
+
+    text = generated(service).encode()
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(exist_ok=True)
+        aside = path.with_name(f".{path.name}.{os.getpid()}")
+        aside.write_bytes(text)
+        os.replace(aside, path)
+    return text
 
 
 @functools.cache

@@ -1,4 +1,5 @@
-"""protocol/models/*.json are botocore's models less their documentation, and the shapes Parley builds from
+"""protocol/models/*.json (written by `make`, or by the first start that finds none; not kept in git) are
+botocore's models less their documentation, and the shapes Parley builds from
 them answer as botocore's do. A botocore upgrade that changes a model fails here: regenerate the files with
 `python -m parley.protocol.generate_models` and review the difference."""
 
@@ -19,6 +20,7 @@ SERVICES = sorted(API_VERSIONS)
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_the_generated_file_is_what_botocore_gives(service: str) -> None:
+    load_operations(service)  # reads the file, writing it first if it is missing
     assert path_of(service).read_text(encoding="utf-8") == generated(service), (
         f"{path_of(service).name} differs from botocore's model: run python -m parley.protocol.generate_models"
     )
