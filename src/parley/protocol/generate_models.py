@@ -40,6 +40,7 @@ def path_of(service: str) -> Path:
 
 
 def main() -> int:
+    MODELS.mkdir(exist_ok=True)  # not in git: a fresh checkout has no such directory
     for service in sorted(API_VERSIONS):
         path_of(service).write_text(generated(service), encoding="utf-8")
         print(f"wrote {path_of(service)}")
