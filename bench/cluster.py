@@ -36,13 +36,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import uvloop
 
 from chatload import INSTANCE, HttpPool, build_fleet, parley_tokens
 from latency import percentiles, phase, raise_fd_limit
 from run import RESULTS, BenchError, cpu_seconds, free_port, git
+from store_units import fresh_database
 
 NODE = [sys.executable, "-m", "parley", "serve", "--quota-active-chats", "0", "--quota-instances", "0"]
 NODE += ["--log-level", "warning", "--bot-connect-timeout", "0"]  # no background removals during the run
@@ -104,21 +104,6 @@ def spent(before: dict[str, float], after: dict[str, float], requests: int) -> d
     return {part: round((after[part] - before[part]) / requests * 1e6, 1) for part in before}
 
 
-@contextlib.contextmanager
-def database(base: str) -> Iterator[str]:
-    import psycopg
-
-    name = f"parley_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(base, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(base)
-    try:
-        yield urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-    finally:
-        with psycopg.connect(base, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def healthy(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_parley/health", timeout=2) as response:
@@ -143,7 +128,7 @@ def deployment(key: str, args: argparse.Namespace, folder: Path) -> Iterator[Run
         balancer = free_port()
         flags = ["--public-url", f"http://127.0.0.1:{balancer}"]
         if kind == "pg":
-            flags += ["--store", stack.enter_context(database(args.postgres)), "--redis-url", args.redis]
+            flags += ["--store", stack.enter_context(fresh_database(args.postgres)), "--redis-url", args.redis]
         elif kind == "sqlite":
             flags += ["--data-dir", str(folder / f"data-{secrets.token_hex(4)}")]  # a fresh one each time
         ports = [free_port() for _ in range(size)]

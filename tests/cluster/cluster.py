@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -22,12 +21,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.backing import postgres_url, redis_url
+from tests.backing import redis_url
 from tests.conftest import RunningParley, start_parley
+from tests.store.backends import fresh_postgres_database
 
 HAPROXY_CONFIG = """\
 global
@@ -67,23 +66,6 @@ def haproxy_binary() -> str:
             pytest.fail(problem + " (PARLEY_REQUIRE_SERVICES=1)")
         pytest.skip(problem)
     return found
-
-
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    """A new PostgreSQL database on the test server; its URL. Dropped afterwards."""
-    import psycopg
-
-    base = postgres_url()
-    name = f"parley_cluster_{secrets.token_hex(6)}"
-    with psycopg.connect(base, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(base)
-    try:
-        yield urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-    finally:
-        with psycopg.connect(base, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass
@@ -186,7 +168,7 @@ def cluster(
     """`size` nodes on a fresh database and one Redis, behind HAProxy; all stopped afterwards."""
     haproxy_binary()
     redis = redis_url()
-    with fresh_database() as database:
+    with fresh_postgres_database() as database:
         balancer = free_port()
         public = f"http://127.0.0.1:{balancer}"
         common = ("--store", database, "--redis-url", redis, "--public-url", public, "--log-level", "info", *args)
