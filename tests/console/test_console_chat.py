@@ -181,6 +181,42 @@ def test_an_agent_answers_several_chats_at_once(browser: Any, server: RunningPar
     agent.context.close()
 
 
+def test_a_chat_that_connects_late_leaves_the_focus_where_the_agent_types(browser: Any, server: RunningParley) -> None:
+    """Accepting a chat connects it in the background; the agent meanwhile writes in another chat. When the new
+    chat is ready it must not take the focus, or the Enter meant for the first chat goes to the new one."""
+    connect = client("connect", server.url)
+    participant = client("connectparticipant", server.url)
+    setup = make_instance(connect)
+    contacts = {}
+    for name in ("Dee", "Eli"):
+        started = connect.start_chat_contact(
+            InstanceId=setup.instance_id, ContactFlowId=setup.flow_id, ParticipantDetails={"DisplayName": name}
+        )
+        participant.create_participant_connection(
+            ParticipantToken=started["ParticipantToken"], Type=["CONNECTION_CREDENTIALS"], ConnectParticipant=True
+        )
+        contacts[name] = started["ContactId"]
+    agent = open_page(browser, server, "agent")
+    accept(agent, contacts["Dee"], "Ann")
+    dee = agent.get_by_role("region", name="Chat with Dee")
+    expect(dee.get_by_label("Chat state")).to_have_text("Connected")
+    slow = {"match": {"service": "connectparticipant", "operation": "CreateParticipantConnection"}, "times": 1}
+    rule = _admin(server, "POST", "faults", {**slow, "latencyMs": 1500})
+    try:
+        accept(agent, contacts["Eli"], "Ann")
+        dee.get_by_label("Message").fill("Still with you, Dee")
+        eli = agent.get_by_role("region", name="Chat with Eli")
+        expect(eli.get_by_label("Chat state")).to_have_text("Connected")
+        expect(dee.get_by_label("Message")).to_be_focused()
+        agent.keyboard.press("Enter")
+        expect(dee.get_by_role("log")).to_contain_text("Still with you, Dee")
+        expect(eli.get_by_role("log")).not_to_contain_text("Still with you")
+    finally:
+        _admin(server, "DELETE", f"faults/{rule['id']}")
+    assert agent.errors == []  # type: ignore[attr-defined]
+    agent.context.close()
+
+
 def contact_page(page: Page, contact_id: str, artifacts: Path) -> None:
     """The contact's page: the transcript as a chat, participants, its requests; optional views say so."""
     page.get_by_role("link", name="Contacts").click()

@@ -26,6 +26,13 @@ function queuesOf(data) {
   }));
 }
 
+// Whether the agent is typing in another field now: a chat that finishes connecting must not take the focus
+// (and the next key press) from a message being written in another chat.
+function typingElsewhere(view) {
+  const active = document.activeElement;
+  return Boolean(active && active.matches("input, textarea") && !view.element.contains(active));
+}
+
 class Workspace {
   constructor() {
     this.chats = new Map(); // contact id -> ChatView
@@ -84,7 +91,7 @@ class Workspace {
       this.desk.prepend(view.element);
       this.problem.textContent = "";
       await view.start();
-      view.input.focus();
+      if (!typingElsewhere(view)) view.input.focus();
     } catch (error) {
       this.problem.textContent = `Accept failed: ${error.code ? error.code + ": " : ""}${error.message}`;
     }
