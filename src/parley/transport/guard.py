@@ -195,6 +195,14 @@ class GuardedHttp(HttpToolsProtocol):
         if self._in_head and self._head_bytes > self.limits.max_target_bytes + self.limits.max_header_bytes:
             self._refuse(ServiceError("ValidationError", 431, "The request head is too large"))
 
+    def timeout_keep_alive_handler(self) -> None:
+        # A connection whose next request head has begun is not idle: that head's own deadline answers it with
+        # a 408. The keep-alive timer can come due in the same millisecond and fire first (the head's timer is
+        # moved lazily, so it was started later), which would close the connection without a word.
+        if self._head_started and self._due is not None:
+            return
+        super().timeout_keep_alive_handler()
+
     def handle_websocket_upgrade(self) -> None:
         self._stop_timer()  # the WebSocket protocol owns the connection from here
         super().handle_websocket_upgrade()
