@@ -135,6 +135,22 @@ def instance_deleted_or_flow_added(repo: UnitOfWork, new_id: str) -> bool:
     return True
 
 
+def instance_deleted_or_chat_started(repo: UnitOfWork, new_id: str) -> bool:
+    """One node deletes the instance (ending its active chats first, as DeleteInstance does) while the other
+    starts a chat in it: the chat is refused or ended with the instance, never left active in a deleted one."""
+    if repo.get_instance(SCOPE, INSTANCE) is None:
+        return False
+    if new_id.startswith("n0"):
+        for contact in repo.active_contacts(SCOPE, INSTANCE):
+            contact.ended_at = NOW
+            repo.put_contact(SCOPE, contact)
+        repo.delete_instance(SCOPE, INSTANCE)
+    else:
+        repo.hold_instance(SCOPE, INSTANCE)
+        repo.put_contact(SCOPE, r.contact(new_id))
+    return True
+
+
 RULES: dict[str, tuple[Check, Count]] = {
     "active-chat quota": (active_chats, lambda repo: len(repo.active_contacts(SCOPE, INSTANCE))),
     "instance quota": (instances, lambda repo: repo.count_instances(SCOPE)),
@@ -155,6 +171,15 @@ def test_a_flow_added_while_another_node_deletes_its_instance_is_not_left_behind
     flows = asyncio.run(two_nodes[1].read(lambda repo: repo.list_flows(SCOPE, INSTANCE, frozenset(), None, 10)))
     assert asyncio.run(two_nodes[1].read(lambda repo: repo.get_instance(SCOPE, INSTANCE))) is None
     assert flows.items == []
+
+
+def test_a_chat_started_while_another_node_deletes_its_instance_is_not_left_active(
+    two_nodes: tuple[PostgresStore, PostgresStore],
+) -> None:
+    asyncio.run(two_nodes[0].run(lambda repo: repo.put_instance(SCOPE, r.instance())))
+    _race(two_nodes, instance_deleted_or_chat_started)
+    assert asyncio.run(two_nodes[1].read(lambda repo: repo.get_instance(SCOPE, INSTANCE))) is None
+    assert asyncio.run(two_nodes[1].read(lambda repo: repo.active_contacts(SCOPE, INSTANCE))) == []
 
 
 @pytest.mark.parametrize("rule", sorted(RULES))

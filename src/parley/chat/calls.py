@@ -51,6 +51,7 @@ def start_call(repo: Repo, scope: Scope, spec: NewCall, now: datetime, ids: IdSo
     _check_references(spec.references)
     if spec.related_contact_id:
         find_contact(repo, scope, flow.instance_id, spec.related_contact_id)
+    repo.hold_instance(scope, flow.instance_id)
     contact = Contact(
         id=ids(),
         instance_id=flow.instance_id,

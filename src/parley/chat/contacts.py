@@ -152,6 +152,7 @@ def start_chat(repo: Repo, scope: Scope, spec: NewChat, now: datetime, ids: IdSo
     if spec.streaming_endpoint:
         streams.check_topic(spec.streaming_endpoint, scope)
     source = _persistent_source(repo, scope, spec, flow.instance_id, now)
+    repo.hold_instance(scope, flow.instance_id)
     _check_limits(repo, scope, flow.instance_id, now, policy)
     minutes = spec.duration_minutes or policy.default_chat_minutes
     contact = Contact(

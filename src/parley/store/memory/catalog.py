@@ -56,6 +56,9 @@ class MemoryCatalog(MemoryState):
             if key[:2] == (account, region) and row[0] == instance_id:
                 self.drop_queued(key)
 
+    def hold_instance(self, scope: Scope, instance_id: str) -> None:
+        """Units run one at a time here: nothing to hold."""
+
     def list_instances(self, scope: Scope, after: str | None, limit: int) -> Page[Instance]:
         ids = sorted(i for i in self.members(self.scope_instances, (scope.account, scope.region)) if i > (after or ""))
         ids = ids[: limit + 1]
