@@ -250,6 +250,42 @@ def test_pause_holds_a_stream_until_a_redrive_and_drop_discards() -> None:
         assert not _stream(url, paused)["paused"]
 
 
+def test_a_paused_stream_stays_held_across_a_restart_until_its_redrive(tmp_path: Path) -> None:
+    """The hold is kept with the stream in the store: a restarted node (or another node taking the stream
+    over) does not deliver past a dead message until somebody redrives it."""
+    dead_port = free_port()  # nothing listens: connection refused
+    args = (
+        *("--data-dir", str(tmp_path), "--sns", f"{DEAD_TOPIC}=http://127.0.0.1:{dead_port}/sns"),
+        *("--stream-max-attempts", "1", "--stream-on-dead", "pause", "--quota-instances", "0"),
+    )
+    first = start_parley(*args)
+    try:
+        _, _, started, (paused,) = _streamed_chat(first.url, [DEAD_TOPIC])
+        cp = participant_client(first.url)
+        customer = join(cp, started["ParticipantToken"], started["ParticipantId"], websocket=False)
+        cp.send_message(ConnectionToken=customer.connection_token, ContentType="text/plain", Content="m0")
+        wait_for(lambda: _stream(first.url, paused)["paused"], what="the stream held after a dead message")
+    finally:
+        first.stop()
+    late = Receiver().start(dead_port)
+    second = start_parley(*args)
+    try:
+        cp = participant_client(second.url)
+        cp.send_message(ConnectionToken=customer.connection_token, ContentType="text/plain", Content="m1")
+        time.sleep(1.0)
+        status = _stream(second.url, paused)
+        assert status["paused"] and status["counts"]["dead"] >= 1 and status["counts"]["pending"] >= 1
+        assert late.accepted == []  # still held after the restart: nothing went past the dead message
+        _post(f"{second.url}/_parley/streams/{paused}/redrive")
+        wait_for(lambda: _stream(second.url, paused)["counts"]["pending"] == 0, what="the redriven stream")
+        contents = [json.loads(r.body["Message"]).get("Content") for r in late.accepted]
+        assert [c for c in contents if c] == ["m0", "m1"]
+        assert not _stream(second.url, paused)["paused"]
+    finally:
+        second.stop()
+        late.stop()
+
+
 def test_stream_duplicate_new_opens_a_second_stream_on_the_same_topic() -> None:
     with parley.Server(stream_duplicate="new", quota_instances=0) as running:
         *_, ids = _streamed_chat(running.endpoint_url, [TOPIC, TOPIC])

@@ -272,6 +272,7 @@ class Stream:
     filter: dict[str, object] | None = None
     state: str = ACTIVE
     stopped_at: datetime | None = None
+    paused: bool = False  # PARLEY_STREAM_ON_DEAD=pause after a dead message, until a redrive (kept in the store)
 
 
 @dataclass(slots=True)

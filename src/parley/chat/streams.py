@@ -16,7 +16,7 @@ from parley.chat.errors import ActiveLimitExceeded, Invalid, NotFound
 from parley.chat.instances import require_instance
 from parley.chat.model import ACTIVE, ENDED, STOPPED, Contact, Scope, Stream
 from parley.chat.policy import IdSource, Policy
-from parley.chat.ports import Repo
+from parley.chat.ports import Repo, UnitOfWork
 
 MAX_STREAMS = 2  # "a hard limit of max 2 streaming endpoints per chat"
 TOPIC_ARN = re.compile(
@@ -133,3 +133,23 @@ def _chain_contact(repo: Repo, scope: Scope, instance_id: str, contact_id: str) 
         raise NotFound(f"Contact not found: {contact_id}")
     latest = repo.latest_in_chain(scope, contact.chain_id)
     return latest if latest is not None and latest.instance_id == contact.instance_id else contact
+
+
+def pause(repo: UnitOfWork, streaming_id: str) -> None:
+    """PARLEY_STREAM_ON_DEAD=pause: the stream is held after a dead message until a redrive. The hold is kept
+    with the stream, so a restart, or another node taking the stream over, keeps it held."""
+    found = repo.find_stream(streaming_id)
+    if found is not None and not found[1].paused:
+        found[1].paused = True
+        repo.put_stream(*found)
+
+
+def redrive(repo: UnitOfWork, streaming_id: str) -> int | None:
+    """The stream's dead messages are pending again and a held stream goes on; how many moved (None: no stream)."""
+    found = repo.find_stream(streaming_id)
+    if found is None:
+        return None
+    if found[1].paused:
+        found[1].paused = False
+        repo.put_stream(*found)
+    return repo.outbox_redrive(streaming_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from parley.chat import streams
 from parley.chat.model import OutboxEntry, Selection, Stream, StreamCounts
 from parley.chat.ports import UnitOfWork
 from parley.services.base import Store
@@ -18,7 +19,7 @@ def _when(epoch: float | None) -> datetime | None:
     return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
 
 
-def summary(stream: Stream, counts: StreamCounts, paused: bool) -> dict[str, Any]:
+def summary(stream: Stream, counts: StreamCounts) -> dict[str, Any]:
     return {
         "StreamingId": stream.id,
         "contactId": stream.contact_id,
@@ -26,7 +27,7 @@ def summary(stream: Stream, counts: StreamCounts, paused: bool) -> dict[str, Any
         "topicArn": stream.topic_arn,
         "target": kind_of(stream.target),
         "state": stream.state,
-        "paused": paused,
+        "paused": stream.paused,
         "filter": stream.filter,
         "counts": {
             "delivered": counts.delivered,
@@ -61,7 +62,7 @@ class StreamViews:
 
         found = await self._store.read(unit)
         shown = [
-            summary(s, c, self._streamer.paused(s.id))
+            summary(s, c)
             for s, c in found
             if topic in (None, s.topic_arn, s.topic_arn.rsplit(":", 1)[-1]) and state in (None, s.state)
         ]
@@ -72,7 +73,7 @@ class StreamViews:
             found = repo.find_stream(streaming_id)
             if found is None:
                 return None
-            shown = summary(found[1], repo.outbox_counts(streaming_id), self._streamer.paused(streaming_id))
+            shown = summary(found[1], repo.outbox_counts(streaming_id))
             for state, key, limit in (
                 ("pending", "pending", 1000),
                 ("dead", "dead", 1000),
@@ -84,10 +85,7 @@ class StreamViews:
         return await self._store.read(unit)
 
     async def redrive(self, streaming_id: str) -> int | None:
-        def unit(repo: UnitOfWork) -> int | None:
-            return None if repo.find_stream(streaming_id) is None else repo.outbox_redrive(streaming_id)
-
-        moved = await self._store.run(unit)
+        moved = await self._store.run(lambda repo: streams.redrive(repo, streaming_id))
         if moved is not None:
             self._streamer.resume(streaming_id)
         return moved

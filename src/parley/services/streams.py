@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from parley.chat import streams
 from parley.chat.model import Item, OutboxEntry, Scope, Selection, Stream
 from parley.chat.ports import UnitOfWork
 from parley.outbound.filter_policy import matches
@@ -66,7 +67,6 @@ class Streamer:
         self._chains: dict[str, set[str]] = {}  # chain id (a UUID) -> its streams
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
-        self._paused: set[str] = set()
         self._sweeper: asyncio.Task[None] | None = None
         # Deliveries are recorded in batches (one unit of work every FLUSH_SECONDS, not one per message):
         # until then a stream reads on from its cursor. A restart before a flush redelivers (at least once).
@@ -96,7 +96,7 @@ class Streamer:
 
     def wake(self, streaming_id: str) -> None:
         self._dirty.add(streaming_id)
-        if streaming_id in self._tasks or streaming_id in self._paused:
+        if streaming_id in self._tasks:
             return
         try:
             loop = asyncio.get_running_loop()
@@ -163,7 +163,6 @@ class Streamer:
     def forget(self) -> None:
         """After a reset: streams that are gone stop; the rest are picked up again by the sweep."""
         self._chains.clear()
-        self._paused.clear()
         self._cursor.clear()
         self._delivered.clear()
         for task in self._tasks.values():
@@ -204,14 +203,14 @@ class Streamer:
         found, entries = await self._store.read(
             lambda r: (r.find_stream(streaming_id), r.outbox_next(streaming_id, BATCH, after))
         )
-        if found is None or not entries:
-            return found is not None and streaming_id in self._dirty
+        if found is None or found[1].paused or not entries:
+            return found is not None and not found[1].paused and streaming_id in self._dirty
         scope, stream = found
         for entry in entries:
             delivered = await self._deliver(scope, stream, entry)
             self._cursor[streaming_id] = entry.seq
             if not delivered and self._settings.stream_on_dead == "pause":
-                self._paused.add(streaming_id)
+                await self._store.run(lambda repo: streams.pause(repo, streaming_id))
                 return False
             if streaming_id in self._rewind:
                 return True
@@ -292,14 +291,15 @@ class Streamer:
     async def _let_go(self, streaming_id: str) -> bool:
         """Records the deliveries and gives the lease up, in one unit, when nothing is pending (or the stream
         is paused or gone); False when messages came meanwhile, from any node: the drain goes on."""
-        lease, paused = stream_lease(streaming_id), streaming_id in self._paused
+        lease = stream_lease(streaming_id)
         async with self._flushing:
             done, self._delivered = self._delivered, []
             record = self._recording(done)
 
             def unit(repo: UnitOfWork) -> bool:
                 record(repo)
-                if not paused and repo.outbox_next(streaming_id, 1) and repo.find_stream(streaming_id):
+                found = repo.find_stream(streaming_id)
+                if found is not None and not found[1].paused and repo.outbox_next(streaming_id, 1):
                     return False
                 self._leases.release_in(repo, lease)
                 return True
@@ -349,13 +349,9 @@ class Streamer:
 
     # -- what §6 shows ----------------------------------------------------------------------------
     def resume(self, streaming_id: str) -> None:
-        """After a redrive: a paused stream goes on, from its oldest pending message."""
-        self._paused.discard(streaming_id)
+        """After a redrive (which unpaused the stream in the store): it goes on, from its oldest pending message."""
         self._rewind.add(streaming_id)
         self.wake(streaming_id)
-
-    def paused(self, streaming_id: str) -> bool:
-        return streaming_id in self._paused
 
 
 def _overflowing(streaming_id: str, limit: int) -> Callable[[UnitOfWork], int]:
