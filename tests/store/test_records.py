@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from parley.chat.flow_record import FlowRecord
 from parley.chat.model import Participant, Selection, View
 from parley.chat.ports import UnitOfWork
@@ -74,6 +76,58 @@ def test_contacts_count_as_active_until_they_end_and_chains_know_their_latest(no
     second = r.contact("c-2", NOW + timedelta(seconds=1), "c-1")
     assert node.read(lambda repo: repo.find_contact_any("c-2")) == (SCOPE, second)
     assert {c.id for _, c in node.read(lambda repo: repo.live_contacts())} == {"c-2", "c-3"}
+
+
+def test_the_active_count_follows_every_start_end_and_removal_whatever_the_instance_holds(node: Node) -> None:
+    """The quota check's count, against the contacts themselves: starts (in several instances and channels),
+    ends, an end undone, and a removal of the whole selection."""
+    ids = [f"{number:08x}-0000-4000-8000-{number:012x}" for number in range(40)]  # every last hex digit
+
+    def start(repo: UnitOfWork) -> None:
+        for contact_id in ids:
+            repo.put_contact(SCOPE, r.contact(contact_id))
+        voice = r.contact("v-1")
+        voice.channel = "VOICE"
+        repo.put_contact(SCOPE, voice)
+        elsewhere = r.contact("o-1")
+        elsewhere.instance_id = "other-instance"
+        repo.put_contact(SCOPE, elsewhere)
+
+    def counted(cap: int = 1000) -> int:
+        return node.read(lambda repo: repo.count_active_contacts(SCOPE, INSTANCE, "CHAT", NOW, cap))
+
+    node.run(start)
+    assert counted() == 40 and counted(cap=7) == 7
+
+    def end(repo: UnitOfWork) -> None:
+        for contact_id in ids[:15]:
+            ended = repo.get_contact(SCOPE, contact_id)
+            assert ended is not None
+            ended.ended_at = NOW
+            repo.put_contact(SCOPE, ended)
+            repo.put_contact(SCOPE, ended)  # written again, still ended: counted once
+
+    node.run(end)
+    assert counted() == 25
+    assert node.read(lambda repo: repo.count_active_contacts(SCOPE, INSTANCE, "VOICE", NOW, 1000)) == 1
+    assert node.read(lambda repo: repo.count_active_contacts(SCOPE, "other-instance", "CHAT", NOW, 1000)) == 1
+    node.run(lambda repo: repo.put_contact(SCOPE, r.contact(ids[0])))  # put back as it started
+    assert counted() == 26
+    assert counted() == len(node.read(lambda repo: repo.active_contacts(SCOPE, INSTANCE))) - 1  # less the voice
+
+    def fail(repo: UnitOfWork) -> None:
+        ended = repo.get_contact(SCOPE, ids[1])
+        assert ended is not None
+        repo.put_contact(SCOPE, r.contact("late-start"))
+        raise RuntimeError("the unit fails: nothing it wrote is counted")
+
+    with pytest.raises(RuntimeError):
+        node.run(fail)
+    assert counted() == 26
+    node.run(lambda repo: repo.remove(Selection(SCOPE.account, SCOPE.region, INSTANCE)))
+    assert counted() == 0
+    node.run(lambda repo: repo.put_contact(SCOPE, r.contact("after-removal")))
+    assert counted() == 1
 
 
 def test_participants_keep_their_join_order_through_updates(node: Node) -> None:

@@ -4,6 +4,7 @@ keeps its state in."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from parley.chat.ports import UnitOfWork
 from parley.settings import configure
 from parley.store.memory.store import MemoryStore
 from parley.store.sqlite import SqliteStore
-from tests.store.scenario import A, instance, run
+from tests.store.scenario import A, at, contact, instance, run
 
 
 def test_a_durable_unit_that_raises_leaves_nothing_alone_or_in_a_batch(tmp_path: Path) -> None:
@@ -37,6 +38,32 @@ def test_a_durable_unit_that_raises_leaves_nothing_alone_or_in_a_batch(tmp_path:
         assert [type(a).__name__ for a in answers] == ["NoneType", "NoneType", "NoneType", "RuntimeError"]
         listed = run(store, lambda repo: repo.list_instances(A, None, 10))
         assert [i.id for i in listed.items] == ["after", "kept0", "kept1", "kept2"]
+    finally:
+        store.close()
+
+
+def test_a_database_from_before_the_active_counts_gets_them_when_it_is_opened(tmp_path: Path) -> None:
+    """A data directory written before the counts existed (no table, no triggers) is counted once at start."""
+    store = SqliteStore(str(tmp_path))
+
+    def start(repo: UnitOfWork) -> None:
+        for n in range(10):
+            repo.put_contact(A, contact(f"c-{n}", ended_at=at(0) if n < 3 else None))
+
+    try:
+        run(store, start)
+    finally:
+        store.close()
+    [database] = [path for path in tmp_path.iterdir() if path.suffix in (".db", ".sqlite", ".sqlite3")]
+    with sqlite3.connect(database) as old:
+        for trigger in ("active_counts_added", "active_counts_changed", "active_counts_removed"):
+            old.execute(f"DROP TRIGGER {trigger}")
+        old.execute("DROP TABLE active_counts")
+    store = SqliteStore(str(tmp_path))
+    try:
+        assert run(store, lambda repo: repo.count_active_contacts(A, "i1", "CHAT", at(0), 100)) == 7
+        run(store, lambda repo: repo.put_contact(A, contact("c-new")))
+        assert run(store, lambda repo: repo.count_active_contacts(A, "i1", "CHAT", at(0), 100)) == 8
     finally:
         store.close()
 

@@ -62,9 +62,42 @@ def translated(statement: str) -> str:
     return statement
 
 
+# schema.ACTIVE_COUNTS_TABLE kept by one trigger function (SQLite's three triggers, in plpgsql); a contact
+# updated without a change to what it counts (most updates) fires nothing: the WHEN is checked first.
+_SLOT = "right({row}.id, 1)"
+ACTIVE_COUNTS_FUNCTION = f"""CREATE OR REPLACE FUNCTION parley_active_counts() RETURNS trigger LANGUAGE plpgsql
+AS $body$ BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.active = 1 THEN
+        UPDATE active_counts SET count = count - 1 WHERE account = OLD.account AND region = OLD.region
+        AND instance_id = OLD.instance_id AND channel = OLD.channel AND slot = {_SLOT.format(row="OLD")};
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.active = 1 THEN
+        INSERT INTO active_counts (account, region, instance_id, channel, slot, count) VALUES (NEW.account,
+        NEW.region, NEW.instance_id, NEW.channel, {_SLOT.format(row="NEW")}, 1)
+        ON CONFLICT ({schema.ACTIVE_COUNTS_KEY}) DO UPDATE SET count = active_counts.count + 1;
+    END IF;
+    RETURN NULL;
+END $body$"""
+ACTIVE_COUNTS_TRIGGERS = (
+    "CREATE OR REPLACE TRIGGER active_counts_added AFTER INSERT ON contacts FOR EACH ROW WHEN (NEW.active = 1)"
+    " EXECUTE FUNCTION parley_active_counts()",
+    "CREATE OR REPLACE TRIGGER active_counts_changed AFTER UPDATE ON contacts FOR EACH ROW"
+    " WHEN (OLD.active IS DISTINCT FROM NEW.active OR OLD.instance_id IS DISTINCT FROM NEW.instance_id"
+    " OR OLD.channel IS DISTINCT FROM NEW.channel) EXECUTE FUNCTION parley_active_counts()",
+    "CREATE OR REPLACE TRIGGER active_counts_removed AFTER DELETE ON contacts FOR EACH ROW WHEN (OLD.active = 1)"
+    " EXECUTE FUNCTION parley_active_counts()",
+)
+
+
 @cache
 def statements() -> tuple[str, ...]:
-    return (*(translated(statement) for statement in schema.STATEMENTS), GUARD_TABLE)
+    return (
+        *(translated(statement) for statement in schema.STATEMENTS),
+        GUARD_TABLE,
+        ACTIVE_COUNTS_FUNCTION,
+        *ACTIVE_COUNTS_TRIGGERS,
+        schema.active_counts_backfill("right(id, 1)"),
+    )
 
 
 def guard_slot(rule: str) -> int:

@@ -8,7 +8,46 @@ VERSION = 3
 # Tables a state snapshot (`parley export`) leaves out: the token secret (and the shared virtual clock), ClientToken
 # records, whose stored responses hold ParticipantTokens, and the nodes' leases. Every other table is exported and
 # imported as it is.
-NOT_EXPORTED = frozenset({"meta", "idempotency", "leases"})
+NOT_EXPORTED = frozenset({"meta", "idempotency", "leases", "active_counts"})
+
+# Active contacts (active=1) per instance and channel, so that StartChatContact's quota check reads a few rows
+# however many chats the instance holds. Triggers on `contacts` keep it (SQLITE_COUNTING here, PostgreSQL's in
+# postgres_schema.py), so every writer of contacts does: a unit, a snapshot's rows, a reset. A count is split
+# into 16 slots by the contact id's last character, so that on PostgreSQL two chats starting or ending at once
+# in one instance seldom write the same row (which would make one of the two units run again).
+ACTIVE_COUNTS_KEY = "account, region, instance_id, channel, slot"
+ACTIVE_COUNTS_TABLE = f"""CREATE TABLE IF NOT EXISTS active_counts (account TEXT NOT NULL, region TEXT NOT NULL,
+    instance_id TEXT NOT NULL, channel TEXT NOT NULL, slot TEXT NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY ({ACTIVE_COUNTS_KEY}))"""
+_SQLITE_SLOT = "substr({row}.id, -1)"
+SQLITE_COUNTING: tuple[str, ...] = (
+    f"""CREATE TRIGGER IF NOT EXISTS active_counts_added AFTER INSERT ON contacts WHEN NEW.active=1 BEGIN
+        INSERT INTO active_counts VALUES (NEW.account, NEW.region, NEW.instance_id, NEW.channel,
+        {_SQLITE_SLOT.format(row="NEW")}, 1) ON CONFLICT ({ACTIVE_COUNTS_KEY}) DO UPDATE SET count=count+1; END""",
+    f"""CREATE TRIGGER IF NOT EXISTS active_counts_changed AFTER UPDATE OF active, instance_id, channel ON contacts
+        WHEN OLD.active IS NOT NEW.active OR OLD.instance_id IS NOT NEW.instance_id
+        OR OLD.channel IS NOT NEW.channel BEGIN
+        UPDATE active_counts SET count=count-1 WHERE OLD.active=1 AND account=OLD.account AND region=OLD.region
+        AND instance_id=OLD.instance_id AND channel=OLD.channel AND slot={_SQLITE_SLOT.format(row="OLD")};
+        INSERT INTO active_counts SELECT NEW.account, NEW.region, NEW.instance_id, NEW.channel,
+        {_SQLITE_SLOT.format(row="NEW")}, 1 WHERE NEW.active=1
+        ON CONFLICT ({ACTIVE_COUNTS_KEY}) DO UPDATE SET count=count+1; END""",
+    f"""CREATE TRIGGER IF NOT EXISTS active_counts_removed AFTER DELETE ON contacts WHEN OLD.active=1 BEGIN
+        UPDATE active_counts SET count=count-1 WHERE account=OLD.account AND region=OLD.region
+        AND instance_id=OLD.instance_id AND channel=OLD.channel AND slot={_SQLITE_SLOT.format(row="OLD")}; END""",
+)
+
+
+def active_counts_backfill(slot: str) -> str:
+    """A database from before the counts gets them once: the table is empty while active contacts exist
+    (from then on the triggers keep it, and a count that drops to 0 keeps its row). `slot` is the dialect's
+    last character of `id`."""
+    return (
+        f"INSERT INTO active_counts SELECT account, region, instance_id, channel, {slot}, COUNT(*) FROM contacts"
+        f" WHERE active=1 AND NOT EXISTS (SELECT 1 FROM active_counts) GROUP BY account, region, instance_id,"
+        f" channel, {slot}"
+    )
+
 
 STATEMENTS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -90,6 +129,7 @@ STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS stream_outbox_stream ON stream_outbox (streaming_id, state, seq)",
     # expired ClientToken records are swept by expiry (sql_repo.SWEEP_EVERY)
     "CREATE INDEX IF NOT EXISTS idempotency_expires ON idempotency (expires)",
+    ACTIVE_COUNTS_TABLE,
     # several nodes: which node holds a flow run or a stream's delivery (`flow:<contact>`, `stream:<id>`) and
     # until when (epoch seconds, wall time even under a virtual clock: a node's death is measured in real time)
     "CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires REAL NOT NULL)",

@@ -202,15 +202,17 @@ class SqlRepo(SqlStreams, SqlTables, SqlLeases):
             )
 
     def count_active_contacts(self, scope: Scope, instance_id: str, channel: str, now: datetime, cap: int) -> int:
-        """Active contacts, counted no further than `cap` (the quota it is compared with): an index range of at
-        most `cap` entries, however many chats the instance holds."""
+        """Active contacts, no more than `cap` (the quota it is compared with): the count the triggers keep
+        (schema.ACTIVE_COUNTS_TABLE), less the contacts past their end that no timer has ended yet (an index
+        range, nearly always empty), however many chats the instance holds."""
         self._dialect.guard(f"active\x1f{scope.account}\x1f{scope.region}\x1f{instance_id}\x1f{channel}")
-        row = self._db.execute(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM contacts WHERE account=? AND region=? AND instance_id=?"
-            " AND channel=? AND active=1 AND scheduled_end>? LIMIT ?) AS capped",
-            (scope.account, scope.region, instance_id, channel, now.timestamp(), cap),
+        key = (scope.account, scope.region, instance_id, channel)
+        where = "account=? AND region=? AND instance_id=? AND channel=?"
+        kept = self._db.execute(f"SELECT COALESCE(SUM(count), 0) FROM active_counts WHERE {where}", key).fetchone()
+        late = self._db.execute(
+            f"SELECT COUNT(*) FROM contacts WHERE {where} AND active=1 AND scheduled_end<=?", (*key, now.timestamp())
         ).fetchone()
-        return max(0, min(cap, int(row[0] or 0)))
+        return max(0, min(cap, int(kept[0]) - int(late[0])))
 
     def active_contacts(self, scope: Scope, instance_id: str) -> list[Contact]:
         rows = self._db.execute(

@@ -55,7 +55,7 @@ def _migrate(conn: sqlite3.Connection) -> frozenset[str]:
     if version > schema.VERSION:
         raise RuntimeError(f"the database schema is version {version}; this Parley knows {schema.VERSION}")
     before = _tables(conn)
-    for statement in schema.STATEMENTS:
+    for statement in (*schema.STATEMENTS, *schema.SQLITE_COUNTING, schema.active_counts_backfill("substr(id, -1)")):
         conn.execute(statement)
     conn.execute(f"PRAGMA user_version={schema.VERSION}")
     return frozenset(_tables(conn) - before)
