@@ -78,14 +78,22 @@ AS $body$ BEGIN
     END IF;
     RETURN NULL;
 END $body$"""
-ACTIVE_COUNTS_TRIGGERS = (
-    "CREATE OR REPLACE TRIGGER active_counts_added AFTER INSERT ON contacts FOR EACH ROW WHEN (NEW.active = 1)"
-    " EXECUTE FUNCTION parley_active_counts()",
-    "CREATE OR REPLACE TRIGGER active_counts_changed AFTER UPDATE ON contacts FOR EACH ROW"
-    " WHEN (OLD.active IS DISTINCT FROM NEW.active OR OLD.instance_id IS DISTINCT FROM NEW.instance_id"
-    " OR OLD.channel IS DISTINCT FROM NEW.channel) EXECUTE FUNCTION parley_active_counts()",
-    "CREATE OR REPLACE TRIGGER active_counts_removed AFTER DELETE ON contacts FOR EACH ROW WHEN (OLD.active = 1)"
-    " EXECUTE FUNCTION parley_active_counts()",
+_TRIGGERS = (
+    ("active_counts_added", "AFTER INSERT ON contacts FOR EACH ROW WHEN (NEW.active = 1)"),
+    (
+        "active_counts_changed",
+        "AFTER UPDATE ON contacts FOR EACH ROW WHEN (OLD.active IS DISTINCT FROM NEW.active"
+        " OR OLD.instance_id IS DISTINCT FROM NEW.instance_id OR OLD.channel IS DISTINCT FROM NEW.channel)",
+    ),
+    ("active_counts_removed", "AFTER DELETE ON contacts FOR EACH ROW WHEN (OLD.active = 1)"),
+)
+# Created only where missing: CREATE [OR REPLACE] TRIGGER locks `contacts` against writes, which a node
+# starting beside serving ones must not do at every start.
+ACTIVE_COUNTS_TRIGGERS = tuple(
+    f"DO $body$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '{name}'"
+    f" AND tgrelid = 'contacts'::regclass) THEN CREATE TRIGGER {name} {when}"
+    f" EXECUTE FUNCTION parley_active_counts(); END IF; END $body$"
+    for name, when in _TRIGGERS
 )
 
 
