@@ -9,14 +9,17 @@ Leases last one second here (--lease-ttl 1), so a takeover comes within about 1.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from tests.backing import redis_url
@@ -270,6 +273,37 @@ def test_the_timers_of_a_killed_node_fire_on_the_other_and_a_clock_move_is_seen_
     wait_for(lambda: bool(state(b, contact_id)["endedAt"]), timeout=10, what="B ending the chat A armed")
     events = [i["contentType"] for i in state(b, contact_id)["transcript"] if i["type"] == "EVENT"]
     assert events.count("application/vnd.amazonaws.connect.event.chat.ended") == 1
+
+
+@pytest.mark.parametrize("nodes", [("--flows", "off", *VIRTUAL)], indirect=True)
+def test_a_killed_node_is_adopted_then_forgotten_and_the_timers_it_armed_fire_on_the_survivor(
+    nodes: tuple[RunningParley, RunningParley], shared: tuple[str, ...]
+) -> None:
+    """Once the dead node's row has lapsed for a lease's life, the survivor arms what only the dead node had
+    armed and forgets the row, so a survivor left alone stops sweeping, and a deadline far in the future still
+    fires (here the chat's expiry, 25 hours on)."""
+    a, b = nodes
+    connect_a = client("connect", a.url, KEY)
+    setup = make_instance(connect_a)
+    contact_id = start_chat(connect_a, setup)["ContactId"]  # only A ever touches it: only A armed its expiry
+    dead, alive = ok(a.url, "GET", "health")["node"], ok(b.url, "GET", "health")["node"]
+    assert {f"node:{dead}", f"node:{alive}"} <= node_rows(shared)
+    kill(a)
+    wait_for(lambda: f"node:{dead}" not in node_rows(shared), timeout=15, what="B forgetting the dead node")
+    assert f"node:{alive}" in node_rows(shared)
+    assert "cluster.adopt" in "\n".join(b.lines)
+    ok(b.url, "POST", "clock", {"advance": "PT25H"})
+    wait_for(lambda: bool(state(b, contact_id)["endedAt"]), timeout=10, what="B ending the chat A armed")
+
+
+def node_rows(shared: tuple[str, ...]) -> set[str]:
+    """The `node:` leases in the shared store, read straight from it."""
+    query = "SELECT name FROM leases WHERE name LIKE 'node:%'"
+    if shared[0] == "--data-dir":
+        with contextlib.closing(sqlite3.connect(Path(shared[1]) / "parley.sqlite3")) as db:
+            return {row[0] for row in db.execute(query)}
+    with psycopg.connect(shared[1]) as db:
+        return {row[0] for row in db.execute(query)}
 
 
 def state(node: RunningParley, contact_id: str) -> dict[str, Any]:

@@ -52,6 +52,7 @@ class Deadlines(Protocol):
 
 class FlowSweep(Protocol):
     async def sweep(self) -> int: ...
+    async def resume_all(self) -> None: ...
 
 
 class Cluster:
@@ -205,34 +206,60 @@ class Cluster:
         """Whether another node shares the store, or did and died (its `node:` row outlives it; a node that
         stops cleanly gives it up). This node's own row is renewed at every sweep, so the others see it. A
         lone node has no one whose timers or runs could need taking over (at start it re-arms its own), so it
-        skips the scans, which read every live chat."""
-        own = NODE_LEASE + self.node
+        skips the scans, which read every live chat. A node dead for a lease's life beyond its row's lapse is
+        adopted (`_adopt`), and its row goes: a survivor left alone stops sweeping."""
+        own, ttl = NODE_LEASE + self.node, self._leases.ttl
 
-        def unit(repo: UnitOfWork) -> bool:
+        def unit(repo: UnitOfWork) -> tuple[bool, dict[str, str]]:
             self._leases.claim_in(repo, own)
-            return any(name != own for name in repo.held_leases(NODE_LEASE, 0.0))
+            rows = {name: holder for name, holder in repo.held_leases(NODE_LEASE, 0.0).items() if name != own}
+            recent = self._leases.held_in(repo, NODE_LEASE, lapsed_for=ttl)
+            return bool(rows), {name: holder for name, holder in rows.items() if name not in recent}
 
-        return await self._store.run(unit)
+        others, dead = await self._store.run(unit)
+        if dead:
+            await self._adopt(dead)
+        return others
+
+    async def _adopt(self, dead: dict[str, str]) -> None:
+        """Nodes whose `node:` row lapsed more than a lease's life ago: every lease they held has lapsed too
+        (each was renewed within a third of a lease's life, while its row was renewed every half), so their
+        runs and streams are anybody's. What lived only in their memory comes here, as at a restart: every
+        live contact's next deadline is armed, and every live run is looked at again (waits re-arm their
+        timers). Then their rows go. Done by every survivor that sees it: the checks are level-triggered."""
+        armed = await self._arm_deadlines(before=None)
+        await self._flows.resume_all()
+
+        def forget(repo: UnitOfWork) -> None:
+            for name, holder in dead.items():
+                repo.release_lease(name, holder)
+
+        await self._store.run(forget)
+        for name in dead:
+            log.warning("cluster.adopt node=%s: dead; its timers (%d live contacts) and runs are here", name, armed)
 
     async def overdue(self) -> int:
         """Checks the live contacts whose next deadline passed more than a lease's life ago (the node that
         armed it died); answers how many."""
-        now = self._clock.now()
-        cutoff = now - timedelta(seconds=self._leases.ttl)
-        policy = self._policy
+        return await self._arm_deadlines(before=self._clock.now() - timedelta(seconds=self._leases.ttl))
+
+    async def _arm_deadlines(self, before: datetime | None) -> int:
+        """Arms here the next deadline of every live contact (due before `before`, when given); how many."""
+        now, policy = self._clock.now(), self._policy
 
         def unit(repo: UnitOfWork) -> list[tuple[Scope, str, datetime]]:
-            late = []
+            found = []
             for scope, contact in repo.live_contacts():
                 when = conversation.next_deadline(repo, scope, contact, now, policy)
-                if when is not None and when < cutoff:
-                    late.append((scope, contact.id, when))
-            return late
+                if when is not None and (before is None or when < before):
+                    found.append((scope, contact.id, when))
+            return found
 
-        late = await self._store.read(unit)
-        for scope, contact_id, when in late:
-            log.info("deadline.takeover contact=%s: due at %s and not checked", contact_id, when.isoformat())
+        found = await self._store.read(unit)
+        for scope, contact_id, when in found:
+            if before is not None:
+                log.info("deadline.takeover contact=%s: due at %s and not checked", contact_id, when.isoformat())
             self._deadlines.arm(scope, contact_id, when)
-        if late and self._clock.virtual:
+        if found and self._clock.virtual:
             await self._deadlines.fire_due()
-        return len(late)
+        return len(found)

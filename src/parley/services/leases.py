@@ -64,8 +64,9 @@ class NodeLeases:
     def release_in(self, repo: UnitOfWork, name: str) -> None:
         repo.release_lease(name, self.node)
 
-    def held_in(self, repo: UnitOfWork, prefix: str) -> dict[str, str]:
-        return repo.held_leases(prefix, self._wall())
+    def held_in(self, repo: UnitOfWork, prefix: str, lapsed_for: float = 0.0) -> dict[str, str]:
+        """The leases under `prefix` held now, or (with `lapsed_for`) lapsed no more than that many seconds ago."""
+        return repo.held_leases(prefix, self._wall() - lapsed_for)
 
     # -- on their own ------------------------------------------------------------------------------
     async def claim(self, name: str) -> bool:
