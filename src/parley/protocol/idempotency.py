@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-
-import msgspec
 
 from parley.protocol.spec import OperationSpec, Shape
 
@@ -56,7 +55,16 @@ def fingerprint(params: dict[str, Any], token_member: str, plain: bool = False) 
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-_SORTED_JSON = msgspec.json.Encoder(order="sorted").encode
+def _load_sorted_json(value: Any) -> bytes:
+    """msgspec is loaded on first use, not at start-up; this replaces itself with its sorted encoder."""
+    global _SORTED_JSON
+    import msgspec
+
+    _SORTED_JSON = msgspec.json.Encoder(order="sorted").encode
+    return _SORTED_JSON(value)
+
+
+_SORTED_JSON: Callable[[Any], bytes] = _load_sorted_json
 _PLAIN_TYPES = frozenset({"string", "integer", "long", "boolean", "structure", "list", "map"})
 _plain_inputs: dict[tuple[str, str], bool] = {}
 

@@ -9,15 +9,12 @@ dropped. `serialize_error` writes the error wire form every SDK reads.
 from __future__ import annotations
 
 import base64
-import email.utils
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
-
-import msgspec
 
 from parley.protocol.errors import ServiceError
 from parley.protocol.spec import Member, OperationSpec, Shape
@@ -38,9 +35,28 @@ Headers = list[tuple[bytes, bytes]]
 MAX_BODY_BYTES = 8 * 1024 * 1024
 # msgspec's JSON codec, 5-10x faster than the json module on these bodies, as a fast path only: whatever it
 # refuses (NaN, 1e400, a lone surrogate, UTF-16, a BOM, malformed or too deep JSON) goes to the json module,
-# which decides exactly as before and phrases the error.
-_FAST_DECODE = msgspec.json.Decoder().decode
-_FAST_ENCODE = msgspec.json.Encoder().encode
+# which decides exactly as before and phrases the error. msgspec (~15 ms of imports) is loaded by the first
+# body either way: each function below replaces itself with msgspec's on its first call.
+
+
+def _load_decode(body: bytes) -> Any:
+    global _FAST_DECODE
+    import msgspec
+
+    _FAST_DECODE = msgspec.json.Decoder().decode
+    return _FAST_DECODE(body)
+
+
+def _load_encode(value: Any) -> bytes:
+    global _FAST_ENCODE
+    import msgspec
+
+    _FAST_ENCODE = msgspec.json.Encoder().encode
+    return _FAST_ENCODE(value)
+
+
+_FAST_DECODE: Callable[[bytes], Any] = _load_decode
+_FAST_ENCODE: Callable[[Any], bytes] = _load_encode
 
 
 def iso_ms(moment: datetime) -> str:
@@ -109,8 +125,10 @@ def _from_text(shape: Shape, text: str) -> Any:
 
 def _http_date(text: str) -> datetime | None:
     """An RFC 822 date (`Tue, 02 Jan 2024 10:00:00 GMT`): how SDKs send a header timestamp by default."""
+    from email.utils import parsedate_to_datetime  # ~10 ms of imports: loaded by the first such header
+
     try:
-        moment = email.utils.parsedate_to_datetime(text)
+        moment = parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-from html import escape
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -107,6 +106,8 @@ class AdminGate:
         await _answer(send, 303, [(b"location", f"{UI}/".encode()), (b"set-cookie", cookie.encode())], b"")
 
     async def _form(self, send: Send, status: int, problem: str) -> None:
+        from html import escape  # html.entities is a large table: loaded by the first sign-in page, not at start-up
+
         shown = f'<p role="alert">{escape(problem)}</p>' if problem else ""
         if self._token is None:
             shown = '<p role="alert">No admin token is configured: restart Parley with --admin-token.</p>'

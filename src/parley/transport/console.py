@@ -16,9 +16,7 @@ import json
 import logging
 import re
 import threading
-from importlib import resources
-from importlib.resources.abc import Traversable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote
 
 from parley.chat.errors import DomainError
@@ -29,6 +27,9 @@ from parley.transport.admin import encode
 from parley.transport.admin_input import BadInput, known_keys, optional_text
 from parley.transport.http import Receive, Send, read_body
 from parley.transport.request_log import Entry, view
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 log = logging.getLogger("parley.console")
 PREFIX = "/_parley/ui"
@@ -130,6 +131,8 @@ class FeedBus:
 
 
 def _file(name: str) -> Traversable | None:
+    from importlib import resources  # loaded by the console's first file, not at start-up
+
     candidate = resources.files("parley.web").joinpath(name)
     return candidate if candidate.is_file() else None
 

@@ -4,46 +4,33 @@ uvicorn holds a fresh connection forever until its first request, lets a request
 trickle in without end, and answers an over-long request target or malformed HTTP with plain
 text. Here every connection has a deadline for its head and its body, an over-long target or
 head is refused before it is buffered, and each refusal is the AWS JSON error shape, followed by a
-lingering close so the client reads the answer instead of a reset. A WebSocket close frame is
-queued even when the client stopped reading, a silent socket is closed, and a socket that never
-drains is cut. This module owns bytes on the wire only: it knows no operation and no chat.
+lingering close so the client reads the answer instead of a reset. The WebSocket half is
+guard_ws.py, loaded by the first upgrade. This module owns bytes on the wire only: it knows no
+operation and no chat.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
 from parley import __version__
 from parley.limits import Limits
 from parley.protocol.errors import ServiceError
 from parley.protocol.restjson import serialize_error
 from parley.transport.single_write import hold_heads
-from parley.transport.socket_sync import Gate, Inbox
 
 log = logging.getLogger("parley.guard")
 # After a refusal, what the client still sends is read and dropped until it pauses this long, for at most
 # LINGER_MAX_SECONDS in all (nginx's lingering close, smaller), so it reads our answer instead of a reset.
 LINGER_SECONDS = 2.0
 LINGER_MAX_SECONDS = 30.0
-# permessage-deflate with no context takeover either way: websockets then makes a zlib context per message and
-# frees it after, so an idle socket holds none (with takeover, 12-bit windows: ~42 KiB a socket, for ever).
-# A client must accept both parameters in the answer (RFC 7692 §7.1.1), browsers and chatjs's `ws` do.
-PER_MESSAGE_DEFLATE = ServerPerMessageDeflateFactory(
-    server_no_context_takeover=True,
-    client_no_context_takeover=True,
-    server_max_window_bits=12,
-    compress_settings={"memLevel": 5},
-)
 REASONS = {400: b"Bad Request", 408: b"Request Timeout", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
 
 
@@ -253,77 +240,29 @@ class GuardedHttp(HttpToolsProtocol):
         super().on_response_complete()
 
 
-class GuardedWebSocket(WebSocketsSansIOProtocol):
-    """uvicorn's sans-io WebSocket protocol: close frames never wait behind a stalled client, a silent
-    socket is closed (1001), and a closing socket that does not drain is cut."""
-
-    limits: ClassVar[Limits] = Limits()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.conn.available_extensions = [PER_MESSAGE_DEFLATE] if self.limits.ws_compression == "on" else []
-        self.queue = Inbox()  # type: ignore[assignment]  # uvicorn's asyncio.Queue and Event: ~4 KiB a socket
-        self.writable = Gate()  # type: ignore[assignment]
-        self.close_timeout = self.limits.ws_close_timeout
-        self._heard = time.monotonic()
-        self._idle: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
-        self._watch_idle(self.limits.ws_idle_timeout)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._idle is not None:
-            self._idle.cancel()
-        super().connection_lost(exc)
-
-    def data_received(self, data: bytes) -> None:
-        self._heard = time.monotonic()
-        super().data_received(data)
-
-    def _watch_idle(self, seconds: float) -> None:
-        if self.limits.ws_idle_timeout > 0:
-            self._idle = self.loop.call_later(seconds, self._check_idle)
-
-    def _check_idle(self) -> None:
-        silent = time.monotonic() - self._heard
-        if silent < self.limits.ws_idle_timeout:
-            self._watch_idle(self.limits.ws_idle_timeout - silent)
-            return
-        if self.handshake_complete and not self.close_sent and not self.transport.is_closing():
-            self.queue.put_nowait({"type": "websocket.disconnect", "code": 1001, "reason": "idle"})
-            self.conn.send_close(1001, "idle")
-            self.transport.write(b"".join(self.conn.data_to_send()))
-            self.close_sent = True
-            self.loop.call_later(self.close_timeout, self.transport.abort)
-        self.transport.close()
-
-    def _forget_handshake(self) -> None:
-        """Drop the handshake's headers (~3 KiB a socket) once accepted: Parley's socket handler reads only
-        the path and query. websockets' parser keeps the Request for the connection's life, so its headers
-        are emptied in place rather than let go."""
-        self.request.headers.clear()
-        self.request = self.response = None  # type: ignore[assignment]
-        self.scope["headers"] = []
-
-    async def send(self, message: Any) -> None:
-        closing = message.get("type") == "websocket.close" and self.handshake_complete and not self.close_sent
-        if closing:
-            self.writable.set()  # queue the close frame even behind a client that stopped reading
-        await super().send(message)
-        if message.get("type") == "websocket.accept":
-            self._forget_handshake()
-        if closing:
-            self.loop.call_later(self.close_timeout, self.transport.abort)
-
-
 def protocols(limits: Limits) -> dict[str, Any]:
-    """uvicorn.Config keywords that put both guarded protocols, bound to `limits`, on a server."""
+    """uvicorn.Config keywords that put both guarded protocols, bound to `limits`, on a server. The WebSocket
+    protocol (uvicorn's sans-io implementation and websockets, ~25 ms of imports) is loaded by the first
+    upgrade, not at start-up: uvicorn only calls `ws` to make each socket's protocol."""
     http = type("GuardedHttp", (GuardedHttp,), {"limits": limits})
-    ws = type("GuardedWebSocket", (GuardedWebSocket,), {"limits": limits})
     return {
         "http": http,
-        "ws": ws,
+        "ws": _LazyWebSocket(limits),
         "ws_max_size": limits.ws_max_frame_bytes,
         "timeout_keep_alive": limits.idle_timeout or 10**9,  # 0: kept-alive connections may idle for ever
     }
+
+
+class _LazyWebSocket:
+    """Makes a GuardedWebSocket bound to `limits`, importing it on the first call."""
+
+    def __init__(self, limits: Limits) -> None:
+        self._limits = limits
+        self._protocol: Callable[..., asyncio.Protocol] | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> asyncio.Protocol:
+        if self._protocol is None:
+            from parley.transport.guard_ws import GuardedWebSocket
+
+            self._protocol = type("GuardedWebSocket", (GuardedWebSocket,), {"limits": self._limits})
+        return self._protocol(*args, **kwargs)

@@ -8,7 +8,6 @@ Refusals are S3's: 403 with an XML `<Error>` body, whatever went wrong with the 
 from __future__ import annotations
 
 import re
-from html import escape
 from typing import Any
 from urllib.parse import parse_qs, quote
 
@@ -30,6 +29,8 @@ async def _send(send: Send, status: int, headers: Headers, body: bytes) -> None:
 
 
 async def _s3_error(send: Send, status: int, code: str, message: str) -> None:
+    from html import escape  # html.entities is a large table: loaded by the first error, not at start-up
+
     text = escape(message, quote=False)  # &, < and > only, as xml.sax.saxutils.escape (which imports urllib.request)
     body = f"<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>{code}</Code><Message>{text}</Message>"
     body += "</Error>"
