@@ -42,7 +42,6 @@ from parley.services.upgrade import upgrade_stored_instances
 from parley.settings import Settings, SettingsError, effective, is_loopback_host
 from parley.store.memory.store import MemoryStore
 from parley.store.port import Store
-from parley.store.sqlite import SqliteStore
 from parley.timers import FLOW, Deadlines
 from parley.transport.access_log import AccessLog
 from parley.transport.admin import Admin
@@ -65,6 +64,8 @@ def _store(settings: Settings) -> Store:
     if settings.store is None:
         if settings.data_dir is None:
             return MemoryStore()
+        from parley.store.sqlite import SqliteStore  # sqlite3 and the SQL layer: imported only when used
+
         return SqliteStore(settings.data_dir, settings.sqlite_synchronous)
     if settings.data_dir is not None:
         raise SettingsError(

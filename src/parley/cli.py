@@ -9,13 +9,16 @@ import gc
 import sys
 from collections.abc import Sequence
 
-from parley import __version__, commands
+from parley import __version__
 from parley.settings import add_arguments, option_names
 
 EXEC_USAGE = "parley exec [serve flags] -- CMD [ARG ...]"
+SERVING = ("serve", "exec")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(admin_commands: bool) -> argparse.ArgumentParser:
+    """Without `admin_commands` (the command line starts with serve or exec), the admin subcommands are left
+    out: their module is not imported on the server's start-up path, and no answer depends on them."""
     parser = argparse.ArgumentParser(prog="parley", description="Amazon Connect chat and participants, self-hosted.")
     parser.add_argument("--version", action="version", version=f"parley {__version__}")
     subcommands = parser.add_subparsers(dest="command")
@@ -26,8 +29,22 @@ def _parser() -> argparse.ArgumentParser:
     run_command = subcommands.add_parser("exec", help=text, description=text[0].upper() + text[1:], usage=EXEC_USAGE)
     add_arguments(run_command)
     run_command.set_defaults(parser=run_command)
-    commands.add_commands(subcommands)
+    if admin_commands:
+        from parley import commands
+
+        commands.add_commands(subcommands)
     return parser
+
+
+def _is_command(word: str) -> bool:
+    """A subcommand or a top-level option; anything else (a serve flag) means `parley serve …`."""
+    if word in (*SERVING, "-h", "--help", "--version"):
+        return True
+    if word.startswith("-"):
+        return False
+    from parley import commands
+
+    return word in commands.COMMANDS
 
 
 def _split_command(words: list[str]) -> tuple[list[str], list[str]]:
@@ -41,15 +58,17 @@ def _split_command(words: list[str]) -> tuple[list[str], list[str]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    if not words or (words[0] not in ("serve", "exec", *commands.COMMANDS, "-h", "--help", "--version")):
+    if not words or not _is_command(words[0]):
         words.insert(0, "serve")  # `parley` alone serves
     command_line: list[str] = []
     if words[0] == "exec" and not {"-h", "--help"} & set(words[: words.index("--") if "--" in words else None]):
         words, command_line = _split_command(words)
-    args, extra = _parser().parse_known_args(words)
+    args, extra = _parser(words[0] not in SERVING).parse_known_args(words)
     if extra:  # the subcommand's own usage, not the top-level one
         args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    if args.command not in ("serve", "exec"):
+    if args.command not in SERVING:
+        from parley import commands
+
         return commands.run(args)
     flags = {name: value for name, value in vars(args).items() if name in option_names()}
     # Start-up makes ~90,000 objects and frees almost none, so the cyclic GC's passes over them are wasted

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from parley.chat.errors import Duplicate, InvalidFlowContent, NotFound, NotPublished
-from parley.chat.flowlang.validation import problems
 from parley.chat.instances import require_instance, sha256
 from parley.chat.model import ContactFlow, Page, Scope
 from parley.chat.policy import IdSource
@@ -28,6 +27,8 @@ class NewFlow:
 
 def check_content(content: str, mode: str = "aws") -> None:
     """Published content must pass PARLEY_FLOW_VALIDATION (`aws`, `structure` or `json`; flows.md §2)."""
+    from parley.chat.flowlang.validation import problems  # the flow language: loaded by the first flow, not at start-up
+
     found = problems(content, mode)
     if found:
         summary = found[0] if len(found) == 1 else f"{found[0]} (and {len(found) - 1} more problems)"

@@ -20,11 +20,10 @@ import random
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from parley.chat import events, flow_runs, lambda_functions
+from parley.chat import events, lambda_functions
 from parley.chat.flow_record import FlowRecord
-from parley.chat.flowlang import interpreter as fl
 from parley.chat.model import Item, Scope
 from parley.chat.policy import IdSource
 from parley.clock import Clock
@@ -33,6 +32,10 @@ from parley.services.base import Store
 from parley.services.effects import Pushes, Timers
 from parley.services.leases import NodeLeases, flow_lease
 from parley.settings import Settings
+
+if TYPE_CHECKING:  # the flow language (~25 ms of imports) is loaded when a flow first runs, not at start-up
+    from parley.chat import flow_runs
+    from parley.chat.flowlang import interpreter as fl
 
 log = logging.getLogger("parley.flows")
 MAX_STEPS_PER_WAKE = 64  # steps one wake-up may take (each a run's stretch up to a wait): a runaway guard
@@ -64,6 +67,8 @@ class InvokerFunctions:
         self._require = require_association
 
     async def call(self, scope: Scope, contact_id: str, invocation: fl.InvokeLambda) -> Called:
+        from parley.chat.flowlang import interpreter as fl
+
         arn = invocation.function_arn
         if self._require and not await self._store.read(lambda repo: _associated(repo, scope, contact_id, arn)):
             why = f"{arn} is not associated with the instance (--lambda-require-association)"
@@ -102,18 +107,30 @@ class FlowRunner:
         self._functions = functions
         self.enabled = settings.flows == "run"
         self.shared = False  # several nodes may share the store: runs this node never stepped may be live
-        self._config = flow_runs.FlowConfig(
-            options=options(settings),
-            draw=random.Random(settings.seed),
-            start=settings.flow_start,
-            disconnect_reason=None if settings.flow_disconnect_reason == "none" else settings.flow_disconnect_reason,
-        )
+        self._settings = settings
+        self._loaded_config: flow_runs.FlowConfig | None = None
         self._locks: dict[Key, asyncio.Lock] = {}
         self._holders: dict[Key, int] = {}  # drives holding or awaiting each contact's lock
         self._queued: set[Key] = set()
         self._live: dict[str, Scope] = {}  # contacts whose flow record may still run
         self._deadlines: dict[Key, datetime | None] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def _config(self) -> flow_runs.FlowConfig:
+        """Made when a run is first looked at: it loads the flow language."""
+        if self._loaded_config is None:
+            from parley.chat import flow_runs
+
+            settings = self._settings
+            reason = settings.flow_disconnect_reason
+            self._loaded_config = flow_runs.FlowConfig(
+                options=options(settings),
+                draw=random.Random(settings.seed),
+                start=settings.flow_start,
+                disconnect_reason=None if reason == "none" else reason,
+            )
+        return self._loaded_config
 
     # -- waking ----------------------------------------------------------------------------------
     def kick(self, scope: Scope, contact_id: str, reason: str) -> None:
@@ -124,6 +141,8 @@ class FlowRunner:
         if key in self._queued:
             return  # a look is already due, and it will see this commit too
         self._queued.add(key)
+        from parley.chat import flow_runs
+
         self._spawn(self._drive(key, flow_runs.Signal(reason)))
 
     def observe(self, items: list[Item]) -> None:
@@ -141,6 +160,8 @@ class FlowRunner:
     async def _kick_unknown(self, contact_id: str, reason: str) -> None:
         """Several nodes: a run another node stepped is live without this node knowing; the store says whether
         the item concerns it (an agent leaving always does: the store cannot show that later)."""
+        from parley.chat import flow_runs
+
         now, config = self._clock.now(), self._config
 
         def unit(repo: Any) -> Scope | None:
@@ -157,12 +178,16 @@ class FlowRunner:
 
     async def check(self, scope: Scope, contact_id: str, now: datetime) -> datetime | None:
         """The flow channel's timer: a wait's deadline has come."""
+        from parley.chat import flow_runs
+
         await self._drive((scope, contact_id), flow_runs.Signal("deadline"))
         return self._deadlines.get((scope, contact_id))
 
     async def accepted(self, scope: Scope, contact_id: str) -> None:
         """An agent accepted the queued chat: stop the queue flow, run the whisper hooks (flows.md §7.4)."""
         if self.enabled:
+            from parley.chat import flow_runs
+
             await self._drive((scope, contact_id), flow_runs.Signal("accepted"))
 
     async def resume_all(self) -> None:
@@ -178,6 +203,8 @@ class FlowRunner:
         before it looked at a commit, or with a wait's timer armed); answers how many."""
         if not self.enabled:
             return 0
+        from parley.chat import flow_runs
+
         now, config = self._clock.now(), self._config
 
         def unit(repo: Any) -> list[Key]:
@@ -229,6 +256,8 @@ class FlowRunner:
                 del self._holders[key], self._locks[key]
 
     async def _run(self, key: Key, signal: flow_runs.Signal) -> None:
+        from parley.chat import flow_runs
+
         for _ in range(MAX_STEPS_PER_WAKE):
             step = await self._claimed_step(key, signal)
             if step is None:
@@ -259,6 +288,8 @@ class FlowRunner:
     ) -> Callable[[Any], flow_runs.Step | None]:
         """One step under the run's lease (None: another node holds it); a step that finds nothing to do
         lets the lease go in the same unit, so a commit after it is seen by whichever node claims next."""
+        from parley.chat import flow_runs
+
         lease = flow_lease(contact_id)
 
         def unit(repo: Any) -> flow_runs.Step | None:
@@ -284,6 +315,8 @@ class FlowRunner:
 
     async def _invocations(self, key: Key, step: flow_runs.Step) -> flow_runs.Signal | None:
         """Fires the asynchronous invocations; awaits the synchronous one and answers the signal it resumes."""
+        from parley.chat import flow_runs
+
         resume = None
         for invocation in step.invocations:
             if invocation.asynchronous:
@@ -305,6 +338,8 @@ class FlowRunner:
         task.add_done_callback(self._tasks.discard)
 
     async def _call(self, key: Key, invocation: fl.InvokeLambda) -> Called:
+        from parley.chat.flowlang import interpreter as fl
+
         if self._functions is None:
             return Called(fl.LambdaAnswer(ok=False, error="Lambda functions are not configured"), "", "not called")
         try:
@@ -331,6 +366,8 @@ class FlowRunner:
 
 
 def _lambda_trail(rec: FlowRecord | None, detail: str) -> tuple[str, str, str, str | None, str]:
+    from parley.chat.flowlang import interpreter as fl
+
     state = fl.RunState.from_json(rec.run) if rec is not None and rec.run else None
     flow = state.flow_name if state is not None else "-"
     action = (state.action or "-") if state is not None else "-"
@@ -358,6 +395,8 @@ def describe(rec: FlowRecord | None) -> dict[str, Any] | None:
     """GET /_parley/contacts/{id}/flow (flows.md §9)."""
     if rec is None:
         return None
+    from parley.chat.flowlang import interpreter as fl
+
     state = fl.RunState.from_json(rec.run) if rec.run else None
     waiting = None
     if state is not None and state.status == "waiting":
@@ -378,6 +417,8 @@ def describe(rec: FlowRecord | None) -> dict[str, Any] | None:
 
 
 def options(settings: Settings) -> fl.FlowOptions:
+    from parley.chat.flowlang import interpreter as fl
+
     return fl.FlowOptions(
         unsupported=settings.unsupported_action,
         chat_text_input=settings.chat_text_input,
