@@ -234,8 +234,31 @@ class Member:
     location: str  # "body", "uri", "querystring", "header", "headers" or "statusCode"
 
 
-@dataclass(frozen=True, slots=True)
+_RESOLVED = frozenset(
+    {"input_shape", "output_shape", "input_members", "output_members", "idempotency_member", "bearer_header"}
+)
+
+
 class OperationSpec:
+    """One operation. Its route (method, uri), errors and validation error are read at once; its shapes and
+    members when first asked for (resolving all 416 operations' members took ~20 ms of every start, and a
+    server answers a handful). Read-only; compared by identity, as load_operations makes one per operation."""
+
+    __slots__ = (
+        "_raw",
+        "bearer_header",  # the (lower-case) header carrying the caller's token, if any
+        "error_codes",
+        "idempotency_member",
+        "input_members",
+        "input_shape",
+        "method",
+        "name",
+        "output_members",
+        "output_shape",
+        "service",
+        "uri",
+        "validation_error",
+    )
     service: str
     name: str
     method: str
@@ -247,7 +270,48 @@ class OperationSpec:
     idempotency_member: str | None
     validation_error: str
     error_codes: frozenset[str]
-    bearer_header: str | None = None  # the (lower-case) header carrying the caller's token, if any
+    bearer_header: str | None
+
+    def __init__(self, service: str, name: str, raw: dict[str, Any]) -> None:
+        codes = frozenset(ref["shape"] for ref in raw.get("errors", ()))
+        for attribute, value in (
+            ("_raw", raw),
+            ("service", service),
+            ("name", name),
+            ("method", raw["http"]["method"]),
+            ("uri", raw["http"]["requestUri"]),
+            ("validation_error", _validation_error(codes, service)),
+            ("error_codes", codes),
+        ):
+            object.__setattr__(self, attribute, value)
+
+    def __getattr__(self, attribute: str) -> Any:
+        """Only reached for a slot not yet set: the shapes and members, resolved together on first use."""
+        if attribute not in _RESOLVED:
+            raise AttributeError(f"'OperationSpec' object has no attribute {attribute!r}")
+        self._resolve()
+        return object.__getattribute__(self, attribute)
+
+    def __setattr__(self, attribute: str, value: Any) -> None:
+        raise AttributeError(f"OperationSpec is read-only: cannot set {attribute!r}")
+
+    def __repr__(self) -> str:
+        return f"<OperationSpec({self.service}.{self.name})>"
+
+    def _resolve(self) -> None:
+        raw, shapes = self._raw, _shapes(self.service)
+        input_shape = shapes.resolve(raw["input"]) if "input" in raw else None
+        output_shape = shapes.resolve(raw["output"]) if "output" in raw else None
+        input_members = _members(input_shape)
+        for attribute, value in (
+            ("input_shape", input_shape),
+            ("output_shape", output_shape),
+            ("input_members", input_members),
+            ("output_members", _members(output_shape)),
+            ("idempotency_member", _idempotency_member(input_shape)),
+            ("bearer_header", _bearer_header(input_members)),
+        ):
+            object.__setattr__(self, attribute, value)
 
     @property
     def qualified_name(self) -> str:
@@ -297,33 +361,10 @@ def _bearer_header(members: tuple[Member, ...]) -> str | None:
     return BEARER if any(m.location == "header" and m.wire_name.lower() == BEARER for m in members) else None
 
 
-def _operation(service: str, name: str) -> OperationSpec:
-    raw = _description(service)["operations"][name]
-    shapes = _shapes(service)
-    input_shape = shapes.resolve(raw["input"]) if "input" in raw else None
-    output_shape = shapes.resolve(raw["output"]) if "output" in raw else None
-    codes = frozenset(ref["shape"] for ref in raw.get("errors", ()))
-    input_members = _members(input_shape)
-    return OperationSpec(
-        service=service,
-        name=name,
-        method=raw["http"]["method"],
-        uri=raw["http"]["requestUri"],
-        input_shape=input_shape,
-        output_shape=output_shape,
-        input_members=input_members,
-        output_members=_members(output_shape),
-        idempotency_member=_idempotency_member(input_shape),
-        validation_error=_validation_error(codes, service),
-        error_codes=codes,
-        bearer_header=_bearer_header(input_members),
-    )
-
-
 @functools.cache
 def load_operations(service: str) -> dict[str, OperationSpec]:
     """Every operation of `service`, keyed by operation name."""
-    return {name: _operation(service, name) for name in _description(service)["operations"]}
+    return {name: OperationSpec(service, name, raw) for name, raw in _description(service)["operations"].items()}
 
 
 def error_shape(service: str, code: str) -> Shape | None:
