@@ -16,20 +16,26 @@ EXEC_USAGE = "parley exec [serve flags] -- CMD [ARG ...]"
 SERVING = ("serve", "exec")
 
 
-def _parser(admin_commands: bool) -> argparse.ArgumentParser:
-    """Without `admin_commands` (the command line starts with serve or exec), the admin subcommands are left
-    out: their module is not imported on the server's start-up path, and no answer depends on them."""
+EXEC_TEXT = "start Parley on a free port, run CMD with the SDK environment pointing at it, stop, exit with CMD's code"
+
+
+def _parser(first: str) -> argparse.ArgumentParser:
+    """The whole command line's parser; when it starts with serve or exec (`first`), with that subcommand
+    alone: the other's ~90 options are not built and the admin subcommands' module is not imported on the
+    server's start-up path. A subcommand's parsing, usage and errors are its own either way."""
     parser = argparse.ArgumentParser(prog="parley", description="Amazon Connect chat and participants, self-hosted.")
     parser.add_argument("--version", action="version", version=f"parley {__version__}")
     subcommands = parser.add_subparsers(dest="command")
-    serve = subcommands.add_parser("serve", help="run the server (the default)", description="Run the server.")
-    add_arguments(serve)
-    serve.set_defaults(parser=serve)
-    text = "start Parley on a free port, run CMD with the SDK environment pointing at it, stop, exit with CMD's code"
-    run_command = subcommands.add_parser("exec", help=text, description=text[0].upper() + text[1:], usage=EXEC_USAGE)
-    add_arguments(run_command)
-    run_command.set_defaults(parser=run_command)
-    if admin_commands:
+    if first != "exec":
+        serve = subcommands.add_parser("serve", help="run the server (the default)", description="Run the server.")
+        add_arguments(serve)
+        serve.set_defaults(parser=serve)
+    if first != "serve":
+        description = EXEC_TEXT[0].upper() + EXEC_TEXT[1:]
+        run_command = subcommands.add_parser("exec", help=EXEC_TEXT, description=description, usage=EXEC_USAGE)
+        add_arguments(run_command)
+        run_command.set_defaults(parser=run_command)
+    if first not in SERVING:
         from parley import commands
 
         commands.add_commands(subcommands)
@@ -63,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command_line: list[str] = []
     if words[0] == "exec" and not {"-h", "--help"} & set(words[: words.index("--") if "--" in words else None]):
         words, command_line = _split_command(words)
-    args, extra = _parser(words[0] not in SERVING).parse_known_args(words)
+    args, extra = _parser(words[0]).parse_known_args(words)
     if extra:  # the subcommand's own usage, not the top-level one
         args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command not in SERVING:
