@@ -4,7 +4,9 @@ Each run starts a fresh process, reads its `parley: listening on URL` line, then
 endpoint until it answers 200; the clock runs from just before the process is spawned. One discarded
 warm-up run per command fills the OS page cache and writes the .pyc files. Exits 1 when a command's
 median is over the limit; the maximum is reported, not gated, since on a shared 2-core machine it mostly
-measures the other processes (the CPU column is what Parley itself spent).
+measures the other processes (the CPU column is what Parley itself spent). The warm-up runs without
+PYTHONDONTWRITEBYTECODE even where the environment sets it: otherwise every module edited since its .pyc
+was written would be compiled again at each launch, which is not what an installed Parley does.
 
     .venv/bin/python bench/startup.py [--runs 20] [--limit 0.25]
 """
@@ -104,7 +106,7 @@ def main() -> int:
     over = False
     print(f"{'command':<42} {'p50 s':>7} {'max s':>7} {'min s':>7} {'line p50 s':>10} {'CPU p50 s':>9}")
     for name, command in COMMANDS.items():
-        launch(command, env)  # warm-up, not counted
+        launch(command, {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"})  # warm-up, not counted
         runs = [launch(command, env) for _ in range(args.runs)]
         stats = summary(runs)
         report["commands"][name] = {"stats": stats, "runs": [asdict(run) for run in runs]}  # type: ignore[index]

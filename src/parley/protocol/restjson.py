@@ -9,6 +9,7 @@ dropped. `serialize_error` writes the error wire form every SDK reads.
 from __future__ import annotations
 
 import base64
+import email.utils
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -125,10 +126,8 @@ def _from_text(shape: Shape, text: str) -> Any:
 
 def _http_date(text: str) -> datetime | None:
     """An RFC 822 date (`Tue, 02 Jan 2024 10:00:00 GMT`): how SDKs send a header timestamp by default."""
-    from email.utils import parsedate_to_datetime  # ~10 ms of imports: loaded by the first such header
-
     try:
-        moment = parsedate_to_datetime(text)
+        moment = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

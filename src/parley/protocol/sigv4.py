@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, unquote
 
@@ -110,8 +111,6 @@ def request_time(request: SignedRequest) -> tuple[str, datetime]:
             return amz, datetime.strptime(amz, AMZ_DATE).replace(tzinfo=UTC)
         date = request.header("date")
         if date is not None:
-            from email.utils import parsedate_to_datetime  # ~10 ms of imports, for the rare Date header
-
             instant = parsedate_to_datetime(date).astimezone(UTC)
             return instant.strftime(AMZ_DATE), instant
     except (ValueError, TypeError):

@@ -5,19 +5,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from parley.chat import authentication, conversation, injected, queues
 from parley.chat.errors import NotFound
 from parley.chat.model import Item, Participant, Removed, Scope, Selection, View
 from parley.chat.policy import IdSource, Policy
 from parley.chat.ports import UnitOfWork
 from parley.chat.tokens import TokenSigner
 from parley.clock import Clock
+from parley.lazy import LazyModule
 from parley.services import state
 from parley.services.base import Store
 from parley.services.effects import Timers
 from parley.services.push import Pusher
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (parley/lazy.py)
+    from parley.chat import authentication, conversation, injected, queues
+else:
+    authentication = LazyModule("parley.chat.authentication", globals())
+    conversation = LazyModule("parley.chat.conversation", globals())
+    injected = LazyModule("parley.chat.injected", globals())
+    queues = LazyModule("parley.chat.queues", globals())
 
 log = logging.getLogger("parley.admin")
 ROLES = {"agent": "AGENT", "supervisor": "SUPERVISOR"}

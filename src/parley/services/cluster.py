@@ -21,15 +21,20 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from parley.chat import conversation
 from parley.chat.model import Scope
 from parley.chat.policy import Policy
 from parley.chat.ports import UnitOfWork
 from parley.clock import Clock, VirtualClock, parse_instant
+from parley.lazy import LazyModule
 from parley.services.base import Store
 from parley.services.leases import NodeLeases
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (parley/lazy.py)
+    from parley.chat import conversation
+else:
+    conversation = LazyModule("parley.chat.conversation", globals())
 
 log = logging.getLogger("parley.cluster")
 Message = dict[str, Any]

@@ -8,9 +8,8 @@ the serializer. Operations absent from `handlers` answer 501 NotImplementedExcep
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from parley.chat import calls, contacts, conversation, flows, instances, participants, streams, tags
 from parley.chat.errors import (
     ActiveLimitExceeded,
     CallNotActive,
@@ -25,6 +24,7 @@ from parley.chat.errors import (
     StateConflict,
 )
 from parley.chat.model import Contact, ContactFlow, Instance, Participant, Scope
+from parley.lazy import LazyModule
 from parley.services.base import (
     VALIDATION,
     Handler,
@@ -40,6 +40,18 @@ from parley.services.queues import QueueOperations, agent_info, queue_info
 from parley.services.stream_routes import Routes
 from parley.services.streams import Streamer
 from parley.settings import Settings
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (parley/lazy.py)
+    from parley.chat import calls, contacts, conversation, flows, instances, participants, streams, tags
+else:
+    calls = LazyModule("parley.chat.calls", globals())
+    contacts = LazyModule("parley.chat.contacts", globals())
+    conversation = LazyModule("parley.chat.conversation", globals())
+    flows = LazyModule("parley.chat.flows", globals())
+    instances = LazyModule("parley.chat.instances", globals())
+    participants = LazyModule("parley.chat.participants", globals())
+    streams = LazyModule("parley.chat.streams", globals())
+    tags = LazyModule("parley.chat.tags", globals())
 
 ERRORS: dict[type[DomainError], str] = {
     NotFound: "ResourceNotFoundException",

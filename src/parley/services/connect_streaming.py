@@ -5,14 +5,19 @@ messages go is decided here, from the settings, when the stream starts."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from parley.chat import streams
 from parley.chat.model import Stream
+from parley.lazy import LazyModule
 from parley.services.base import Handler, Output, RequestContext, UnitRunner
 from parley.services.deps import ServiceDeps
 from parley.services.stream_routes import Routes
 from parley.services.streams import Streamer
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (parley/lazy.py)
+    from parley.chat import streams
+else:
+    streams = LazyModule("parley.chat.streams", globals())
 
 log = logging.getLogger("parley.streams")
 

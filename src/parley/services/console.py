@@ -7,13 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from parley.chat import attachments
 from parley.chat.model import Contact, Item, Participant, Scope, Selection
 from parley.chat.ports import UnitOfWork
 from parley.clock import Clock
+from parley.lazy import LazyModule
 from parley.services.base import Store
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (parley/lazy.py)
+    from parley.chat import attachments
+else:
+    attachments = LazyModule("parley.chat.attachments", globals())
 
 SAID = frozenset({"MESSAGE", "ATTACHMENT"})
 

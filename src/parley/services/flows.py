@@ -22,16 +22,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from parley.chat import events, lambda_functions
+from parley.chat import events
 from parley.chat.flow_record import FlowRecord
 from parley.chat.model import Item, Scope
 from parley.chat.policy import IdSource
 from parley.clock import Clock
+from parley.lazy import LazyModule
 from parley.outbound.lambdas import Invocation, LambdaInvoker
 from parley.services.base import Store
 from parley.services.effects import Pushes, Timers
 from parley.services.leases import NodeLeases, flow_lease
 from parley.settings import Settings
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (parley/lazy.py)
+    from parley.chat import lambda_functions
+else:
+    lambda_functions = LazyModule("parley.chat.lambda_functions", globals())
 
 if TYPE_CHECKING:  # the flow language (~25 ms of imports) is loaded when a flow first runs, not at start-up
     from parley.chat import flow_runs

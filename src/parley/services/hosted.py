@@ -4,14 +4,22 @@ from its sign-in page. Domain errors pass through; the transport answers them th
 
 from __future__ import annotations
 
-from parley.chat import attachments, authentication
+from typing import TYPE_CHECKING
+
 from parley.chat.errors import Invalid
 from parley.chat.model import Attachment, Item
 from parley.chat.policy import IdSource
 from parley.chat.ports import UnitOfWork
 from parley.clock import Clock
+from parley.lazy import LazyModule
 from parley.services.base import Store
 from parley.services.push import Pusher
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (parley/lazy.py)
+    from parley.chat import attachments, authentication
+else:
+    attachments = LazyModule("parley.chat.attachments", globals())
+    authentication = LazyModule("parley.chat.authentication", globals())
 
 
 class HostedService:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from parley.chat import attachments, authentication, conversation, events
+from parley.chat import events
 from parley.chat.errors import (
     AccessDenied,
     ConstraintViolation,
@@ -23,7 +23,7 @@ from parley.chat.errors import (
 )
 from parley.chat.model import Item, Scope, View
 from parley.chat.tokens import CONNECTION, PARTICIPANT
-from parley.chat.transcript import TranscriptQuery
+from parley.lazy import LazyModule
 from parley.protocol.errors import modelled
 from parley.protocol.pagination import InvalidToken
 from parley.protocol.validate import parse_timestamp
@@ -33,6 +33,14 @@ from parley.services.deps import AwsService, ServiceDeps
 from parley.services.effects import Committed, Effects
 from parley.services.push import item_output
 from parley.services.signed_urls import SignedUrls
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (parley/lazy.py)
+    from parley.chat import attachments, authentication, conversation, transcript
+else:
+    attachments = LazyModule("parley.chat.attachments", globals())
+    authentication = LazyModule("parley.chat.authentication", globals())
+    conversation = LazyModule("parley.chat.conversation", globals())
+    transcript = LazyModule("parley.chat.transcript", globals())
 
 ERRORS: dict[type[DomainError], str] = {
     AccessDenied: "AccessDeniedException",
@@ -257,7 +265,7 @@ class ParticipantService(AwsService):
         parts = (participant_id, req.get("MaxResults"), req.get("ScanDirection"), req.get("SortOrder"), sorted(start))
         return "transcript/" + "/".join(str(p) for p in parts)
 
-    def _transcript_query(self, req: dict[str, Any], binding: str) -> TranscriptQuery:
+    def _transcript_query(self, req: dict[str, Any], binding: str) -> transcript.TranscriptQuery:
         start = req.get("StartPosition") or {}
         if len(start) > 1:
             raise modelled(self.name, "ValidationException", "StartPosition takes one of Id, AbsoluteTime, MostRecent")
@@ -274,7 +282,7 @@ class ParticipantService(AwsService):
                 continue_at = int(self._pages.decode(binding, req["NextToken"]))
             except (InvalidToken, ValueError):
                 raise modelled(self.name, "ValidationException", "NextToken is invalid for this request") from None
-        return TranscriptQuery(
+        return transcript.TranscriptQuery(
             max_results=10 if req.get("MaxResults") is None else req["MaxResults"],
             scan_direction=req.get("ScanDirection"),
             sort_order=req.get("SortOrder") or "DESCENDING",

@@ -4,13 +4,19 @@ QueueInfo / AgentInfo members of DescribeContact. Handlers map; the rules are in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from parley.chat import lambda_functions, queues
 from parley.chat.errors import AlreadyAssociated, ConstraintViolation, DomainError, Duplicate, Invalid, NotFound
 from parley.chat.model import Contact, HoursOfOperation, Participant, Queue, Scope
+from parley.lazy import LazyModule
 from parley.services.base import VALIDATION, Handler, Output, Paging, RequestContext, UnitRunner
 from parley.services.deps import AwsService, ServiceDeps
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (parley/lazy.py)
+    from parley.chat import lambda_functions, queues
+else:
+    lambda_functions = LazyModule("parley.chat.lambda_functions", globals())
+    queues = LazyModule("parley.chat.queues", globals())
 
 ERRORS: dict[type[DomainError], str] = {
     NotFound: "ResourceNotFoundException",

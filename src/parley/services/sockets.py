@@ -4,13 +4,20 @@ still in a live chat. The transport asks here; it never reads the store itself."
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from parley.chat.conversation import Caller, resolve
 from parley.chat.errors import AccessDenied
 from parley.chat.tokens import WEBSOCKET, TokenSigner
 from parley.clock import Clock
+from parley.lazy import LazyModule
 from parley.services.base import Store
 from parley.services.connections import WEBSOCKET_URL_SECONDS
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (parley/lazy.py)
+    from parley.chat import conversation
+    from parley.chat.conversation import Caller
+else:
+    conversation = LazyModule("parley.chat.conversation", globals())
 
 
 class SocketAdmission:
@@ -29,6 +36,6 @@ class SocketAdmission:
             return None
         now = self._clock.now()
         try:
-            return await self._store.read(lambda repo: resolve(repo, stamped.participant_id, now))
+            return await self._store.read(lambda repo: conversation.resolve(repo, stamped.participant_id, now))
         except AccessDenied:
             return None

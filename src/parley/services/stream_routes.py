@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from parley.chat.errors import Invalid
 from parley.chat.model import Scope, Stream
-from parley.chat.streams import Route
+from parley.lazy import LazyModule
 from parley.outbound.lambdas import Invocation, LambdaInvoker
 from parley.outbound.sns import (
     HttpClient,
@@ -32,6 +32,10 @@ from parley.settings import Settings
 if TYPE_CHECKING:
     from botocore.credentials import Credentials
 
+    from parley.chat import streams
+else:
+    streams = LazyModule("parley.chat.streams", globals())  # imported on first use (parley/lazy.py)
+
 log = logging.getLogger("parley.streams")
 SnsCallable = Callable[[dict[str, Any]], Any]
 INVOKE_TIMEOUT = 9.0  # inside the delivery worker's 10 s per attempt
@@ -43,16 +47,16 @@ class Routes:
         self._callables = dict(callables)
         self._warned: set[str] = set()
 
-    def route(self, arn: str) -> Route:
+    def route(self, arn: str) -> streams.Route:
         name = arn.rsplit(":", 1)[-1]
         for key in (arn, name):
             for configured in self._settings.sns_targets:
                 if configured.topic == key:
-                    return Route(configured.target, dict(configured.filter) if configured.filter else None)
+                    return streams.Route(configured.target, dict(configured.filter) if configured.filter else None)
             if key in self._callables:
-                return Route(f"python:{key}")
+                return streams.Route(f"python:{key}")
         if self._settings.sns_endpoint:
-            return Route("sns")
+            return streams.Route("sns")
         if self._settings.sns_unrouted == "reject":
             raise Invalid(
                 f"No delivery is configured for topic {arn} (PARLEY_SNS_UNROUTED=reject): "
@@ -66,7 +70,7 @@ class Routes:
                 arn,
                 arn,
             )
-        return Route("capture")
+        return streams.Route("capture")
 
 
 def kind_of(target: str) -> str:

@@ -15,16 +15,16 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
 from parley import __version__
 from parley.bus.port import Bus
-from parley.chat import injected
 from parley.chat.errors import DomainError, NotFound
 from parley.chat.model import Scope, Selection
 from parley.chat.policy import Policy
 from parley.clock import Clock, VirtualClock, parse_duration, parse_instant
+from parley.lazy import LazyModule
 from parley.outbound.lambdas import Invocation, LambdaInvoker
 from parley.protocol.restjson import iso_ms
 from parley.services.admin import ROLES, AdminService
@@ -36,6 +36,11 @@ from parley.transport.admin_streams import NoSuchStream, StreamAdmin, is_raw
 from parley.transport.faults import DROP_CODE, Faults
 from parley.transport.http import Receive, Send, read_body, respond
 from parley.transport.request_log import RequestFilter, RequestLog
+
+if TYPE_CHECKING:  # imported on first use, not at start-up (parley/lazy.py)
+    from parley.chat import injected
+else:
+    injected = LazyModule("parley.chat.injected", globals())
 
 log = logging.getLogger("parley.admin")
 MAX_ADMIN_BODY = 1024 * 1024

@@ -21,14 +21,16 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs
 
 from parley.bus.port import Bus
-from parley.chat.conversation import Caller
 from parley.limits import Limits
 from parley.services.sockets import SocketAdmission
 from parley.transport.access_log import AccessLog
+
+if TYPE_CHECKING:
+    from parley.chat.conversation import Caller
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]

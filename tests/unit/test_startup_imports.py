@@ -1,0 +1,58 @@
+"""What `parley serve` leaves for first use: start-up imports none of the modules below (BENCHMARKS.md,
+"Startup"), and a lazily imported module is the real one once read."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from parley.lazy import LazyModule
+
+# Loaded by the first request that needs them, never by building and serving the app.
+NOT_AT_STARTUP = (
+    "parley.commands",  # the admin subcommands
+    "parley.store.sqlite",  # --data-dir
+    "sqlite3",
+    "parley.chat.flow_runs",  # the flow language: the first flow run or flow validated
+    "parley.chat.flowlang.interpreter",
+    "parley.chat.flowlang.validation",
+    "parley.chat.contacts",  # the domain rules behind the operations
+    "parley.chat.conversation",
+    "parley.chat.participants",
+    "parley.chat.transcript",
+    "parley.chat.authentication",
+    "parley.chat.attachments",
+    "uvicorn.protocols.websockets.websockets_sansio_impl",  # the first WebSocket upgrade
+    "websockets",
+    "regex",  # the first pattern validated
+    "msgspec",  # the first JSON body
+    "html.entities",  # the first page that escapes text
+    "botocore",
+)
+
+PROBE = """
+import json, sys
+from parley.cli import _parser
+from parley.launch import build_app
+from parley.settings import load
+_parser("serve").parse_known_args(["serve", "--port", "0"])
+build_app(load({}, defaults={})).close()
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_building_the_app_leaves_the_features_modules_for_their_first_use() -> None:
+    loaded = set(json.loads(subprocess.run([sys.executable, "-c", PROBE], check=True, capture_output=True).stdout))
+    assert sorted(set(NOT_AT_STARTUP) & loaded) == []
+
+
+def test_a_lazy_module_puts_the_module_in_its_place_on_first_read() -> None:
+    namespace: dict[str, object] = {}
+    namespace["textwrap"] = stand_in = LazyModule("textwrap", namespace)
+    assert "lazy module 'textwrap'" in repr(stand_in)
+    assert stand_in.dedent("  x") == "x"
+    import textwrap
+
+    assert namespace["textwrap"] is textwrap
+    assert stand_in.indent("x", " ") == " x"  # a stand-in someone kept still answers
