@@ -19,7 +19,7 @@ from parley.outbound.sns import LambdaCall
 from parley.protocol.pagination import PageTokens
 from parley.protocol.routing import Router
 from parley.protocol.sigv4 import SigV4Verifier
-from parley.protocol.spec import error_shape, load_operations
+from parley.protocol.spec import Operations, error_shape, load_operations
 from parley.services.admin import AdminService
 from parley.services.cluster import Cluster
 from parley.services.connect import PARTICIPANT_SITUATIONS, ConnectService
@@ -108,9 +108,8 @@ def _check(settings: Settings) -> None:
     if settings.validation_error != "auto" and error_shape("connect", settings.validation_error) is None:
         where = settings.origin("validation_error")
         raise SettingsError(f"{where}: {settings.validation_error!r} is not a Connect error")
-    operations = load_operations("connect")
     for name, code in settings.idempotency_mismatch_errors.items():
-        op = operations.get(name)
+        op = load_operations("connect").get(name)
         if op is None or op.idempotency_member is None:
             where = settings.origin("idempotency_mismatch_errors")
             raise SettingsError(f"{where}: {name!r} is not a Connect operation with a ClientToken")
@@ -272,7 +271,7 @@ def build_app(
     ids = IdGenerator(settings.seed)
     signer, pages = TokenSigner(secret), PageTokens(secret)
     bus = _bus(settings, store)
-    operations = {service: load_operations(service) for service in ("connect", "connectparticipant")}
+    operations = Operations()  # each service's model is read on first use (the router's first request)
     faults = Faults(operations, bus)
     feed = ConsoleFeed()
     callables = dict(sns_callables or {})
@@ -295,7 +294,7 @@ def build_app(
     urls = SignedUrls(signer)
     participant = ParticipantService(deps, urls)
     deadlines.bind(participant.check_deadlines)
-    router = Router([op for ops in operations.values() for op in ops.values()])
+    router = Router(lambda: [op for ops in operations.values() for op in ops.values()])
     handlers = {"connect": connect.handlers, "connectparticipant": participant.handlers}
     log_lines = access_log or AccessLog(
         enabled=settings.log_level in ("debug", "info"),

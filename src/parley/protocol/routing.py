@@ -7,7 +7,7 @@ segment; labels are decoded only after the match.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from urllib.parse import unquote
@@ -38,16 +38,25 @@ class Router:
 
     MAX_REMEMBERED = 4096  # (method, path) answers kept; the paths are the clients' to choose, so bounded
 
-    def __init__(self, operations: Iterable[OperationSpec]) -> None:
-        self._root = _Node()
-        for op in operations:
-            self._add(op)
+    def __init__(self, operations: Iterable[OperationSpec] | Callable[[], Iterable[OperationSpec]]) -> None:
+        """`operations`, or a function giving them: the trie is then built by the first path not yet remembered
+        (reading the models costs ~10 ms, which start-up need not pay)."""
+        self._root: _Node | None = None
+        self._source = operations if callable(operations) else None
+        if not callable(operations):
+            self._root = self._built(operations)
         # A pure function of the model: never stale, on any number of nodes. Literal paths (every
         # CreateParticipant's) and repeated reads of one resource skip the walk and the label decoding.
         self._remembered: dict[tuple[str, str], Match | None] = {}
 
-    def _add(self, op: OperationSpec) -> None:
-        node = self._root
+    def _built(self, operations: Iterable[OperationSpec]) -> _Node:
+        root = _Node()
+        for op in operations:
+            self._add(root, op)
+        return root
+
+    def _add(self, root: _Node, op: OperationSpec) -> None:
+        node = root
         for segment in _segments(op.uri.split("?", 1)[0]):
             if segment.startswith("{") and segment.endswith("}"):
                 name = segment[1:-1].rstrip("+")
@@ -76,6 +85,9 @@ class Router:
         return found
 
     def _match(self, method: str, raw_path: str) -> Match | None:
+        if self._root is None:
+            assert self._source is not None
+            self._root = self._built(self._source())
         segments = _segments(raw_path)
         labels: dict[str, str] = {}
         op = self._walk(self._root, segments, 0, method, labels)

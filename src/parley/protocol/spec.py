@@ -13,6 +13,7 @@ import contextlib
 import functools
 import json
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,16 @@ if TYPE_CHECKING:
 API_VERSIONS: dict[str, str] = {"connect": "2017-08-08", "connectparticipant": "2018-09-07"}
 MODELS = Path(__file__).with_name("models")
 
-__all__ = ["API_VERSIONS", "Member", "OperationSpec", "Shape", "load_operations", "service_model", "shape_named"]
+__all__ = [
+    "API_VERSIONS",
+    "Member",
+    "OperationSpec",
+    "Operations",
+    "Shape",
+    "load_operations",
+    "service_model",
+    "shape_named",
+]
 
 # The keys botocore copies from a shape's model (and a member reference's traits) into `serialization` and
 # `metadata` (botocore.model.Shape.SERIALIZED_ATTRS / METADATA_ATTRS).
@@ -365,6 +375,23 @@ def _bearer_header(members: tuple[Member, ...]) -> str | None:
 def load_operations(service: str) -> dict[str, OperationSpec]:
     """Every operation of `service`, keyed by operation name."""
     return {name: OperationSpec(service, name, raw) for name, raw in _description(service)["operations"].items()}
+
+
+class Operations(Mapping[str, dict[str, OperationSpec]]):
+    """Both services' operations by service, each service's model read when first asked for: Connect's is
+    632 KB of JSON, which a server that answers only the Participant Service (or only its health) never
+    needs to parse."""
+
+    def __getitem__(self, service: str) -> dict[str, OperationSpec]:
+        if service not in API_VERSIONS:
+            raise KeyError(service)
+        return load_operations(service)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(API_VERSIONS)
+
+    def __len__(self) -> int:
+        return len(API_VERSIONS)
 
 
 def error_shape(service: str, code: str) -> Shape | None:
