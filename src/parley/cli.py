@@ -76,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from parley import commands
 
         return commands.run(args)
-    flags = {name: value for name, value in vars(args).items() if name in option_names()}
+    options = set(option_names())
+    flags = {name: value for name, value in vars(args).items() if name in options}
     # Start-up makes ~90,000 objects and frees almost none, so the cyclic GC's passes over them are wasted
     # (~20 % of start-up); launch.main turns it back on once the app is built (BENCHMARKS.md, "Startup").
     gc.disable()
