@@ -18,7 +18,6 @@ from parley.outbound.lambdas import LambdaInvoker
 from parley.outbound.sns import LambdaCall
 from parley.protocol.pagination import PageTokens
 from parley.protocol.routing import Router
-from parley.protocol.sigv4 import SigV4Verifier
 from parley.protocol.spec import Operations, error_shape, load_operations
 from parley.services.admin import AdminService
 from parley.services.cluster import Cluster
@@ -304,7 +303,11 @@ def build_app(
     request_ids = IdGenerator(None if settings.seed is None else settings.seed + 1)
     requests = RequestLog(settings.request_log_size)
     requests.watch(feed.request)
-    verifier = SigV4Verifier(settings.credentials) if settings.strict_auth else None
+    verifier = None
+    if settings.strict_auth:
+        from parley.protocol.sigv4 import SigV4Verifier  # --strict-auth only
+
+        verifier = SigV4Verifier(settings.credentials)
     aws = AwsHttp(
         router, handlers, settings, clock, log_lines, faults, requests, request_ids, signer.bearer_owner, verifier
     )

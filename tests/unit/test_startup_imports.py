@@ -28,6 +28,7 @@ NOT_AT_STARTUP = (
     "regex",  # the first pattern validated
     "msgspec",  # the first JSON body
     "html.entities",  # the first page that escapes text
+    "parley.protocol.sigv4",  # --strict-auth
     "botocore",
 )
 

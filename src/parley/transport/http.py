@@ -13,21 +13,26 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from parley import __version__
 from parley.chat.model import Scope
 from parley.clock import Clock
+from parley.lazy import LazyModule
 from parley.protocol.errors import ServiceError, internal_error, modelled, not_implemented, unknown_operation
 from parley.protocol.restjson import Headers, serialize_error, serialize_response
 from parley.protocol.restjson import parse_request as parse_wire
 from parley.protocol.routing import Match, Router
-from parley.protocol.sigv4 import SignedRequest, SigV4Verifier
 from parley.services.base import Handler, RequestContext, validation_code
 from parley.settings import Settings
 from parley.transport.access_log import AccessLog
 from parley.transport.faults import Faults, Injection
 from parley.transport.request_log import Entry, RequestLog
+
+if TYPE_CHECKING:
+    from parley.protocol import sigv4
+else:
+    sigv4 = LazyModule("parley.protocol.sigv4", globals())  # --strict-auth only: imported on first use
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -127,11 +132,11 @@ async def respond(send: Send, status: int, headers: Headers, body: bytes) -> Non
     await send({"type": "http.response.body", "body": body})
 
 
-def signed_request(scope: dict[str, Any], method: str, raw_path: str, body: bytes | None) -> SignedRequest:
+def signed_request(scope: dict[str, Any], method: str, raw_path: str, body: bytes | None) -> sigv4.SignedRequest:
     """What SigV4 verification sees of a request: raw path and query, the headers as sent, the body."""
     headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
     query = scope.get("query_string", b"").decode("latin-1")
-    return SignedRequest(method, raw_path, query, headers, body or b"")
+    return sigv4.SignedRequest(method, raw_path, query, headers, body or b"")
 
 
 def signed_service(match: Match | None, raw_path: str) -> bool:
@@ -179,7 +184,7 @@ class AwsHttp:
         requests: RequestLog,
         request_ids: Callable[[], str] | None = None,
         bearer_owner: Callable[[str], str | None] | None = None,
-        verifier: SigV4Verifier | None = None,
+        verifier: sigv4.SigV4Verifier | None = None,
     ) -> None:
         self._bearer_owner = bearer_owner  # token -> participant id, so the request log can name the caller
         self._router = router
