@@ -29,6 +29,9 @@ NOT_AT_STARTUP = (
     "msgspec",  # the first JSON body
     "html.entities",  # the first page that escapes text
     "parley.protocol.sigv4",  # --strict-auth
+    "parley.outbound.sender",  # the first Lambda function invoked
+    "parley.outbound.python_target",
+    "parley.outbound.functions",
     "botocore",
 )
 

@@ -15,19 +15,27 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parley.chat.model import Scope
 from parley.clock import Clock, SystemClock
 from parley.ids import IdGenerator
-from parley.outbound import python_target
-from parley.outbound.answers import Answer, failed, from_return
-from parley.outbound.functions import FunctionRef, Route, missing_message, parse_function, resolve
-from parley.outbound.http_target import HttpTarget
-from parley.outbound.invoke_api import InvokeApi
+from parley.lazy import LazyModule
 from parley.outbound.records import Record, Records
-from parley.outbound.sender import Sender, Unreachable
 from parley.settings import Settings
+
+if TYPE_CHECKING:
+    from parley.outbound import answers, functions, http_target, python_target
+    from parley.outbound import sender as sending
+    from parley.outbound.answers import Answer
+    from parley.outbound.functions import FunctionRef, Route
+    from parley.outbound.sender import Sender
+else:  # what calls a function: imported by the first invocation (or mapping), not at start-up (parley/lazy.py)
+    answers = LazyModule("parley.outbound.answers", globals())
+    functions = LazyModule("parley.outbound.functions", globals())
+    http_target = LazyModule("parley.outbound.http_target", globals())
+    python_target = LazyModule("parley.outbound.python_target", globals())
+    sending = LazyModule("parley.outbound.sender", globals(), "sending")
 
 log = logging.getLogger("parley.lambda")
 WARNED_KEPT = 10_000  # (function, contact) pairs remembered for the one-warning rule
@@ -64,15 +72,18 @@ class PythonFunction:
     label: str  # `module:function`, or the callable's qualified name
 
 
-Mapped = HttpTarget | PythonFunction
+if TYPE_CHECKING:
+    Mapped = http_target.HttpTarget | PythonFunction
 
 
-def _mapped(settings: Settings, callables: Mapping[str, Callable[..., Any]], sender: Sender) -> dict[str, Mapped]:
+def _mapped(
+    settings: Settings, callables: Mapping[str, Callable[..., Any]], sender: Callable[[], Sender]
+) -> dict[str, Mapped]:
     """Every mapping; `module:function` targets are imported here, once (a failure is a SettingsError)."""
     targets: dict[str, Mapped] = {}
     for name, target in settings.lambdas.items():
         if target.startswith(("http://", "https://")):
-            targets[name] = HttpTarget(target, sender)
+            targets[name] = http_target.HttpTarget(target, sender())
         else:
             targets[name] = PythonFunction(python_target.load(name, target), target)
     for name, handler in callables.items():
@@ -83,7 +94,7 @@ def _mapped(settings: Settings, callables: Mapping[str, Callable[..., Any]], sen
 def _kind(route: Route[Mapped]) -> str:
     if route.kind == "endpoint":
         return "endpoint"
-    if isinstance(route.target, HttpTarget):
+    if isinstance(route.target, http_target.HttpTarget):
         return "http"
     return "python" if route.target is not None else "none"
 
@@ -98,27 +109,43 @@ class LambdaInvoker:
         ids: Callable[[], str] | None = None,
     ) -> None:
         self._settings = settings
-        self._sender = Sender()
-        self._targets = _mapped(settings, callables or {}, self._sender)
+        self._made_sender: Sender | None = None  # the HTTP client and the thread pool: made on first use
+        self._made_workers: python_target.Workers | None = None
+        self._targets = _mapped(settings, callables or {}, lambda: self._sender)
         endpoint = settings.lambda_endpoint
-        self._api = InvokeApi(endpoint, self._sender, settings.lambda_function_name) if endpoint else None
-        self._workers = python_target.Workers(settings.lambda_workers)
+        self._api = None
+        if endpoint:
+            from parley.outbound.invoke_api import InvokeApi
+
+            self._api = InvokeApi(endpoint, self._sender, settings.lambda_function_name)
         self._clock = clock or SystemClock()
         self._ids = ids or IdGenerator(None)
         self._records = Records(settings.request_log_size)
         self._warned: collections.OrderedDict[tuple[str, str], None] = collections.OrderedDict()
+
+    @property
+    def _sender(self) -> Sender:
+        if self._made_sender is None:
+            self._made_sender = sending.Sender()
+        return self._made_sender
+
+    @property
+    def _workers(self) -> python_target.Workers:
+        if self._made_workers is None:
+            self._made_workers = python_target.Workers(self._settings.lambda_workers)
+        return self._made_workers
 
     def time_limit(self, flow_seconds: float) -> float:
         """`--lambda-timeout` seconds win over the action's InvocationTimeLimitSeconds."""
         return self._settings.lambda_timeout or flow_seconds
 
     async def invoke(self, invocation: Invocation) -> InvocationResult:
-        ref = parse_function(invocation.function_arn, invocation.scope)
-        route = resolve(ref, self._targets, self._api.endpoint if self._api else None)
+        ref = functions.parse_function(invocation.function_arn, invocation.scope)
+        route = functions.resolve(ref, self._targets, self._api.endpoint if self._api else None)
         kind, request_id, started = _kind(route), self._ids(), time.monotonic()
         if kind == "none":
             self._warn_missing(ref, invocation.contact_id)
-            outcome, answer = "missing", failed(f"no --lambda mapping or --lambda-endpoint for {ref.name}")
+            outcome, answer = "missing", answers.failed(f"no --lambda mapping or --lambda-endpoint for {ref.name}")
         else:
             outcome, answer = await self._run(route, ref, invocation, request_id)
         duration_ms = (time.monotonic() - started) * 1000
@@ -138,10 +165,10 @@ class LambdaInvoker:
                 answer = await self._call(route, ref, invocation, request_id, limit)
         except TimeoutError as exc:
             if deadline.expired():
-                return "timeout", failed(f"no answer within {limit:g} s")
+                return "timeout", answers.failed(f"no answer within {limit:g} s")
             return "error", self._raised(ref, exc)
-        except Unreachable as exc:
-            return "error", failed(f"cannot reach {self._where(route)}: {exc}")
+        except sending.Unreachable as exc:
+            return "error", answers.failed(f"cannot reach {self._where(route)}: {exc}")
         except Exception as exc:  # a Python handler's own exception, reported with its traceback
             return "error", self._raised(ref, exc)
         return ("ok" if answer.ok else "error"), answer
@@ -154,21 +181,21 @@ class LambdaInvoker:
         if target is None:
             assert self._api is not None
             return await self._api.invoke(ref, body, invocation.asynchronous)
-        if isinstance(target, HttpTarget):
+        if isinstance(target, http_target.HttpTarget):
             return await target.invoke(ref.value, invocation.contact_id, body)
         context = python_target.context_for(ref.name, ref.arn, request_id, self._clock.now(), limit)
         label = f"function={ref.name} contact={invocation.contact_id} ({target.label})"
         value = await self._workers.call(target.handler, json.loads(body), context, label)
-        return from_return(value)
+        return answers.from_return(value)
 
     def _where(self, route: Route[Mapped]) -> str:
-        if isinstance(route.target, HttpTarget):
+        if isinstance(route.target, http_target.HttpTarget):
             return route.target.url
         return f"the Invoke API at {self._api.endpoint}" if self._api else "the target"
 
     def _raised(self, ref: FunctionRef, exc: BaseException) -> Answer:
         log.error("lambda.error function=%s raised %s", ref.name, type(exc).__name__, exc_info=exc)
-        return failed(f"{type(exc).__name__}: {exc}")
+        return answers.failed(f"{type(exc).__name__}: {exc}")
 
     def _warn_missing(self, ref: FunctionRef, contact_id: str) -> None:
         key = (ref.value, contact_id)
@@ -177,7 +204,7 @@ class LambdaInvoker:
         self._warned[key] = None
         if len(self._warned) > WARNED_KEPT:
             self._warned.popitem(last=False)
-        log.warning("%s", missing_message(ref, contact_id))
+        log.warning("%s", functions.missing_message(ref, contact_id))
 
     def _record(self, ref: FunctionRef, invocation: Invocation, result: InvocationResult) -> None:
         record = Record(
@@ -226,11 +253,13 @@ class LambdaInvoker:
         return self._records.clear()
 
     def close(self) -> None:
-        self._workers.close()
+        if self._made_workers is not None:
+            self._made_workers.close()
 
     async def aclose(self) -> None:
-        await self._sender.aclose()
-        self._workers.close()
+        if self._made_sender is not None:
+            await self._made_sender.aclose()
+        self.close()
 
 
 def _timeout_hint(target: str) -> str:
