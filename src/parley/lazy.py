@@ -22,18 +22,19 @@ class LazyModule:
     """Stands for the module `name` in the namespace `where` (an importer's globals()), under the module's
     last dotted part (or `alias`), until something is read from it."""
 
-    __slots__ = ("_alias", "_name", "_where")
+    # Mangled names (`_LazyModule__name`): no module attribute read through the stand-in can hit them.
+    __slots__ = ("__alias", "__name", "__where")
 
     def __init__(self, name: str, where: dict[str, Any], alias: str | None = None) -> None:
-        self._name = name
-        self._where = where
-        self._alias = alias or name.rsplit(".", 1)[-1]
+        self.__name = name
+        self.__where = where
+        self.__alias = alias or name.rsplit(".", 1)[-1]
 
     def __getattr__(self, attribute: str) -> Any:
-        module = importlib.import_module(self._name)  # the import lock makes a concurrent first read wait
-        if self._where.get(self._alias) is self:
-            self._where[self._alias] = module
+        module = importlib.import_module(self.__name)  # the import lock makes a concurrent first read wait
+        if self.__where.get(self.__alias) is self:
+            self.__where[self.__alias] = module
         return getattr(module, attribute)
 
     def __repr__(self) -> str:
-        return f"<lazy module {self._name!r}>"
+        return f"<lazy module {self.__name!r}>"

@@ -3,11 +3,15 @@ operation of the models (BENCHMARKS.md, "Startup"), and a lazily imported module
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from parley.lazy import LazyModule
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "parley"
 
 # Loaded by the first request that needs them, never by building and serving the app.
 NOT_AT_STARTUP = (
@@ -62,3 +66,42 @@ def test_a_lazy_module_puts_the_module_in_its_place_on_first_read() -> None:
 
     assert namespace["textwrap"] is textwrap
     assert stand_in.indent("x", " ") == " x"  # a stand-in someone kept still answers
+
+
+def _type_checking_modules(tree: ast.Module) -> dict[str, str]:
+    """The modules a file imports under `if TYPE_CHECKING:`, by the name they are bound to."""
+    bound: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for statement in node.body:
+                if isinstance(statement, ast.ImportFrom) and statement.module:
+                    for alias in statement.names:
+                        bound[alias.asname or alias.name] = f"{statement.module}.{alias.name}"
+                elif isinstance(statement, ast.Import):
+                    for alias in statement.names:
+                        bound[alias.asname or alias.name] = alias.name
+    return bound
+
+
+def test_each_lazy_module_stands_for_the_module_its_type_checking_import_names() -> None:
+    """So mypy and the layering test see what runs: `x = LazyModule("a.b.x", globals())` beside
+    `if TYPE_CHECKING: from a.b import x`, under the same name (or `alias`)."""
+    mismatched, found = [], 0
+    for path in sorted(SRC.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        declared = _type_checking_modules(tree)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Call):
+                continue
+            call = node.value
+            if ast.unparse(call.func) != "LazyModule":
+                continue
+            found += 1
+            target = ast.unparse(node.targets[0])
+            module = ast.literal_eval(call.args[0])
+            alias = ast.literal_eval(call.args[2]) if len(call.args) > 2 else module.rsplit(".", 1)[-1]
+            if alias != target or declared.get(target) != module:
+                where = path.relative_to(SRC)
+                mismatched.append(f"{where}: {target} = LazyModule({module!r}), declared {declared.get(target)}")
+    assert found > 10
+    assert mismatched == []
