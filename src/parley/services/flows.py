@@ -278,7 +278,10 @@ class FlowRunner:
             self._live[key[1]] = key[0]
         else:
             self._live.pop(key[1], None)
-        self._deadlines[key] = step.deadline
+        if step.deadline is None:  # as good as absent to `check`, and one key less a chat to keep
+            self._deadlines.pop(key, None)
+        else:
+            self._deadlines[key] = step.deadline
         self._timers.arm(key[0], key[1], step.deadline)
         self._pusher.push(step.items)
 
