@@ -17,6 +17,7 @@ from datetime import datetime
 
 from parley.chat.model import Scope
 from parley.clock import Clock
+from parley.collector import permanent
 
 log = logging.getLogger("parley.timers")
 Check = Callable[[Scope, str, datetime], Awaitable[datetime | None]]
@@ -47,7 +48,7 @@ class Deadlines:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._checks: dict[str, Check] = {}
-        self._armed: dict[Armed, int] = {}  # key -> the number of its current arming
+        self._armed: dict[Armed, int] = permanent({})  # key -> the number of its current arming
         self._heap: list[Entry] = []
         self._armings = 0
         self._wake: asyncio.TimerHandle | None = None
@@ -90,7 +91,7 @@ class Deadlines:
         return self._armed.get((entry[2], entry[3], entry[4], entry[5])) == entry[1]
 
     def _compact(self) -> None:
-        self._heap = [entry for entry in self._heap if self._current(entry)]
+        self._heap[:] = [entry for entry in self._heap if self._current(entry)]  # the same list: it stays frozen
         heapq.heapify(self._heap)
 
     def _wake_up_at(self, loop: asyncio.AbstractEventLoop, due: float) -> None:

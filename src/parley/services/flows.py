@@ -28,6 +28,7 @@ from parley.chat.flowlang import interpreter as fl
 from parley.chat.model import Item, Scope
 from parley.chat.policy import IdSource
 from parley.clock import Clock
+from parley.collector import permanent
 from parley.outbound.lambdas import Invocation, LambdaInvoker
 from parley.services.base import Store
 from parley.services.effects import Pushes, Timers
@@ -111,8 +112,8 @@ class FlowRunner:
         self._locks: dict[Key, asyncio.Lock] = {}
         self._holders: dict[Key, int] = {}  # drives holding or awaiting each contact's lock
         self._queued: set[Key] = set()
-        self._live: dict[str, Scope] = {}  # contacts whose flow record may still run
-        self._deadlines: dict[Key, datetime | None] = {}
+        self._live: dict[str, Scope] = permanent({})  # contacts whose flow record may still run
+        self._deadlines: dict[Key, datetime | None] = permanent({})
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- waking ----------------------------------------------------------------------------------

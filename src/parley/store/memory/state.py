@@ -25,6 +25,7 @@ from functools import partial
 from typing import Any, Final, TypeVar
 
 from parley.chat.model import Stream
+from parley.collector import permanent
 from parley.store.memory.copies import Row
 
 V = TypeVar("V")
@@ -107,6 +108,9 @@ class MemoryState:
         self.leases: dict[str, tuple[str, float]] = {}  # name -> (holder, expires): never exported
         self.meta: dict[str, str] = {}  # the cluster's shared values (the virtual clock): never exported
         self._indexes()
+        for table in vars(self).values():  # launch.py's freeze takes them: no full collection walks a table
+            if type(table) is dict:
+                permanent(table)
 
     def _indexes(self) -> None:
         self.scope_instances: Index = {}  # (account, region) -> instance ids
