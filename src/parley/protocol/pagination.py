@@ -21,7 +21,7 @@ class PageTokens:
         self._key = hashlib.sha256(b"parley/next-token/" + secret).digest()
 
     def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, payload, hashlib.sha256).digest()[:16]
+        return hmac.digest(self._key, payload, hashlib.sha256)[:16]  # one C call: the same bytes as hmac.new
 
     def encode(self, binding: str, after: str) -> str:
         payload = json.dumps([binding, after], separators=(",", ":")).encode()

@@ -332,7 +332,8 @@ class ConnectService(AwsService):
             contact = started.contact
             if contact.streaming_id and streaming is not None:  # known before its first items wake it
                 streaming.streamer.opened(contact.chain_id, contact.streaming_id)
-            deadline = conversation.next_deadline(repo, ctx.scope, contact, ctx.now, self._policy)
+            # a contact just made has no participant but its customer: no need to read them back
+            deadline = conversation.next_deadline(repo, ctx.scope, contact, ctx.now, self._policy, [started.customer])
             output = {
                 "ContactId": contact.id,
                 "ParticipantId": started.customer.id,

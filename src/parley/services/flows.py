@@ -27,6 +27,7 @@ from parley.chat.flow_record import FlowRecord
 from parley.chat.model import Item, Scope
 from parley.chat.policy import IdSource
 from parley.clock import Clock
+from parley.collector import permanent
 from parley.lazy import LazyModule
 from parley.outbound.lambdas import Invocation, LambdaInvoker
 from parley.services.base import Store
@@ -118,8 +119,8 @@ class FlowRunner:
         self._locks: dict[Key, asyncio.Lock] = {}
         self._holders: dict[Key, int] = {}  # drives holding or awaiting each contact's lock
         self._queued: set[Key] = set()
-        self._live: dict[str, Scope] = {}  # contacts whose flow record may still run
-        self._deadlines: dict[Key, datetime | None] = {}
+        self._live: dict[str, Scope] = permanent({})  # contacts whose flow record may still run
+        self._deadlines: dict[Key, datetime | None] = permanent({})
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -315,7 +316,10 @@ class FlowRunner:
             self._live[key[1]] = key[0]
         else:
             self._live.pop(key[1], None)
-        self._deadlines[key] = step.deadline
+        if step.deadline is None:  # as good as absent to `check`, and one key less a chat to keep
+            self._deadlines.pop(key, None)
+        else:
+            self._deadlines[key] = step.deadline
         self._timers.arm(key[0], key[1], step.deadline)
         self._pusher.push(step.items)
 

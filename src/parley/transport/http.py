@@ -48,11 +48,26 @@ def caller_scope(headers: Mapping[str, str], settings: Settings) -> Scope:
     auth = headers.get("authorization", "")
     start = auth.find("Credential=")
     if start < 0:
-        return Scope(settings.account_id, settings.region)
+        return _scope(settings.account_id, settings.region)
     parts = auth[start + 11 :].split(",", 1)[0].split("/")
     account = parts[0] if len(parts[0]) == 12 and parts[0].isdigit() else settings.account_id
     region = parts[2] if len(parts) > 2 and parts[2] else settings.region
-    return Scope(account, region)
+    return _scope(account, region)
+
+
+MAX_SCOPES = 256
+_scopes: dict[tuple[str, str], Scope] = {}
+
+
+def _scope(account: str, region: str) -> Scope:
+    """One Scope object per account and region, shared by the requests (and the timers and flow keys they leave
+    behind) instead of one more object a chat for the garbage collector to walk. Bounded: the caller chooses."""
+    found = _scopes.get((account, region))
+    if found is None:
+        if len(_scopes) >= MAX_SCOPES:
+            _scopes.clear()
+        found = _scopes[(account, region)] = Scope(account, region)
+    return found
 
 
 LOOPBACK_NAMES = ("localhost", "::1", "[::1]")

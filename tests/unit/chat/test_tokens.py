@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 
-from parley.chat.tokens import CONNECTION, PARTICIPANT, TokenSigner
+from parley.chat.tokens import _MAC_BYTES, CONNECTION, PARTICIPANT, TokenSigner
 from parley.protocol.pagination import InvalidToken, PageTokens
 
 
@@ -73,3 +75,11 @@ def test_a_next_token_has_exactly_one_spelling() -> None:
     for spelling in other_spellings(token):
         with pytest.raises(InvalidToken):
             pages.decode("binding", spelling)
+
+
+@pytest.mark.parametrize("key_length", [0, 1, 32, 63, 64, 65, 200])
+def test_the_token_mac_is_hmac_sha256_under_the_secret(key_length: int) -> None:
+    key = bytes(range(256))[:key_length]
+    signer = TokenSigner(key)
+    for message in (b"", b"P" + bytes(16), bytes(range(100))):
+        assert signer._mac(message[:1], message[1:]) == hmac.digest(key, message, hashlib.sha256)[:_MAC_BYTES]

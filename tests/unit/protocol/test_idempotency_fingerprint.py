@@ -3,12 +3,13 @@ across versions and nodes; the fast encoder is used only for inputs that cannot 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from parley.protocol.idempotency import fingerprint, plain_input
+from parley.protocol.idempotency import _OUTPUT, decode_output, encode_output, fingerprint, plain_input
 from parley.protocol.spec import load_operations
 
 CONNECT = load_operations("connect")
@@ -40,3 +41,17 @@ def test_only_inputs_of_strings_integers_booleans_lists_and_objects_are_plain() 
 def test_a_timestamp_still_fingerprints_as_its_tag() -> None:
     moment = datetime(2024, 1, 2, tzinfo=UTC)
     assert fingerprint({"At": moment}, "ClientToken") != fingerprint({"At": moment.isoformat()}, "ClientToken")
+
+
+OUTPUTS: list[dict[str, Any]] = [
+    {"ParticipantId": "p", "ParticipantCredentials": {"Expiry": datetime(2026, 12, 7, 10, 0, 0, 123456, tzinfo=UTC)}},
+    {"List": [1, 2.5, None, True, "café \u2028 😀"], "Blob": b"\x00\xff", "Nested": {"t": [datetime.now(UTC)]}},
+    {"NotFinite": float("nan"), "Big": 10**30, "Surrogate": "\ud800", "IntKey": {1: "one"}},
+]
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_a_stored_answer_reads_back_as_the_json_module_s_would(output: dict[str, Any]) -> None:
+    fast = decode_output(encode_output(output))
+    slow = decode_output(_OUTPUT.encode(output))
+    assert json.dumps(fast, default=repr, sort_keys=True) == json.dumps(slow, default=repr, sort_keys=True)

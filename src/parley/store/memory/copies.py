@@ -24,7 +24,10 @@ CONTAINER_HINTS = ("dict", "list", "Any")  # a field whose annotation names one 
 # A frozen dict is a tuple opening with this very object, then its (key, value) pairs. Compared by identity:
 # no string a caller gives can be this object, so no frozen list is ever mistaken for a dict.
 DICT = "\x00parley-frozen-dict"
-EMPTY_DICT = (DICT,)
+# An empty dict is this string itself, compared by identity too. Not a shared tuple `(DICT,)`: `parley serve`
+# freezes what start-up made (gc.freeze), and a tuple frozen while still tracked stays tracked for good, so
+# every row holding it would have stayed tracked too (a chat's rows walked at every full collection).
+EMPTY_DICT = "\x00parley-frozen-empty-dict"
 
 
 def _frozen(value: Any) -> Any:
@@ -38,7 +41,7 @@ def _frozen(value: Any) -> Any:
 
 def _thawed(value: Any) -> Any:
     if type(value) is not tuple:
-        return value
+        return {} if value is EMPTY_DICT else value
     if value and value[0] is DICT:
         return {key: _thawed(inner) for key, inner in value[1:]}
     return [_thawed(inner) for inner in value] if value else []
