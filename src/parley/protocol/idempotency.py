@@ -10,11 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from parley.lazy import LazyModule
 from parley.protocol.spec import OperationSpec, Shape
+
+if TYPE_CHECKING:
+    from parley.protocol import fastjson
+else:
+    fastjson = LazyModule("parley.protocol.fastjson", globals())  # msgspec, loaded by the first body
 
 
 def _restore(value: Any) -> Any:
@@ -49,23 +54,13 @@ def fingerprint(params: dict[str, Any], token_member: str, plain: bool = False) 
     the json module escapes); anything else goes the json module's way, as fingerprints always have."""
     rest = {k: v for k, v in params.items() if k != token_member}
     if plain:
-        data = _SORTED_JSON(rest)
+        data = fastjson.encode_sorted(rest)
         if data.isascii() and b"\x7f" not in data:
             return hashlib.sha256(data).hexdigest()
     text = _FINGERPRINT.encode(rest)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _load_sorted_json(value: Any) -> bytes:
-    """msgspec is loaded on first use, not at start-up; this replaces itself with its sorted encoder."""
-    global _SORTED_JSON
-    import msgspec
-
-    _SORTED_JSON = msgspec.json.Encoder(order="sorted").encode
-    return _SORTED_JSON(value)
-
-
-_SORTED_JSON: Callable[[Any], bytes] = _load_sorted_json
 _PLAIN_TYPES = frozenset({"string", "integer", "long", "boolean", "structure", "list", "map"})
 _plain_inputs: dict[tuple[str, str], bool] = {}
 
@@ -100,27 +95,14 @@ _FINGERPRINT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_
 _OUTPUT = json.JSONEncoder(separators=(",", ":"), default=_tagged)
 
 
-def _load_output_encoder(value: Any) -> bytes:
-    """msgspec is loaded on first use, not at start-up; this replaces itself with its encoder."""
-    global _FAST_OUTPUT, _FAST_REFUSALS
-    import msgspec
-
-    _FAST_OUTPUT, _FAST_REFUSALS = msgspec.json.Encoder().encode, (TypeError, ValueError, msgspec.EncodeError)
-    return _FAST_OUTPUT(value)
-
-
-_FAST_OUTPUT: Callable[[Any], bytes] = _load_output_encoder
-_FAST_REFUSALS: tuple[type[Exception], ...] = (TypeError, ValueError)
-
-
 def encode_output(output: dict[str, Any]) -> str:
     """The stored answer, read back only by `decode_output`. msgspec writes it (a tenth of the json module's
     cost on these small answers: the module builds an encoder per call) once datetimes and bytes carry their
     tags; what it cannot write as the json module reads it back (a float that is not finite, a key or value
     of another type) goes the json module's way."""
     try:
-        return _FAST_OUTPUT(_tags(output)).decode()
-    except _FAST_REFUSALS:
+        return fastjson.encode(_tags(output)).decode()
+    except (TypeError, ValueError, fastjson.EncodeError):
         return _OUTPUT.encode(output)
 
 

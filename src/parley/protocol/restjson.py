@@ -14,9 +14,10 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from parley.lazy import LazyModule
 from parley.protocol.errors import ServiceError
 from parley.protocol.spec import Member, OperationSpec, Shape
 from parley.protocol.validate import (
@@ -30,34 +31,18 @@ from parley.protocol.validate import (
     problems_message,
 )
 
+if TYPE_CHECKING:
+    from parley.protocol import fastjson
+else:
+    fastjson = LazyModule("parley.protocol.fastjson", globals())  # msgspec, loaded by the first body
+
 Serializer = Callable[[Any], Any]
 Headers = list[tuple[bytes, bytes]]
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 # msgspec's JSON codec, 5-10x faster than the json module on these bodies, as a fast path only: whatever it
 # refuses (NaN, 1e400, a lone surrogate, UTF-16, a BOM, malformed or too deep JSON) goes to the json module,
-# which decides exactly as before and phrases the error. msgspec (~15 ms of imports) is loaded by the first
-# body either way: each function below replaces itself with msgspec's on its first call.
-
-
-def _load_decode(body: bytes) -> Any:
-    global _FAST_DECODE
-    import msgspec
-
-    _FAST_DECODE = msgspec.json.Decoder().decode
-    return _FAST_DECODE(body)
-
-
-def _load_encode(value: Any) -> bytes:
-    global _FAST_ENCODE
-    import msgspec
-
-    _FAST_ENCODE = msgspec.json.Encoder().encode
-    return _FAST_ENCODE(value)
-
-
-_FAST_DECODE: Callable[[bytes], Any] = _load_decode
-_FAST_ENCODE: Callable[[Any], bytes] = _load_encode
+# which decides exactly as before and phrases the error (protocol/fastjson.py, loaded by the first body).
 
 
 def iso_ms(moment: datetime) -> str:
@@ -170,7 +155,7 @@ def _decode_body(op: OperationSpec, body: bytes, problems: Problems) -> Any:
         problems.append(f"The request body is larger than {MAX_BODY_BYTES} bytes")
         return {}
     try:
-        return _FAST_DECODE(body)
+        return fastjson.decode(body)
     except Exception:  # the json module below decides, and says why
         pass
     try:
@@ -340,7 +325,7 @@ def json_bytes(value: Any) -> bytes:
     writes it as its JSON escape) or a value of no JSON type. The two write the same bytes, but for the
     exponent of a float of 1e16 or more (`1e+16` against `1e16`, the same number)."""
     try:
-        return _FAST_ENCODE(value)
+        return fastjson.encode(value)
     except Exception:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "backslashreplace")
 
