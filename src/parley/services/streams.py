@@ -203,8 +203,10 @@ class Streamer:
         found, entries = await self._store.read(
             lambda r: (r.find_stream(streaming_id), r.outbox_next(streaming_id, BATCH, after))
         )
-        if found is None or found[1].paused or not entries:
-            return found is not None and not found[1].paused and streaming_id in self._dirty
+        if found is None or found[1].paused:
+            return False
+        if not entries:
+            return streaming_id in self._dirty
         scope, stream = found
         for entry in entries:
             delivered = await self._deliver(scope, stream, entry)

@@ -9,6 +9,7 @@ never a traceback.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -55,19 +56,11 @@ def caller_scope(headers: Mapping[str, str], settings: Settings) -> Scope:
     return _scope(account, region)
 
 
-MAX_SCOPES = 256
-_scopes: dict[tuple[str, str], Scope] = {}
-
-
+@functools.lru_cache(maxsize=256)  # bounded: the caller chooses the account and region
 def _scope(account: str, region: str) -> Scope:
     """One Scope object per account and region, shared by the requests (and the timers and flow keys they leave
-    behind) instead of one more object a chat for the garbage collector to walk. Bounded: the caller chooses."""
-    found = _scopes.get((account, region))
-    if found is None:
-        if len(_scopes) >= MAX_SCOPES:
-            _scopes.clear()
-        found = _scopes[(account, region)] = Scope(account, region)
-    return found
+    behind) instead of one more object a chat for the garbage collector to walk."""
+    return Scope(account, region)
 
 
 LOOPBACK_NAMES = ("localhost", "::1", "[::1]")
