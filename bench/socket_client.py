@@ -19,6 +19,7 @@ import base64
 import json
 import os
 import resource
+import socket
 import sys
 import zlib
 from urllib.parse import urlsplit
@@ -88,14 +89,32 @@ def handshake(url: str, deflate: bool) -> tuple[str, int, bytes]:
     return parts.hostname or "127.0.0.1", parts.port or 80, ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)  # Linux; Python names it from 3.12
+
+
+def bound_to(source: str) -> socket.socket:
+    """A client socket from `source` whose port the kernel picks at connect, by the whole address pair: a bind to
+    port 0 would need a port free on that address, and the sockets of the previous case, still in TIME_WAIT,
+    keep thousands of them from binding for a minute."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+    sock.bind((source, 0))
+    sock.setblocking(False)
+    return sock
+
+
 async def open_one(url: str, source: str, deflate: bool, gate: asyncio.Semaphore, kept: list[object]) -> str:
     host, port, request = handshake(url, deflate)
     loop = asyncio.get_running_loop()
     async with gate:
         subscribed: asyncio.Future[str] = loop.create_future()
-        transport, _ = await loop.create_connection(
-            lambda: IdleSocket(request, subscribed), host, port, local_addr=(source, 0)
-        )
+        sock = bound_to(source)
+        try:
+            await loop.sock_connect(sock, (host, port))
+        except BaseException:
+            sock.close()
+            raise
+        transport, _ = await loop.create_connection(lambda: IdleSocket(request, subscribed), sock=sock)
         kept.append(transport)
         return await asyncio.wait_for(subscribed, 60)
 
