@@ -58,7 +58,9 @@ class Config:
 
     @property
     def serves_parley(self) -> bool:
-        return "parley" in " ".join(self.command) or "granian_apps" in " ".join(self.command)
+        """Whether the server is Parley (`-m parley`, or Parley's app on granian), by the command's words: a
+        checkout's path may well contain "parley" (~/parley/.venv/bin/python runs the bare endpoint too)."""
+        return "parley" in self.command or any(word.startswith("granian_apps:") for word in self.command)
 
 
 CONFIGS: dict[str, Config] = {
