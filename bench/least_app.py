@@ -10,17 +10,26 @@ participant and arm its chat's deadline on a heap; encode the answer and keep it
 request id. No request log, no access log, no layers. `bench/run.py --only bare,least,memory` puts it beside
 Parley: the distance between the two is what Parley's layers cost.
 
+With `--data-dir DIR` (the `least-durable` configuration) the new participant and the ClientToken's answer are
+also written to SQLite (WAL, synchronous=FULL) by one writer thread that commits whatever is queued as one
+transaction, and a request is answered once its batch has committed: the group commit of Parley's durable
+store, with every read still from memory (the least a durable server can do; Parley reads SQLite too).
+
 Run as a script it prints `least: listening on http://127.0.0.1:PORT` once it serves.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import heapq
 import hmac
 import os
+import queue
+import sqlite3
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -37,6 +46,7 @@ ROLES = frozenset({"CUSTOM_BOT", "CUSTOMER"})
 MAC = hmac.new(os.urandom(32), digestmod=hashlib.sha256)
 JSON = (b"content-type", b"application/json")
 Answer = tuple[int, bytes]
+Rows = tuple[tuple[str, str, str, str], tuple[str, str, bytes, bytes] | None]  # a participant, a ClientToken's
 
 
 class Details(msgspec.Struct):
@@ -70,6 +80,55 @@ tokens: dict[tuple[str, str], tuple[bytes, bytes]] = {}  # (instance, ClientToke
 deadlines: list[tuple[float, str]] = []
 
 
+class Journal:
+    """One writer thread committing every queued write as one transaction (group commit), as Parley's store does."""
+
+    def __init__(self, data_dir: str) -> None:
+        os.makedirs(data_dir, exist_ok=True)
+        self._conn = sqlite3.connect(
+            os.path.join(data_dir, "least.sqlite3"), isolation_level=None, check_same_thread=False
+        )
+        for statement in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=FULL",
+            "CREATE TABLE IF NOT EXISTS participants (id TEXT PRIMARY KEY, contact_id TEXT, role TEXT, name TEXT)",
+            "CREATE TABLE IF NOT EXISTS tokens (instance TEXT, token TEXT, fingerprint BLOB, answer BLOB,"
+            " PRIMARY KEY (instance, token))",
+        ):
+            self._conn.execute(statement)
+        self._queue: queue.SimpleQueue[tuple[Rows, asyncio.Future[None]]] = queue.SimpleQueue()
+        threading.Thread(target=self._write_loop, daemon=True).start()
+
+    async def write(self, rows: Rows) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put((rows, done))
+        await done
+
+    def _write_loop(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executemany("INSERT INTO participants VALUES (?, ?, ?, ?)", [rows[0] for rows, _ in batch])
+            tokens = [rows[1] for rows, _ in batch if rows[1] is not None]
+            self._conn.executemany("INSERT INTO tokens VALUES (?, ?, ?, ?)", tokens)
+            self._conn.execute("COMMIT")
+            batch[0][1].get_loop().call_soon_threadsafe(self._deliver, [done for _, done in batch])
+
+    @staticmethod
+    def _deliver(futures: list[asyncio.Future[None]]) -> None:
+        for done in futures:
+            if not done.done():
+                done.set_result(None)
+
+
+journal: Journal | None = None
+
+
 def refused(status: int, code: str, message: str) -> Answer:
     return status, encode({"__type": code, "message": message})
 
@@ -92,13 +151,13 @@ def signed_token(participant_id: str, expiry: datetime) -> str:
     return base64.urlsafe_b64encode(payload + mac.digest()).decode()
 
 
-def create_participant(body: bytes) -> Answer:
+def create_participant(body: bytes) -> tuple[Answer, Rows | None]:
     try:
         request = decode(body)
     except msgspec.DecodeError as error:  # ValidationError is one: a member of the wrong type or missing
-        return refused(400, "InvalidRequestException", str(error))
+        return refused(400, "InvalidRequestException", str(error)), None
     if not valid(request):
-        return refused(400, "InvalidRequestException", "a member breaks the model's constraints")
+        return refused(400, "InvalidRequestException", "a member breaks the model's constraints"), None
     details = request.ParticipantDetails
     fingerprint = hashlib.sha256(
         encode((request.InstanceId, request.ContactId, details.ParticipantRole, details.DisplayName))
@@ -107,20 +166,21 @@ def create_participant(body: bytes) -> Answer:
     stored = tokens.get(key) if key is not None else None
     if stored is not None:
         if stored[0] != fingerprint:
-            return refused(400, "IdempotencyException", "the ClientToken was used for another request")
-        return 200, stored[1]
+            return refused(400, "IdempotencyException", "the ClientToken was used for another request"), None
+        return (200, stored[1]), None
     instances.add(request.InstanceId)
     chat = chats.setdefault(request.ContactId, [])
     participant_id = str(uuid.UUID(bytes=os.urandom(16), version=4))
     expiry = datetime.now(UTC) + BOT_CONNECT_WINDOW
-    participants[participant_id] = (request.ContactId, details.ParticipantRole, details.DisplayName)
+    participant = participants[participant_id] = (request.ContactId, details.ParticipantRole, details.DisplayName)
     chat.append(participant_id)
     heapq.heappush(deadlines, (time.monotonic() + BOT_CONNECT_WINDOW.total_seconds(), participant_id))
     credentials = Credentials(signed_token(participant_id, expiry), expiry.isoformat(timespec="milliseconds"))
     answer = encode(Response(credentials, participant_id))
     if key is not None:
         tokens[key] = (fingerprint, answer)
-    return 200, answer
+    token_row = (*key, fingerprint, answer) if key is not None else None
+    return (200, answer), ((participant_id, *participant), token_row)
 
 
 async def app(
@@ -136,7 +196,9 @@ async def app(
         chunks.append(message.get("body", b""))
         more = message.get("more_body", False)
     if scope["method"] == "POST" and scope["path"] == "/contact/create-participant":
-        status, body = create_participant(b"".join(chunks))
+        (status, body), rows = create_participant(b"".join(chunks))
+        if rows is not None and journal is not None:
+            await journal.write(rows)
     else:
         status, body = refused(404, "UnknownOperationException", "no such operation")
     request_id = str(uuid.UUID(bytes=os.urandom(16), version=4)).encode()
@@ -146,4 +208,6 @@ async def app(
 
 
 if __name__ == "__main__":
+    if "--data-dir" in sys.argv:
+        journal = Journal(sys.argv[sys.argv.index("--data-dir") + 1])
     uvloop.run(serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0, app, name="least"))
