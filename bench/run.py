@@ -2,13 +2,14 @@
 
 - CreateParticipant (each request on a fresh chat, with a ClientToken as boto3 sends) in memory, with the
   access log, and durable, against a bare ASGI JSON endpoint on uvicorn + httptools + uvloop (the ratio's
-  baseline); the same two on granian, to compare servers.
+  baseline); the same two on granian, to compare servers; and the least CreateParticipant, in memory and
+  durable (`least_app.py`: the same work with no layers), the floor under the ratio.
 - DescribeInstance against moto's server (`moto_server`, a dev dependency) answering the same request.
 
 Every configuration gets its own server process on 127.0.0.1 and two wrk runs with the same flags: a
 1-second calibration (also a warm-up), then the measured run. A CreateParticipant run uses a pool of
-pre-created chats sized rps x duration x 1.3, where rps is the calibration rate of the busiest wrk thread x
-threads. A run with any non-2xx response, socket error or exhausted pool fails loudly.
+pre-created chats sized rps x duration x --margin (2), where rps is the calibration rate of the busiest wrk
+thread x threads, or more if a calibration pool ran out within its second. A run with any non-2xx response, socket error or exhausted pool fails loudly.
 
     .venv/bin/python bench/run.py [--duration 10] [--connections 64] [--threads 2] [--repeat 1] [--profile]
 """
