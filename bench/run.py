@@ -9,7 +9,8 @@
 Every configuration gets its own server process on 127.0.0.1 and two wrk runs with the same flags: a
 1-second calibration (also a warm-up), then the measured run. A CreateParticipant run uses a pool of
 pre-created chats sized rps x duration x --margin (2), where rps is the calibration rate of the busiest wrk
-thread x threads, or more if a calibration pool ran out within its second. A run with any non-2xx response, socket error or exhausted pool fails loudly.
+thread x threads, or more if a calibration pool ran out within its second. A run with any non-2xx response,
+socket error or exhausted pool fails loudly.
 
     .venv/bin/python bench/run.py [--duration 10] [--connections 64] [--threads 2] [--repeat 1] [--profile]
 """
