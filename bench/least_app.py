@@ -13,7 +13,10 @@ Parley: the distance between the two is what Parley's layers cost.
 With `--data-dir DIR` (the `least-durable` configuration) the new participant and the ClientToken's answer are
 also written to SQLite (WAL, synchronous=FULL) by one writer thread that commits whatever is queued as one
 transaction, and a request is answered once its batch has committed: the group commit of Parley's durable
-store, with every read still from memory (the least a durable server can do; Parley reads SQLite too).
+store, with every read still from memory (the least a durable server can do; Parley reads SQLite too). With
+`--journal` as well (`least-journal`), each request's rows go in as one encoded entry appended to a journal
+table (an INTEGER PRIMARY KEY, so every insert lands on the last page) instead of rows in keyed tables: the
+cheapest SQLite write there is, as a store kept in memory and journaled to SQLite would make it.
 
 Run as a script it prints `least: listening on http://127.0.0.1:PORT` once it serves.
 """
@@ -83,8 +86,9 @@ deadlines: list[tuple[float, str]] = []
 class Journal:
     """One writer thread committing every queued write as one transaction (group commit), as Parley's store does."""
 
-    def __init__(self, data_dir: str) -> None:
+    def __init__(self, data_dir: str, appended: bool) -> None:
         os.makedirs(data_dir, exist_ok=True)
+        self._appended = appended  # one journal entry a request, instead of rows in keyed tables
         self._conn = sqlite3.connect(
             os.path.join(data_dir, "least.sqlite3"), isolation_level=None, check_same_thread=False
         )
@@ -94,6 +98,7 @@ class Journal:
             "CREATE TABLE IF NOT EXISTS participants (id TEXT PRIMARY KEY, contact_id TEXT, role TEXT, name TEXT)",
             "CREATE TABLE IF NOT EXISTS tokens (instance TEXT, token TEXT, fingerprint BLOB, answer BLOB,"
             " PRIMARY KEY (instance, token))",
+            "CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, entry BLOB)",
         ):
             self._conn.execute(statement)
         self._queue: queue.SimpleQueue[tuple[Rows, asyncio.Future[None]]] = queue.SimpleQueue()
@@ -113,9 +118,12 @@ class Journal:
                 except queue.Empty:
                     break
             self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.executemany("INSERT INTO participants VALUES (?, ?, ?, ?)", [rows[0] for rows, _ in batch])
-            tokens = [rows[1] for rows, _ in batch if rows[1] is not None]
-            self._conn.executemany("INSERT INTO tokens VALUES (?, ?, ?, ?)", tokens)
+            if self._appended:
+                self._conn.executemany("INSERT INTO journal (entry) VALUES (?)", [(encode(rows),) for rows, _ in batch])
+            else:
+                self._conn.executemany("INSERT INTO participants VALUES (?, ?, ?, ?)", [rows[0] for rows, _ in batch])
+                tokens = [rows[1] for rows, _ in batch if rows[1] is not None]
+                self._conn.executemany("INSERT INTO tokens VALUES (?, ?, ?, ?)", tokens)
             self._conn.execute("COMMIT")
             batch[0][1].get_loop().call_soon_threadsafe(self._deliver, [done for _, done in batch])
 
@@ -209,5 +217,5 @@ async def app(
 
 if __name__ == "__main__":
     if "--data-dir" in sys.argv:
-        journal = Journal(sys.argv[sys.argv.index("--data-dir") + 1])
+        journal = Journal(sys.argv[sys.argv.index("--data-dir") + 1], appended="--journal" in sys.argv)
     uvloop.run(serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0, app, name="least"))

@@ -79,6 +79,11 @@ CONFIGS: dict[str, Config] = {
         [sys.executable, str(BENCH / "least_app.py"), "{port}"],
         durable=True,
     ),
+    "least-journal": Config(
+        "the least CreateParticipant, durable, one journal entry a request (bench/least_app.py --journal)",
+        [sys.executable, str(BENCH / "least_app.py"), "{port}", "--journal"],
+        durable=True,
+    ),
     "memory": Config("Parley in-memory, access log off", [*PARLEY, "--log-level", "warning"]),
     "memory-log": Config("Parley in-memory, access log on (to a file)", [*PARLEY, "--log-level", "info"]),
     "durable": Config(
@@ -91,7 +96,9 @@ CONFIGS: dict[str, Config] = {
         "moto_server DescribeInstance", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", "{port}"], "describe", ""
     ),
 }
-DEFAULT_ONLY = "bare,bare-stock,least,least-durable,memory,durable,describe,moto,bare-granian,memory-granian"
+DEFAULT_ONLY = (
+    "bare,bare-stock,least,least-durable,least-journal,memory,durable,describe,moto,bare-granian,memory-granian"
+)
 MARGIN = 2.0  # the 1-second calibration also warms up: the measured run can be much faster
 CALIBRATION_POOL = 4000  # chats for the first 1-second calibration; x4 while that runs out
 CHAT_WORKERS = 8
