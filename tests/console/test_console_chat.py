@@ -217,6 +217,37 @@ def test_a_chat_that_connects_late_leaves_the_focus_where_the_agent_types(browse
     agent.context.close()
 
 
+def test_the_transcript_arriving_late_leaves_a_live_typing_indicator(browser: Any, server: RunningParley) -> None:
+    """A chat shows "Connected" once its socket is subscribed, and then reads the transcript. A customer who
+    starts typing in between must still show as typing once the transcript is in: the customer's earlier
+    messages in it are history, and say nothing about whether they are typing now."""
+    connect = client("connect", server.url)
+    participant = client("connectparticipant", server.url)
+    setup = make_instance(connect)
+    started = connect.start_chat_contact(
+        InstanceId=setup.instance_id, ContactFlowId=setup.flow_id, ParticipantDetails={"DisplayName": "Fay"}
+    )
+    token = participant.create_participant_connection(
+        ParticipantToken=started["ParticipantToken"], Type=["CONNECTION_CREDENTIALS"], ConnectParticipant=True
+    )["ConnectionCredentials"]["ConnectionToken"]
+    participant.send_message(ConnectionToken=token, ContentType="text/plain", Content="Hello before you came")
+    slow = {"match": {"service": "connectparticipant", "operation": "GetTranscript"}, "times": 1}
+    rule = _admin(server, "POST", "faults", {**slow, "latencyMs": 1500})
+    try:
+        agent = open_page(browser, server, "agent")
+        accept(agent, started["ContactId"], "Ann")
+        fay = agent.get_by_role("region", name="Chat with Fay")
+        expect(fay.get_by_label("Chat state")).to_have_text("Connected")
+        participant.send_event(ConnectionToken=token, ContentType="application/vnd.amazonaws.connect.event.typing")
+        expect(fay.get_by_label("Typing")).to_have_text("Fay is typing…")
+        expect(fay.get_by_role("log")).to_contain_text("Hello before you came")  # the transcript is in
+        expect(fay.get_by_label("Typing")).to_have_text("Fay is typing…")
+    finally:
+        _admin(server, "DELETE", f"faults/{rule['id']}")
+    assert agent.errors == []  # type: ignore[attr-defined]
+    agent.context.close()
+
+
 def contact_page(page: Page, contact_id: str, artifacts: Path) -> None:
     """The contact's page: the transcript as a chat, participants, its requests; optional views say so."""
     page.get_by_role("link", name="Contacts").click()

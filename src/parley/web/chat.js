@@ -148,7 +148,9 @@ export class ChatView {
     this.seen.set(item.Id, node);
     this.log.append(node);
     this.log.scrollTop = this.log.scrollHeight;
-    if (item.ParticipantId && item.ParticipantId === this.typingFrom) this.typing.textContent = "";
+    // A live item from the typist means they stopped typing; the transcript's items are history and say nothing
+    // about now (the transcript is read after the socket is up, so a typing event can arrive before it).
+    if (live && item.ParticipantId && item.ParticipantId === this.typingFrom) this.typing.textContent = "";
     if (live && this.receiptable(item)) this.markRead(item);
     if (item.ContentType === ENDED) this.finish("Chat ended");
   }
