@@ -219,8 +219,8 @@ def test_a_chat_that_connects_late_leaves_the_focus_where_the_agent_types(browse
 
 def test_the_transcript_arriving_late_leaves_a_live_typing_indicator(browser: Any, server: RunningParley) -> None:
     """A chat shows "Connected" once its socket is subscribed, and then reads the transcript. A customer who
-    starts typing in between must still show as typing once the transcript is in: the customer's earlier
-    messages in it are history, and say nothing about whether they are typing now."""
+    writes and types in between must still show as typing once the transcript is in (the customer's earlier
+    messages in it are history, and say nothing about now), and the transcript goes before what came live."""
     connect = client("connect", server.url)
     participant = client("connectparticipant", server.url)
     setup = make_instance(connect)
@@ -232,7 +232,7 @@ def test_the_transcript_arriving_late_leaves_a_live_typing_indicator(browser: An
     )["ConnectionCredentials"]["ConnectionToken"]
     participant.send_message(ConnectionToken=token, ContentType="text/plain", Content="Hello before you came")
     slow = {"match": {"service": "connectparticipant", "operation": "GetTranscript"}, "times": 1}
-    rule = _admin(server, "POST", "faults", {**slow, "latencyMs": 1500})
+    rule = _admin(server, "POST", "faults", {**slow, "latencyMs": 2500})
     try:
         agent = open_page(browser, server, "agent")
         accept(agent, started["ContactId"], "Ann")
@@ -240,8 +240,14 @@ def test_the_transcript_arriving_late_leaves_a_live_typing_indicator(browser: An
         expect(fay.get_by_label("Chat state")).to_have_text("Connected")
         participant.send_event(ConnectionToken=token, ContentType="application/vnd.amazonaws.connect.event.typing")
         expect(fay.get_by_label("Typing")).to_have_text("Fay is typing…")
+        participant.send_message(ConnectionToken=token, ContentType="text/plain", Content="Are you there?")
+        expect(fay.get_by_role("log")).to_contain_text("Are you there?")
+        participant.send_event(ConnectionToken=token, ContentType="application/vnd.amazonaws.connect.event.typing")
+        expect(fay.get_by_label("Typing")).to_have_text("Fay is typing…")
         expect(fay.get_by_role("log")).to_contain_text("Hello before you came")  # the transcript is in
         expect(fay.get_by_label("Typing")).to_have_text("Fay is typing…")
+        text = fay.get_by_role("log").inner_text()
+        assert text.index("Hello before you came") < text.index("Are you there?")  # history first, as sent
     finally:
         _admin(server, "DELETE", f"faults/{rule['id']}")
     assert agent.errors == []  # type: ignore[attr-defined]

@@ -146,7 +146,13 @@ export class ChatView {
     const node = renderItem(item, { selfId: this.participantId, openAttachment: (id) => this.openAttachment(id) });
     if (!node) return;
     this.seen.set(item.Id, node);
-    this.log.append(node);
+    // The transcript is history: it goes before whatever arrived live while it was being read.
+    if (live) {
+      this.firstLive ??= node;
+      this.log.append(node);
+    } else {
+      this.log.insertBefore(node, this.firstLive ?? null);
+    }
     this.log.scrollTop = this.log.scrollHeight;
     // A live item from the typist means they stopped typing; the transcript's items are history and say nothing
     // about now (the transcript is read after the socket is up, so a typing event can arrive before it).
