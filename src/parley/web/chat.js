@@ -63,6 +63,7 @@ export class ChatView {
     Object.assign(this, { role, title, contactId, participantId, participantToken });
     this.connectionToken = null;
     this.seen = new Map(); // item id -> node
+    this.firstLive = null; // the first node that came over the socket: the transcript's items go before it
     this.receipted = new Set();
     this.lastTyping = 0;
     this.ended = false;
@@ -151,7 +152,7 @@ export class ChatView {
       this.firstLive ??= node;
       this.log.append(node);
     } else {
-      this.log.insertBefore(node, this.firstLive ?? null);
+      this.log.insertBefore(node, this.firstLive);
     }
     this.log.scrollTop = this.log.scrollHeight;
     // A live item from the typist means they stopped typing; the transcript's items are history and say nothing
